@@ -1,0 +1,1 @@
+"""SMM panel: the shop, the ledger, the support desk and the policy guard."""

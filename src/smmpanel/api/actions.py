@@ -1,0 +1,146 @@
+"""The actions of API v2. Each takes the caller and the request parameters and returns
+the JSON-ready answer; refusals are ``ApiError`` (answered as ``{"error": …}``)."""
+
+from collections.abc import Callable, Mapping
+
+from smmpanel.api import shapes
+from smmpanel.billing.money import format_amount
+from smmpanel.billing.selectors import balance_of
+from smmpanel.catalog.selectors import active_services, orderable_service
+from smmpanel.orders import selectors as order_selectors
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.services import place_order, request_cancel, request_refill
+
+MAX_IDS = 100
+INCORRECT_ORDER_ID = "Incorrect order ID"
+REFILL_NOT_FOUND = "Refill not found"
+
+Params = Mapping[str, object]
+
+
+class ApiError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def services(user, params: Params) -> list[dict]:
+    return [shapes.service_row(s) for s in active_services()]
+
+
+def add(user, params: Params) -> dict:
+    service = orderable_service(params.get("service"))
+    if service is None:
+        raise ApiError("Incorrect service ID")
+    try:
+        order = place_order(user, service, params, source="api")
+    except OrderRefused as exc:
+        raise ApiError(exc.message) from None
+    return {"order": order.pk}
+
+
+def status(user, params: Params) -> dict:
+    if _given(params, "orders"):
+        ids = _ids(params["orders"])
+        found = order_selectors.orders_by_id(user, ids)
+        return {
+            text: shapes.order_status(found[text])
+            if text in found
+            else {"error": INCORRECT_ORDER_ID}
+            for text in ids
+        }
+    if not _given(params, "order"):
+        raise ApiError(INCORRECT_ORDER_ID)
+    text = str(params["order"]).strip()
+    found = order_selectors.orders_by_id(user, [text])
+    if text not in found:
+        raise ApiError(INCORRECT_ORDER_ID)
+    return shapes.order_status(found[text])
+
+
+def refill(user, params: Params) -> dict | list:
+    if _given(params, "orders"):
+        return [
+            {
+                "order": shapes.id_value(text),
+                "refill": _try(lambda t=text: request_refill(user, t).pk),
+            }
+            for text in _ids(params["orders"])
+        ]
+    if not _given(params, "order"):
+        raise ApiError(INCORRECT_ORDER_ID)
+    try:
+        return {"refill": str(request_refill(user, params["order"]).pk)}
+    except OrderRefused as exc:
+        raise ApiError(exc.message) from None
+
+
+def refill_status(user, params: Params) -> dict | list:
+    if _given(params, "refills"):
+        ids = _ids(params["refills"])
+        found = order_selectors.refills_by_id(user, ids)
+        return [
+            {
+                "refill": shapes.id_value(text),
+                "status": shapes.refill_status(found[text])
+                if text in found
+                else {"error": REFILL_NOT_FOUND},
+            }
+            for text in ids
+        ]
+    if not _given(params, "refill"):
+        raise ApiError(REFILL_NOT_FOUND)
+    text = str(params["refill"]).strip()
+    found = order_selectors.refills_by_id(user, [text])
+    if text not in found:
+        raise ApiError(REFILL_NOT_FOUND)
+    return {"status": shapes.refill_status(found[text])}
+
+
+def cancel(user, params: Params) -> list:
+    key = "orders" if _given(params, "orders") else "order"
+    if not _given(params, key):
+        raise ApiError(INCORRECT_ORDER_ID)
+    return [
+        {
+            "order": shapes.id_value(text),
+            "cancel": _try(lambda t=text: request_cancel(user, t).pk and 1),
+        }
+        for text in _ids(params[key])
+    ]
+
+
+def balance(user, params: Params) -> dict:
+    return {"balance": format_amount(balance_of(user)), "currency": user.wallet.currency}
+
+
+ACTIONS: dict[str, Callable[..., object]] = {
+    "services": services,
+    "add": add,
+    "status": status,
+    "refill": refill,
+    "refill_status": refill_status,
+    "cancel": cancel,
+    "balance": balance,
+}
+
+
+def _given(params: Params, name: str) -> bool:
+    value = params.get(name)
+    return value is not None and str(value).strip() != ""
+
+
+def _ids(raw: object) -> list[str]:
+    if isinstance(raw, list):
+        raw = ",".join(str(v) for v in raw)
+    ids = order_selectors.parse_ids(raw, MAX_IDS)
+    if ids is None:
+        raise ApiError(f"Too many ids: at most {MAX_IDS} per request")
+    return ids
+
+
+def _try(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except OrderRefused as exc:
+        return {"error": exc.message}

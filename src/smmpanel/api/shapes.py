@@ -1,0 +1,58 @@
+"""How panel objects look on the wire in API v2: the de-facto shapes clients parse."""
+
+from smmpanel.billing.money import format_amount
+from smmpanel.catalog.models import Service
+from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
+
+# Review and Fail are the panel's own holds; API v2 clients know neither, and for them
+# the order is charged and not yet running, which is what "Pending" means.
+ORDER_STATUS_NAMES = {
+    OrderStatus.PENDING: "Pending",
+    OrderStatus.REVIEW: "Pending",
+    OrderStatus.FAIL: "Pending",
+    OrderStatus.IN_PROGRESS: "In progress",
+    OrderStatus.PROCESSING: "Processing",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.PARTIAL: "Partial",
+    OrderStatus.CANCELED: "Canceled",
+}
+REFILL_STATUS_NAMES = {
+    RefillStatus.PENDING: "Pending",
+    RefillStatus.IN_PROGRESS: "In progress",
+    RefillStatus.COMPLETED: "Completed",
+    RefillStatus.REJECTED: "Rejected",
+}
+
+
+def service_row(service: Service) -> dict:
+    return {
+        "service": service.pk,
+        "name": service.name,
+        "type": service.service_type.name,
+        "category": service.category.name,
+        "rate": format_amount(service.rate_micros),
+        "min": str(service.min_quantity),
+        "max": str(service.max_quantity),
+        "refill": service.refill,
+        "cancel": service.cancel,
+        "dripfeed": service.dripfeed,
+    }
+
+
+def order_status(order: Order) -> dict:
+    return {
+        "charge": format_amount(order.charge_micros),
+        "start_count": str(order.start_count),
+        "status": ORDER_STATUS_NAMES[order.status],
+        "remains": str(order.remains),
+        "currency": order.currency,
+    }
+
+
+def refill_status(refill: Refill) -> str:
+    return REFILL_STATUS_NAMES[refill.status]
+
+
+def id_value(text: str) -> int | str:
+    """An id echoed back in a list answer: an integer when it is one, else as sent."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else text

@@ -1,0 +1,78 @@
+"""The ``/api/v2`` endpoint: one URL, ``key`` + ``action`` + parameters in a form POST,
+a JSON body or the query string; always HTTP 200 JSON, errors as ``{"error": …}``."""
+
+import json
+import logging
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+
+from smmpanel.accounts.selectors import api_key_for
+from smmpanel.accounts.services import record_key_use
+from smmpanel.api.actions import ACTIONS, ApiError
+
+log = logging.getLogger(__name__)
+
+
+def _json(data: object) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(data, separators=(",", ":")), content_type="application/json", status=200
+    )
+
+
+def _error(message: str) -> HttpResponse:
+    return _json({"error": message})
+
+
+def request_params(request: HttpRequest) -> dict[str, object]:
+    """Merge query string, form body and JSON body (later ones win).
+
+    Raises ``ApiError`` for a body that cannot be read as any of them.
+    """
+    params: dict[str, object] = {k: v for k, v in request.GET.items()}
+    if request.method != "POST":
+        return params
+    content_type = request.content_type or ""
+    try:
+        if content_type == "application/json" or (
+            not content_type.startswith(("application/x-www-form-urlencoded", "multipart/"))
+            and request.body[:1] in (b"{", b"[")
+        ):
+            body = json.loads(request.body or b"{}")
+            if not isinstance(body, dict):
+                raise ApiError("Incorrect request")
+            params |= body
+        else:
+            params |= {k: v for k, v in request.POST.items()}
+    except (RequestDataTooBig, TooManyFieldsSent):
+        raise ApiError("Request is too large") from None
+    except (ValueError, UnicodeDecodeError, SuspiciousOperation):
+        raise ApiError("Incorrect request") from None
+    return params
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@csrf_exempt
+def api_v2(request: HttpRequest) -> HttpResponse:
+    # API texts are matched verbatim by clients: always English, whatever the headers say.
+    with translation.override("en"):
+        try:
+            params = request_params(request)
+            api_key = api_key_for(str(params.get("key") or "").strip())
+            if api_key is None:
+                return _error("Invalid API key")
+            action = ACTIONS.get(str(params.get("action") or "").strip().lower())
+            if action is None:
+                return _error("Incorrect request")
+            record_key_use(api_key, client_ip(request))
+            return _json(action(api_key.user, params))
+        except ApiError as exc:
+            return _error(exc.message)
+        except Exception:  # an answer clients can parse beats a 500 page
+            log.exception("api v2 request failed")
+            return _error("Internal error, please try again")

@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Wallet(models.Model):
+    """A user's prepaid balance: a cache of the sum of their ledger entries.
+
+    ``balance_micros`` changes only through ``billing.services`` by a conditional
+    UPDATE in the same transaction as the ledger entry; ``smmpanel audit-ledger``
+    proves the two equal.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet"
+    )
+    currency = models.CharField(max_length=3)
+    balance_micros = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.balance_micros} {self.currency}"
+
+
+class LedgerEntry(models.Model):
+    """One money movement. Append-only: never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        CHARGE = "charge", _("Charge")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        CHARGEBACK = "chargeback", _("Chargeback")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount_micros = models.BigIntegerField(help_text=_("signed: + credits, - debits"))
+    balance_after_micros = models.BigIntegerField()
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["user", "-id"], name="ledger_user_recent")]
+        constraints = [
+            # The database itself refuses a second charge or refund for one order,
+            # so replaying a status sync can never refund twice.
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=models.Q(kind__in=["charge", "refund"]),
+                name="ledger_one_charge_one_refund_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_micros} ({self.user_id})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("ledger entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("ledger entries are append-only")

@@ -1,0 +1,108 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from smmpanel.catalog import link_formats, service_types
+
+
+class Platform(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="categories")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["platform__position", "position", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "name"], name="category_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """A sellable service. Its ``id`` is the public service id of API v2."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=255)
+    type = models.CharField(
+        max_length=40, choices=service_types.CHOICES, default=service_types.DEFAULT.slug
+    )
+    rate_micros = models.BigIntegerField(help_text=_("price per 1000 in micro-units"))
+    min_quantity = models.PositiveIntegerField(default=10)
+    max_quantity = models.PositiveIntegerField(default=10000)
+    refill = models.BooleanField(default=False)
+    refill_days = models.PositiveIntegerField(default=0, help_text=_("refill period, days"))
+    cancel = models.BooleanField(default=False)
+    dripfeed = models.BooleanField(default=False)
+    start_time = models.CharField(max_length=100, blank=True, help_text=_("e.g. 0-1 hour"))
+    speed = models.CharField(max_length=100, blank=True, help_text=_("e.g. 5K/day"))
+    link_format = models.CharField(max_length=40, choices=link_formats.CHOICES)
+    description = models.TextField(blank=True)
+    allow_multiple_active = models.BooleanField(
+        default=False, help_text=_("allow several active orders on the same link")
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__platform__position", "category__position", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_quantity__lte=models.F("max_quantity")),
+                name="service_min_lte_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate_micros__gte=0), name="service_rate_ge_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} — {self.name}"
+
+    @property
+    def service_type(self) -> service_types.ServiceType:
+        return service_types.type_named(self.type) or service_types.DEFAULT
+
+    @property
+    def link_format_spec(self) -> link_formats.LinkFormat:
+        return link_formats.link_format(self.link_format)
+
+
+class ServiceUpdate(models.Model):
+    """One public change to a service, shown on the Updates page. Append-only."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("New service")
+        RATE = "rate", _("Rate changed")
+        MIN = "min", _("Minimum changed")
+        MAX = "max", _("Maximum changed")
+        REFILL = "refill", _("Refill changed")
+        ENABLED = "enabled", _("Enabled")
+        DISABLED = "disabled", _("Disabled")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    old_value = models.CharField(max_length=64, blank=True)
+    new_value = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.kind} {self.old_value} → {self.new_value}"

@@ -1,0 +1,17 @@
+"""Why an order request was refused, in words a client can show (and match)."""
+
+
+class OrderRefused(Exception):
+    """The request cannot become an order; nothing was written and no money moved.
+
+    ``field`` names the input at fault, so the web can show the message beside it.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = str(message)
+        self.field = field
+
+
+class InvalidTransition(Exception):
+    """The order is not in a state that allows this change (or another writer won)."""

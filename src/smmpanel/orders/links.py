@@ -1,0 +1,133 @@
+"""Customer links: canonical form and shape check against a service's link format.
+
+The same target is recognised across spellings (``http://WWW.Instagram.com/p/X/?igsh=…``
+and ``instagram.com/p/X``), so the one-active-order rule cannot be dodged by retyping
+a link. Links are never fetched.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.utils.translation import gettext as _
+
+from smmpanel.catalog.link_formats import PLATFORM_HOSTS, LinkFormat
+
+MAX_LINK_LENGTH = 2000
+
+# Query parameters that only say where a click came from, never which target it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "igshid", "igsh", "fbclid", "gclid", "dclid", "yclid", "msclkid", "mc_cid", "mc_eid",
+        "si", "feature", "ref", "ref_src", "ref_url", "s", "t", "pp", "ab_channel",
+        "is_from_webapp", "sender_device", "sender_web_id", "_r", "_t", "share_app_id",
+        "share_link_id", "utm_id", "img_index", "embed_source",
+    }
+)  # fmt: skip
+# Host spellings of one platform: mobile and legacy domains fold into the canonical host.
+HOST_ALIASES = {
+    "twitter.com": "x.com",
+    "mobile.twitter.com": "x.com",
+    "telegram.me": "t.me",
+    "telegram.dog": "t.me",
+    "m.tiktok.com": "tiktok.com",
+    "m.youtube.com": "youtube.com",
+    "music.youtube.com": "youtube.com",
+    "youtube-nocookie.com": "youtube.com",
+    "instagr.am": "instagram.com",
+    "m.facebook.com": "facebook.com",
+}
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+class BadLink(ValueError):
+    """A link that is not a usable public https URL of the expected shape."""
+
+
+@dataclass(frozen=True)
+class CanonicalLink:
+    url: str
+    host: str
+    path: str
+    query: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        """A fixed-width digest of the canonical URL, for indexing."""
+        return hashlib.sha256(self.url.encode()).hexdigest()[:40]
+
+
+def canonicalise(raw: str) -> CanonicalLink:
+    """Parse ``raw`` into its canonical https form, or raise ``BadLink`` saying why."""
+    text = (raw or "").strip()
+    if not text:
+        raise BadLink(_("Link is required"))
+    if len(text) > MAX_LINK_LENGTH:
+        raise BadLink(_("Link is too long (at most %(n)d characters)") % {"n": MAX_LINK_LENGTH})
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise BadLink(_("Link must not contain spaces"))
+    if not _SCHEME.match(text):
+        text = "https://" + text.lstrip("/")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise BadLink(_("Link is not a valid web address")) from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BadLink(_("Link must start with https://"))
+    if parts.username or parts.password:
+        raise BadLink(_("Link must not contain a user name or password"))
+    host = _canonical_host(parts.hostname or "")
+    if port not in (None, 80, 443):
+        raise BadLink(_("Link must not name a port"))
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    if host == "youtu.be" and len(path) > 1:  # the short form names the same video
+        host, query = "youtube.com", {"v": path[1:]}
+        path = "/watch"
+    else:
+        query = {
+            k: v
+            for k, v in parse_qsl(parts.query, keep_blank_values=False)
+            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
+        }
+    query_text = urlencode(sorted(query.items()))
+    url = f"https://{host}{'' if path == '/' and not query_text else path}"
+    if query_text:
+        url += "?" + query_text
+    return CanonicalLink(url=url, host=host, path=path, query=query)
+
+
+def _canonical_host(hostname: str) -> str:
+    host = hostname.lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise BadLink(_("Link is not a valid web address")) from exc
+    if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host):
+        raise BadLink(_("Link is not a valid web address"))
+    for prefix in ("www.", "m.", "mobile."):
+        bare = host.removeprefix(prefix)
+        if bare != host and (bare in PLATFORM_HOSTS or bare in HOST_ALIASES):
+            host = bare
+            break
+    else:
+        host = host.removeprefix("www.")
+    return HOST_ALIASES.get(host, host)
+
+
+def check_link(raw: str, fmt: LinkFormat) -> CanonicalLink:
+    """Canonicalise ``raw`` and check it has the shape ``fmt`` asks for.
+
+    The refusal says which shape is expected, with an example, so a customer who
+    picked a post service for a profile link learns what to send instead.
+    """
+    link = canonicalise(raw)
+    if not fmt.accepts(link.host, link.path, link.query):
+        raise BadLink(
+            _("Link does not fit this service: expected %(label)s, for example %(example)s")
+            % {"label": fmt.label, "example": fmt.example}
+        )
+    return link

@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    PROCESSING = "processing", _("Processing")
+    COMPLETED = "completed", _("Completed")
+    PARTIAL = "partial", _("Partial")
+    CANCELED = "canceled", _("Canceled")
+    REVIEW = "review", _("Review")
+    FAIL = "fail", _("Fail")
+
+
+ACTIVE_STATUSES = (
+    OrderStatus.PENDING,
+    OrderStatus.IN_PROGRESS,
+    OrderStatus.PROCESSING,
+    OrderStatus.REVIEW,
+    OrderStatus.FAIL,
+)
+FINAL_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED)
+
+
+class Order(models.Model):
+    """A paid order. Its ``id`` is the public order id of API v2."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT)
+    link = models.CharField(max_length=2000)
+    canonical_link = models.CharField(max_length=2000)
+    link_key = models.CharField(max_length=40, help_text=_("digest of the canonical link"))
+    quantity = models.PositiveIntegerField(help_text=_("units, per run for drip-feed"))
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(null=True, blank=True, help_text=_("minutes"))
+    params = models.JSONField(default=dict, blank=True)
+    charge_micros = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default="pending")
+    start_count = models.BigIntegerField(default=0)
+    remains = models.BigIntegerField(default=0)
+    source = models.CharField(max_length=8, default="api")
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user_recent"),
+            models.Index(fields=["user", "status", "-id"], name="order_user_status"),
+            models.Index(fields=["user", "service", "link_key"], name="order_user_target"),
+            models.Index(fields=["status", "id"], name="order_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(charge_micros__gte=0), name="order_charge_ge_0"
+            ),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.pk}"
+
+    @property
+    def total_quantity(self) -> int:
+        return self.quantity * (self.runs or 1)
+
+
+class OrderEvent(models.Model):
+    """One state transition of an order, with who made it and why. Append-only."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class RefillStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Refill(models.Model):
+    """A customer's request to top an order back up. Its ``id`` is the API refill id."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    status = models.CharField(max_length=16, choices=RefillStatus.choices, default="pending")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="refill_user_recent")]
+
+    def __str__(self) -> str:
+        return f"refill {self.pk} of order {self.order_id}"
