@@ -1,0 +1,121 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Provider(models.Model):
+    """An upstream panel reached over API v2. Its key is stored encrypted."""
+
+    name = models.CharField(max_length=100, unique=True)
+    api_url = models.URLField(max_length=500)
+    api_key_sealed = models.TextField()
+    api_key_last4 = models.CharField(max_length=4)
+    allow_private = models.BooleanField(
+        default=False,
+        help_text=_("allow http and loopback/private addresses (only for the built-in simulator)"),
+    )
+    active = models.BooleanField(default=True)
+    balance_micros = models.BigIntegerField(null=True, blank=True)
+    balance_currency = models.CharField(max_length=3, blank=True)
+    balance_checked_at = models.DateTimeField(null=True, blank=True)
+    breaker_failures = models.PositiveIntegerField(default=0)
+    breaker_open_until = models.DateTimeField(null=True, blank=True)
+    calls = models.PositiveBigIntegerField(default=0)
+    failed_calls = models.PositiveBigIntegerField(default=0)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceRoute(models.Model):
+    """Where a panel service is bought: a provider's service, in fallback order."""
+
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="routes")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="routes")
+    provider_service_id = models.CharField(max_length=64)
+    cost_micros = models.BigIntegerField(help_text=_("provider's rate per 1000, micro-units"))
+    markup_percent = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    priority = models.PositiveIntegerField(default=0, help_text=_("0 = primary; then fallbacks"))
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["service_id", "priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "provider"], name="route_unique_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} via {self.provider} #{self.provider_service_id}"
+
+
+class SubmissionState(models.TextChoices):
+    QUEUED = "queued", _("Queued")  # not sent yet; sent when next_attempt_at is due
+    SENDING = "sending", _("Sending")  # claimed by a worker, request in flight
+    ACTIVE = "active", _("Active")  # accepted upstream; status synced
+    UNKNOWN = "unknown", _("Unknown")  # may or may not have reached the provider: staff check
+    REFUSED = "refused", _("Refused")  # the provider said no
+    DONE = "done", _("Done")  # final status reached upstream
+
+
+class Submission(models.Model):
+    """One upstream order for one run of a panel order (runs > 1 for drip-feed).
+
+    This row is the outbox: it is written in the order's own transaction, so a crash
+    between commit and enqueue loses nothing; the sweep sends whatever is due.
+    """
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="submissions")
+    run = models.PositiveIntegerField(default=1)
+    quantity = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=SubmissionState.choices, default="queued")
+    route = models.ForeignKey(ServiceRoute, null=True, blank=True, on_delete=models.SET_NULL)
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT)
+    provider_order_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    sync_interval = models.PositiveIntegerField(default=15, help_text=_("seconds"))
+    remote_status = models.CharField(max_length=16, blank=True)
+    start_count = models.BigIntegerField(null=True, blank=True)
+    remains = models.BigIntegerField(null=True, blank=True)
+    provider_charge_micros = models.BigIntegerField(null=True, blank=True)
+    cancel_sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order_id", "run"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "run"], name="submission_one_per_run")
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="submission_due"),
+            models.Index(fields=["provider", "state", "next_sync_at"], name="submission_sync"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} run {self.run}: {self.state}"
+
+
+class RefillSubmission(models.Model):
+    """A customer refill forwarded upstream, with its own synced status."""
+
+    refill = models.OneToOneField("orders.Refill", on_delete=models.CASCADE, primary_key=True)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT)
+    provider_refill_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=8, choices=SubmissionState.choices, default="queued")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"refill {self.refill_id}: {self.state}"

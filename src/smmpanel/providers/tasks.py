@@ -1,0 +1,47 @@
+"""Huey tasks: thin wrappers that call the providers' services."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from smmpanel.providers import customer_requests, forwarding
+from smmpanel.providers.models import Submission, SubmissionState
+from smmpanel.providers.sweep import sweep_once
+
+log = logging.getLogger(__name__)
+
+
+@db_task()
+def forward_order(order_id: int) -> None:
+    """Send the due runs of a newly placed order (later runs wait for the sweep)."""
+    due = Submission.objects.filter(order_id=order_id, state=SubmissionState.QUEUED)
+    for submission_id in due.values_list("pk", flat=True):
+        forwarding.forward_submission(submission_id)
+
+
+@db_task()
+def forward_refill(refill_id: int) -> None:
+    customer_requests.forward_refill(refill_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("providers-sweep")
+def sweep() -> None:
+    """Run the sweep every ``SWEEP_INTERVAL_SECONDS`` for just under a minute.
+
+    Huey's schedule is per minute; looping inside keeps the demo's orders moving
+    within seconds while the lock keeps a single sweeper across all workers.
+    """
+    deadline = time.monotonic() + 55
+    while time.monotonic() < deadline:
+        try:
+            sweep_once()
+        except Exception:
+            log.exception("sweep pass failed")
+        finally:
+            close_old_connections()
+        time.sleep(settings.SWEEP_INTERVAL_SECONDS)
