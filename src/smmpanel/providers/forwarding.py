@@ -1,0 +1,211 @@
+"""Sending orders upstream: claim, call the provider outside any transaction, record.
+
+A submission is claimed by a conditional UPDATE (``queued → sending``), so two
+workers never send the same run. The outcome of the call decides what happens:
+
+* accepted → ``active`` with the provider's order id; the order is ``In progress``;
+* unavailable (nothing was sent) → back to ``queued`` with jittered backoff, and
+  after ``ATTEMPTS_PER_ROUTE`` tries on to the next fallback route;
+* refused → the next fallback route, or ``Fail`` with the provider's message;
+* ambiguous (timeout after sending, garbage answer) → ``unknown``: never re-sent
+  automatically; the order goes to ``Fail`` for staff to check upstream.
+"""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.orders.errors import InvalidTransition
+from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.state import transition
+from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
+from smmpanel.providers.gateway import client_for
+from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_PER_ROUTE = 5
+FORWARDABLE = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING)
+FIRST_SYNC_AFTER = timedelta(seconds=5)
+
+
+def due_submissions(limit: int = 500) -> list[int]:
+    """Ids of queued submissions whose time has come, of orders that may be sent."""
+    return list(
+        Submission.objects.filter(
+            state=SubmissionState.QUEUED,
+            next_attempt_at__lte=timezone.now(),
+            order__status__in=FORWARDABLE,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def forward_submission(submission_id: int) -> str:
+    """Try to send one submission upstream; returns what happened (for logs and tests)."""
+    now = timezone.now()
+    claimed = Submission.objects.filter(
+        pk=submission_id,
+        state=SubmissionState.QUEUED,
+        next_attempt_at__lte=now,
+        order__status__in=FORWARDABLE,
+    ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return "not-due"
+    sub = Submission.objects.select_related("order__service", "route__provider").get(
+        pk=submission_id
+    )
+    route = sub.route or _route_after(sub.order.service_id, None)
+    if route is None:
+        _requeue(sub, None, "no active provider route for this service", seconds=300)
+        return "no-route"
+    try:
+        provider_order_id = client_for(route.provider).add(add_params(sub, route))
+    except ProviderUnavailable as exc:
+        return _unavailable(sub, route, exc)
+    except ProviderRefused as exc:
+        return _next_route_or_fail(sub, route, f"{route.provider.name} refused: {exc.message}")
+    except ProviderError as exc:  # ambiguous or garbage after sending: never re-send
+        return _unknown(sub, route, exc)
+    _accepted(sub, route, provider_order_id)
+    return "accepted"
+
+
+def add_params(sub: Submission, route: ServiceRoute) -> dict[str, object]:
+    """The ``add`` request for one run: the order's own parameters, upstream ids."""
+    order = sub.order
+    stype = order.service.service_type
+    params: dict[str, object] = {"service": route.provider_service_id}
+    if stype.needs_link:
+        params["link"] = order.link
+    if stype.quantity_from is QuantityFrom.PARAM:
+        params["quantity"] = sub.quantity
+    params.update(order.params)
+    return params
+
+
+def _accepted(sub: Submission, route: ServiceRoute, provider_order_id: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+            state=SubmissionState.ACTIVE,
+            route=route,
+            provider=route.provider,
+            provider_order_id=provider_order_id,
+            sent_at=now,
+            next_sync_at=now + FIRST_SYNC_AFTER,
+            sync_interval=int(FIRST_SYNC_AFTER.total_seconds()),
+            error="",
+        )
+        order = Order.objects.get(pk=sub.order_id)
+        if order.status == OrderStatus.PENDING:
+            transition(order, OrderStatus.IN_PROGRESS, note=f"sent to {route.provider.name}")
+    log.info("order %s run %s accepted upstream as %s", sub.order_id, sub.run, provider_order_id)
+
+
+def _unavailable(sub: Submission, route: ServiceRoute, exc: ProviderError) -> str:
+    reason = f"{route.provider.name} unavailable: {exc.message}"
+    if sub.attempts < ATTEMPTS_PER_ROUTE:
+        delay = min(2**sub.attempts * 5, 300) * random.uniform(0.5, 1.5)
+        _requeue(sub, route, reason, seconds=delay)
+        return "retry"
+    return _next_route_or_fail(sub, route, reason)
+
+
+def _next_route_or_fail(sub: Submission, route: ServiceRoute, reason: str) -> str:
+    fallback = _route_after(sub.order.service_id, route)
+    if fallback is not None:
+        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+            state=SubmissionState.QUEUED, route=fallback, attempts=0, error=reason[:500]
+        )
+        return "fallback"
+    with transaction.atomic():
+        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+            state=SubmissionState.REFUSED, error=reason[:500]
+        )
+        _fail_order(sub.order_id, reason)
+    return "refused"
+
+
+def _unknown(sub: Submission, route: ServiceRoute, exc: ProviderError) -> str:
+    reason = (
+        f"submission unknown: {route.provider.name} may have received this order "
+        f"({exc.message}); check upstream before resending"
+    )
+    with transaction.atomic():
+        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+            state=SubmissionState.UNKNOWN, route=route, provider=route.provider, error=reason[:500]
+        )
+        _fail_order(sub.order_id, reason)
+    log.warning("order %s run %s: %s", sub.order_id, sub.run, reason)
+    return "unknown"
+
+
+def _fail_order(order_id: int, reason: str) -> None:
+    """Hand a not-yet-started order to staff. A later drip-feed run leaves the order
+    running; its undelivered quantity is refunded when the order settles."""
+    order = Order.objects.get(pk=order_id)
+    if order.status == OrderStatus.PENDING:
+        try:
+            transition(order, OrderStatus.FAIL, note=reason)
+        except InvalidTransition:
+            pass
+
+
+def _requeue(sub: Submission, route: ServiceRoute | None, reason: str, *, seconds: float) -> None:
+    Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+        state=SubmissionState.QUEUED,
+        route=route,
+        next_attempt_at=timezone.now() + timedelta(seconds=seconds),
+        error=reason[:500],
+    )
+
+
+def _route_after(service_id: int, current: ServiceRoute | None) -> ServiceRoute | None:
+    routes = ServiceRoute.objects.filter(
+        service_id=service_id, active=True, provider__active=True
+    ).select_related("provider")
+    if current is not None:
+        routes = routes.filter(
+            Q(priority__gt=current.priority) | Q(priority=current.priority, pk__gt=current.pk)
+        )
+    return routes.order_by("priority", "pk").first()
+
+
+def release_stale_claims() -> int:
+    """Submissions left ``sending`` by a crashed worker: the request may have gone out,
+    so they are ambiguous and never re-sent automatically."""
+    cutoff = timezone.now() - timedelta(seconds=settings.STALE_CLAIM_SECONDS)
+    reason = "submission unknown: the worker stopped while sending; check upstream"
+    count = 0
+    for sub in Submission.objects.filter(state=SubmissionState.SENDING, claimed_at__lt=cutoff):
+        with transaction.atomic():
+            moved = Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+                state=SubmissionState.UNKNOWN, error=reason
+            )
+            if moved == 1:
+                _fail_order(sub.order_id, reason)
+                count += 1
+    return count
+
+
+def resend(order: Order, *, actor, route: ServiceRoute | None = None) -> None:
+    """Staff: send a failed order again (to ``route`` or the service's first route)."""
+    with transaction.atomic():
+        transition(order, OrderStatus.PENDING, actor=actor, note="resent by staff")
+        Submission.objects.filter(
+            order=order, state__in=(SubmissionState.REFUSED, SubmissionState.UNKNOWN)
+        ).update(
+            state=SubmissionState.QUEUED,
+            route=route,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            error="",
+        )
