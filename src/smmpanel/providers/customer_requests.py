@@ -1,0 +1,129 @@
+"""Refills and cancels that customers asked for, carried to the provider and back."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from smmpanel.orders.models import Refill, RefillStatus
+from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
+from smmpanel.providers.gateway import client_for
+from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
+
+REFILL_STATUSES = {
+    "pending": RefillStatus.PENDING,
+    "in progress": RefillStatus.IN_PROGRESS,
+    "processing": RefillStatus.IN_PROGRESS,
+    "completed": RefillStatus.COMPLETED,
+    "rejected": RefillStatus.REJECTED,
+    "canceled": RefillStatus.REJECTED,
+    "error": RefillStatus.REJECTED,
+}
+
+
+def due_refills(limit: int = 500) -> list[int]:
+    return list(
+        RefillSubmission.objects.filter(
+            state=SubmissionState.QUEUED, next_attempt_at__lte=timezone.now()
+        ).values_list("pk", flat=True)[:limit]
+    )
+
+
+def forward_refill(refill_id: int) -> str:
+    """Send a queued refill to the provider holding its order."""
+    now = timezone.now()
+    claimed = RefillSubmission.objects.filter(
+        pk=refill_id, state=SubmissionState.QUEUED, next_attempt_at__lte=now
+    ).update(state=SubmissionState.SENDING, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return "not-due"
+    entry = RefillSubmission.objects.select_related("provider", "refill").get(pk=refill_id)
+    provider_order_id = (
+        Submission.objects.filter(order_id=entry.refill.order_id, run=1)
+        .values_list("provider_order_id", flat=True)
+        .first()
+    )
+    try:
+        remote_id = client_for(entry.provider).refill(provider_order_id)
+    except ProviderUnavailable as exc:
+        RefillSubmission.objects.filter(pk=refill_id).update(
+            state=SubmissionState.QUEUED,
+            next_attempt_at=now + timedelta(minutes=min(entry.attempts, 30)),
+            error=exc.message[:500],
+        )
+        return "retry"
+    except ProviderRefused as exc:
+        _close_refill(refill_id, SubmissionState.REFUSED, RefillStatus.REJECTED, exc.message)
+        return "refused"
+    except ProviderError as exc:  # may have reached the provider: staff look, no resend
+        _close_refill(refill_id, SubmissionState.UNKNOWN, None, exc.message)
+        return "unknown"
+    RefillSubmission.objects.filter(pk=refill_id).update(
+        state=SubmissionState.ACTIVE, provider_refill_id=remote_id, error=""
+    )
+    return "accepted"
+
+
+def _close_refill(refill_id: int, state: str, refill_status: str | None, message: str) -> None:
+    with transaction.atomic():
+        RefillSubmission.objects.filter(pk=refill_id).update(state=state, error=message[:500])
+        if refill_status is not None:
+            Refill.objects.filter(pk=refill_id).update(status=refill_status)
+
+
+def sync_refills(limit: int = 500) -> int:
+    """Poll the status of forwarded refills that are not finished yet."""
+    entries = RefillSubmission.objects.filter(state=SubmissionState.ACTIVE).select_related(
+        "provider"
+    )[:limit]
+    synced = 0
+    for entry in entries:
+        try:
+            remote = client_for(entry.provider).refill_status(entry.provider_refill_id)
+        except ProviderError as exc:
+            RefillSubmission.objects.filter(pk=entry.pk).update(error=exc.message[:500])
+            continue
+        status = REFILL_STATUSES.get(" ".join(remote.lower().split()))
+        if status is None:
+            continue
+        with transaction.atomic():
+            Refill.objects.filter(pk=entry.pk).exclude(status=status).update(status=status)
+            if status in (RefillStatus.COMPLETED, RefillStatus.REJECTED):
+                RefillSubmission.objects.filter(pk=entry.pk).update(state=SubmissionState.DONE)
+        synced += 1
+    return synced
+
+
+def forward_cancels(limit: int = 1000) -> int:
+    """Send customers' cancel requests for orders already upstream, 100 ids per call."""
+    subs = list(
+        Submission.objects.filter(
+            state=SubmissionState.ACTIVE,
+            cancel_sent_at__isnull=True,
+            order__cancel_requested_at__isnull=False,
+        ).select_related("provider")[:limit]
+    )
+    by_provider: dict[int, list[Submission]] = {}
+    for sub in subs:
+        by_provider.setdefault(sub.provider_id, []).append(sub)
+    sent = 0
+    for group in by_provider.values():
+        client = client_for(group[0].provider)
+        for start in range(0, len(group), 100):
+            batch = group[start : start + 100]
+            try:
+                answers = client.cancel([s.provider_order_id for s in batch])
+            except ProviderError:
+                continue  # tried again on the next sweep
+            now = timezone.now()
+            for sub in batch:
+                answer = answers.get(sub.provider_order_id)
+                refused = isinstance(answer, ProviderRefused)
+                Submission.objects.filter(pk=sub.pk).update(
+                    cancel_sent_at=now,
+                    error=f"cancel refused: {answer.message}"[:500] if refused else sub.error,
+                    next_sync_at=now,
+                )
+                sent += 1
+    return sent

@@ -1,0 +1,132 @@
+"""Keeping orders in step with their providers, 100 upstream ids per call.
+
+Each active submission is polled when its ``next_sync_at`` comes; one whose upstream
+status did not move is polled less and less often (up to every 15 minutes), one that
+moves is polled again soon. Final upstream statuses settle the order.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from smmpanel.billing.money import to_micros
+from smmpanel.orders.models import Order
+from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
+from smmpanel.providers.gateway import client_for
+from smmpanel.providers.models import Provider, Submission, SubmissionState
+from smmpanel.providers.settlement import settle_if_finished
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+FAST_INTERVAL = 5
+SLOWEST_INTERVAL = 900
+FINAL = {"Completed", "Partial", "Canceled"}
+_FIELDS = ("id", "order_id", "quantity", "provider_order_id", "remote_status", "remains",
+           "start_count", "sync_interval")  # fmt: skip
+
+
+def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
+    """Poll the due active submissions of ``provider``; returns how many were updated."""
+    due = list(
+        Submission.objects.filter(
+            provider=provider, state=SubmissionState.ACTIVE, next_sync_at__lte=timezone.now()
+        )
+        .order_by("next_sync_at")
+        .only(*_FIELDS)[:limit]
+    )
+    if not due:
+        return 0
+    client = client_for(provider)
+    synced = 0
+    for start in range(0, len(due), BATCH):
+        batch = due[start : start + BATCH]
+        try:
+            answers = client.multi_status([s.provider_order_id for s in batch])
+        except ProviderError as exc:
+            _postpone(batch, exc.message)
+            Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
+            continue
+        for sub in batch:
+            answer = answers.get(sub.provider_order_id)
+            if isinstance(answer, RemoteStatus):
+                apply_remote_status(sub, answer)
+                synced += 1
+            else:
+                message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
+                _postpone([sub], f"status: {message}")
+    Provider.objects.filter(pk=provider.pk).update(last_sync_at=timezone.now())
+    return synced
+
+
+def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
+    """Record what the provider says about one submission; settle when it is final."""
+    now = timezone.now()
+    remains = _clamp(remote.remains, sub.quantity)
+    moved = remote.status != sub.remote_status or (remains is not None and remains != sub.remains)
+    interval = FAST_INTERVAL if moved else min(sub.sync_interval * 2, SLOWEST_INTERVAL)
+    fields: dict[str, object] = {
+        "remote_status": remote.status,
+        "sync_interval": interval,
+        "next_sync_at": now + timedelta(seconds=interval),
+        "error": "",
+    }
+    if remote.start_count is not None and remote.start_count >= 0:
+        fields["start_count"] = remote.start_count
+    if remote.charge is not None and remote.charge >= 0:
+        fields["provider_charge_micros"] = to_micros(round(remote.charge, 6))
+    if remote.status in FINAL:
+        fields["state"] = SubmissionState.DONE
+        # A Partial without a usable count keeps the last one we saw: never invent remains.
+        last_known = remains if remains is not None else (sub.remains or 0)
+        fields["remains"] = {"Completed": 0, "Canceled": sub.quantity}.get(
+            remote.status, last_known
+        )
+    elif remains is not None:
+        fields["remains"] = remains
+    with transaction.atomic():
+        updated = Submission.objects.filter(pk=sub.pk, state=SubmissionState.ACTIVE).update(
+            **fields
+        )
+        if updated != 1:
+            return
+        _mirror_progress(sub.order_id)
+        if remote.status in FINAL:
+            settle_if_finished(sub.order_id)
+
+
+def _mirror_progress(order_id: int) -> None:
+    """Show the customer the upstream progress: the first run's start count, and
+    remains summed over all runs (runs not sent yet count whole)."""
+    order = Order.objects.only("runs", "quantity", "status").get(pk=order_id)
+    subs = list(
+        Submission.objects.filter(order_id=order_id).values(
+            "run", "start_count", "remains", "quantity"
+        )
+    )
+    first = min(subs, key=lambda s: s["run"])
+    remains = sum(s["quantity"] if s["remains"] is None else s["remains"] for s in subs)
+    remains += order.quantity * ((order.runs or 1) - len(subs))
+    Order.objects.filter(pk=order_id, status=order.status).update(
+        start_count=first["start_count"] or 0, remains=remains, updated_at=timezone.now()
+    )
+
+
+def _clamp(value: int | None, quantity: int) -> int | None:
+    """A provider may report nonsense; remains are never below 0 nor above what was sent."""
+    if value is None:
+        return None
+    return max(0, min(value, quantity))
+
+
+def _postpone(batch: list[Submission], reason: str) -> None:
+    now = timezone.now()
+    for sub in batch:
+        interval = min(sub.sync_interval * 2, SLOWEST_INTERVAL)
+        Submission.objects.filter(pk=sub.pk).update(
+            sync_interval=interval,
+            next_sync_at=now + timedelta(seconds=interval),
+            error=reason[:500],
+        )
