@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "smmpanel.catalog",
     "smmpanel.billing",
     "smmpanel.orders",
+    "smmpanel.providers",
     "smmpanel.api",
     "smmpanel.web",
 ]
@@ -133,6 +134,15 @@ if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
+
+# Upstream providers (see providers/gateway.py and providers/forwarding.py).
+PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
+PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20.0)
+PROVIDER_KEY_SECRET = env.str("PROVIDER_KEY_SECRET", default="")
+# How often the sweep looks for due forwarding, status syncs, refills and cancels.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=3.0)
+# A claimed submission older than this is treated as a crash mid-send (ambiguous).
+STALE_CLAIM_SECONDS = env.int("STALE_CLAIM_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

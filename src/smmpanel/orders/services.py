@@ -20,6 +20,7 @@ from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, R
 from smmpanel.orders.models import OrderStatus as S
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.state import transition
+from smmpanel.providers.outbox import queue_order, queue_refill, withdraw_unsent
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 ACTIVE_ORDER_EXISTS = (
@@ -72,6 +73,7 @@ def place_order(
         except billing.InsufficientFunds:
             raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
         OrderEvent.objects.create(order=order, to_status=S.PENDING, note=f"placed via {source}")
+        queue_order(order)
     return order
 
 
@@ -112,9 +114,12 @@ def request_cancel(user, order_id: object) -> Order:
         raise OrderRefused(_("This order can no longer be canceled"))
     if order.status == S.PENDING:
         try:
-            return cancel_and_refund(order, actor=user, note="canceled by customer")
+            with transaction.atomic():
+                if withdraw_unsent(order):
+                    return cancel_and_refund(order, actor=user, note="canceled by customer")
         except InvalidTransition:
-            order.refresh_from_db()  # a worker moved it first: fall through to a request
+            pass  # a worker moved it first: fall through to a request
+        order.refresh_from_db()
     if order.cancel_requested_at is not None:
         raise OrderRefused(_("Cancel has already been requested for this order"))
     Order.objects.filter(pk=order.pk, cancel_requested_at__isnull=True).update(
@@ -144,7 +149,9 @@ def request_refill(user, order_id: object) -> Refill:
             status__in=(RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
         ).exists():
             raise OrderRefused(_("A refill of this order is already in progress"))
-        return Refill.objects.create(order=order, user=user)
+        refill = Refill.objects.create(order=order, user=user)
+        queue_refill(refill)
+        return refill
 
 
 def _own_order(user, order_id: object) -> Order:

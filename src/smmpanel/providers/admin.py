@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from smmpanel.providers.models import Provider, RefillSubmission, ServiceRoute, Submission
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "api_url", "api_key_last4", "active", "balance_micros", "last_sync_at"]
+    exclude = ["api_key_sealed"]
+    readonly_fields = ["api_key_last4", "breaker_failures", "breaker_open_until", "calls",
+                       "failed_calls", "last_sync_at", "last_error"]  # fmt: skip
+
+
+@admin.register(ServiceRoute)
+class ServiceRouteAdmin(admin.ModelAdmin):
+    list_display = ["service", "provider", "provider_service_id", "cost_micros", "priority"]
+    list_filter = ["provider", "active"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["order", "run", "state", "provider", "provider_order_id", "remote_status"]
+    list_filter = ["state", "provider"]
+    search_fields = ["order__id", "provider_order_id"]
+
+
+admin.site.register(RefillSubmission)
