@@ -22,13 +22,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# SMMPANEL_EXPECT_DB_VENDOR makes a run on the wrong engine fail instead of quietly
+# skipping the engine's own tests (tests/orders/test_concurrency.py checks it).
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q
+	env -u DATABASE_URL SMMPANEL_EXPECT_DB_VENDOR=sqlite $(BIN)/pytest -q
 
 test-postgres: $(STAMP)
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
-		DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -q; \
+		DATABASE_URL="$$TEST_POSTGRES_URL" SMMPANEL_EXPECT_DB_VENDOR=postgresql $(BIN)/pytest -q; \
 	else echo "TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+# API throughput through gunicorn against PostgreSQL (BENCH_DATABASE_URL, or a throwaway
+# cluster from Debian's postgresql package); e.g. `make bench BENCH_ARGS="--seconds 10"`.
+bench: $(STAMP)
+	$(BIN)/python bench/api_throughput.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data

@@ -39,9 +39,20 @@ def make_service(**fields) -> Service:
         link_format="instagram_post",
     )
     defaults.update(fields)
-    platform = fields.pop("platform", "Instagram")
+    platform = defaults.pop("platform", "Instagram")
     return create_service(get_or_create_category(platform, "Likes"), **defaults)
 
 
 def post_link(n: int | None = None) -> str:
     return f"https://www.instagram.com/p/Post{n if n is not None else next(_seq)}/"
+
+
+def make_order(user: User, service: Service, link: str | None = None, **data):
+    """Place a paid order through the real ``place_order`` (quantity 100 unless given)."""
+    from smmpanel.orders.services import place_order
+
+    fields = {"link": link or post_link()}
+    if service.service_type.quantity_from.value == "quantity":
+        fields["quantity"] = 100
+    fields.update(data)
+    return place_order(user, service, fields)

@@ -128,7 +128,11 @@ HUEY = {
     "name": "smmpanel",
     # Explicit: djhuey's default follows DEBUG and would hide concurrency bugs.
     "immediate": env.bool("HUEY_IMMEDIATE", default=False),
-    "consumer": {"workers": env.int("WORKER_THREADS", default=4), "worker_type": "thread"},
+    "consumer": {
+        "workers": env.int("WORKER_THREADS", default=4),
+        "worker_type": "thread",
+        "flush_locks": True,
+    },
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from smmpanel.billing.money import div_round_half_up, to_micros
 from smmpanel.catalog.models import Service
-from smmpanel.catalog.service_types import type_named
+from smmpanel.catalog.service_types import DEFAULT, type_named
 from smmpanel.catalog.services import create_service, get_or_create_category, update_service
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
@@ -163,3 +163,26 @@ def sync_services(provider: Provider) -> dict[str, int]:
                 update_service(service, **changes)
                 counts["updated"] += 1
     return counts
+
+
+def route_unrouted_services(provider: Provider) -> int:
+    """Route every catalog service that has no route to the provider's best match:
+    same type, limits that cover ours; returns how many were routed (demo set-up)."""
+    offers = client_for(provider).services()
+    routed = 0
+    for service in Service.objects.filter(routes__isnull=True):
+        same_type = [o for o in offers if (type_named(o.type) or DEFAULT).slug == service.type]
+        covering = [
+            o for o in same_type if o.min <= service.min_quantity and o.max >= service.max_quantity
+        ]
+        offer = (covering or same_type or [None])[0]
+        if offer is None:
+            continue
+        ServiceRoute.objects.create(
+            service=service,
+            provider=provider,
+            provider_service_id=offer.service,
+            cost_micros=to_micros(round(offer.rate, 6)),
+        )
+        routed += 1
+    return routed

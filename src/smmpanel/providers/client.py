@@ -1,0 +1,446 @@
+"""Client for upstream providers speaking API v2 (form POST of ``key`` + ``action``).
+
+* Public methods raise only ``ProviderError`` subclasses (and ``ValueError`` for bad
+  arguments, before anything is sent); the class says whether the provider may have acted:
+  ``ProviderUnavailable`` (not sent: retry later), ``ProviderAmbiguous`` (maybe received:
+  reconcile, never resend an ``add``), ``ProviderRefused`` (its ``{"error"}``),
+  ``ProviderBadAnswer`` (unreadable; for add/refill/cancel a ``ProviderAmbiguousAnswer``).
+* Jittered exponential retries only where repeating cannot hurt: failures before sending
+  for every action; read timeouts, resets and 5xx for read-only actions.
+* A circuit breaker is asked before every attempt and told every outcome.
+* Unless ``allow_private``, each call resolves and checks the host and connects to the
+  checked address (Host header and TLS SNI carry the name); no redirects are followed.
+* The API key never appears in an exception message or a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Protocol, TypeVar
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+from smmpanel.providers import answers
+from smmpanel.providers.answers import (
+    ProviderAmbiguous,
+    ProviderAmbiguousAnswer,
+    ProviderBadAnswer,
+    ProviderError,
+    ProviderRefused,
+    ProviderUnavailable,
+    RemoteService,
+    RemoteStatus,
+)
+from smmpanel.providers.url_safety import (
+    CheckedUrl,
+    ProviderHostUnresolvable,
+    UnsafeProviderUrl,
+    check_provider_url,
+    check_url_shape,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_BODY = 5 * 1024 * 1024  # a full services list is well under 1 MB
+MAX_BATCH = 100  # API v2 limit for status/cancel with "orders"
+MAX_BACKOFF = 30.0
+USER_AGENT = "smmpanel-provider-client/0.1"
+# Raised before a byte of the request left: connect refused/timed out, DNS, TLS handshake.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+class CircuitBreaker(Protocol):
+    """Per-provider breaker; the client asks ``allow()`` before each attempt."""
+
+    def allow(self) -> bool: ...
+    def record_success(self) -> None: ...
+    def record_failure(self) -> None: ...
+
+
+class MemoryCircuitBreaker:
+    """In-process breaker: opens after ``threshold`` consecutive failures for ``cooldown`` s.
+
+    After the cooldown it is half-open: one probe call goes through; its success closes the
+    breaker, its failure opens it for another cooldown.
+    """
+
+    def __init__(
+        self,
+        threshold: int = 5,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._probe_at: float | None = None
+
+    @property
+    def state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half-open"``."""
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> str:
+        if self._opened_at is None:
+            return "closed"
+        return "open" if self._clock() - self._opened_at < self.cooldown else "half-open"
+
+    def allow(self) -> bool:
+        """Whether a call may go out now (in half-open state: only the one probe)."""
+        with self._lock:
+            state = self._state()
+            if state != "half-open":
+                return state == "closed"
+            now = self._clock()
+            # A probe that never reported back (its worker died) frees the slot after a
+            # cooldown, so the breaker cannot stay stuck half-open.
+            if self._probe_at is not None and now - self._probe_at < self.cooldown:
+                return False
+            self._probe_at = now
+            return True
+
+    def record_success(self) -> None:
+        """Close the breaker and forget earlier failures."""
+        with self._lock:
+            self._failures, self._opened_at, self._probe_at = 0, None, None
+
+    def record_failure(self) -> None:
+        """Count a failure; open on the threshold, reopen on a failed probe."""
+        with self._lock:
+            self._failures += 1
+            if self._opened_at is not None or self._failures >= self.threshold:
+                self._opened_at, self._probe_at = self._clock(), None
+
+
+class _NotSent(Exception):
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+class _MaybeSent(Exception):
+    pass
+
+
+class ProviderClient:
+    """One upstream provider's API v2. Thread-safe; ``close()`` releases connections.
+
+    Raises ``UnsafeProviderUrl`` at construction for a URL that can never be used (wrong
+    scheme, credentials, forbidden or oddly spelt IP literal); DNS-dependent checks run on
+    each call and fail as ``ProviderUnavailable``, as does an HTTP 429 (rate limited: not
+    acted upon). ``resolve`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+        breaker: CircuitBreaker | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        allow_private: bool = False,
+        resolve: Callable[..., list] = socket.getaddrinfo,
+    ) -> None:
+        self._shape = check_url_shape(url, allow_private=allow_private)
+        self._key = key
+        # The key is form-encoded on the wire, so an echo of the body may carry either form.
+        self._secrets = sorted({key, quote_plus(key), quote(key, safe="")} - {""}, key=len)[::-1]
+        self._allow_private = allow_private
+        self._resolve = resolve
+        self._retries = max(0, int(retries))
+        self._backoff = backoff
+        self._breaker = breaker
+        self._sleep = sleep
+        # A read timeout is per read, so a server trickling bytes could hold a worker for
+        # ever; this caps a whole attempt.
+        self._deadline = connect_timeout + 3 * read_timeout
+        self._random = random.Random()
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=False,
+            trust_env=False,  # no proxy or .netrc from the environment: we pin the address
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": "identity",  # keeps the body cap a cap on real bytes
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"<ProviderClient {self._shape.url}>"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> ProviderClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- API v2 actions ---------------------------------------------------------------
+
+    def services(self) -> list[RemoteService]:
+        """The provider's service list (``action=services``)."""
+        return self._call("services", {}, answers.parse_services, idempotent=True)
+
+    def add(self, params: dict[str, object]) -> str:
+        """Place an order; returns the provider's order id. Never retried once maybe sent.
+
+        ``params`` are the API v2 fields (service, link, quantity, runs, comments…); lists
+        are sent newline-joined, booleans as 1/0, None values are left out.
+        """
+        return self._call(
+            "add", answers.form_fields(params), answers.parse_order_id, idempotent=False
+        )
+
+    def status(self, order_id: str) -> RemoteStatus:
+        """One order's status (``action=status&order=``)."""
+        fields = {"order": answers.id_field(order_id)}
+        return self._call("status", fields, answers.parse_status, idempotent=True)
+
+    def multi_status(self, order_ids: list[str]) -> dict[str, RemoteStatus | ProviderRefused]:
+        """Up to 100 orders' statuses in one call, keyed by the ids as given.
+
+        A per-order ``{"error"}`` is a ``ProviderRefused`` value; ids the provider left
+        out or answered unreadably are absent from the result (poll them again later).
+        """
+        ids = answers.id_batch(order_ids, MAX_BATCH)
+        if not ids:
+            return {}
+        result = self._call(
+            "status",
+            {"orders": ",".join(ids)},
+            lambda data: answers.parse_multi_status(data, ids),
+            idempotent=True,
+        )
+        return {k: self._clean_value(v) for k, v in result.items()}
+
+    def refill(self, order_id: str) -> str:
+        """Ask for a refill of one order; returns the provider's refill id."""
+        fields = {"order": answers.id_field(order_id)}
+        return self._call("refill", fields, answers.parse_refill_id, idempotent=False)
+
+    def refill_status(self, refill_id: str) -> str:
+        """A refill's status text as the provider spells it."""
+        fields = {"refill": answers.id_field(refill_id)}
+        return self._call("refill_status", fields, answers.parse_refill_status, idempotent=True)
+
+    def cancel(self, order_ids: list[str]) -> dict[str, bool | ProviderRefused]:
+        """Ask to cancel up to 100 orders; per id: accepted (bool) or ``ProviderRefused``."""
+        ids = answers.id_batch(order_ids, MAX_BATCH)
+        if not ids:
+            return {}
+        result = self._call(
+            "cancel",
+            {"orders": ",".join(ids)},
+            lambda data: answers.parse_cancel(data, ids),
+            idempotent=False,
+        )
+        return {k: self._clean_value(v) for k, v in result.items()}
+
+    def balance(self) -> tuple[Decimal, str]:
+        """Our balance with the provider and its currency code."""
+        return self._call("balance", {}, answers.parse_balance, idempotent=True)
+
+    # --- one call: attempts, breaker, answer ------------------------------------------
+
+    def _call(
+        self,
+        action: str,
+        fields: dict[str, str],
+        parse: Callable[[object], T],
+        *,
+        idempotent: bool,
+    ) -> T:
+        form = {"key": self._key, "action": action, **fields}
+        try:
+            code, body, location = self._send(action, form, idempotent)
+            result = parse(answers.interpret(code, body, location))
+        except ProviderRefused as exc:
+            self._record(True)  # the transport and the provider work; it just said no
+            raise self._clean(exc, idempotent) from None
+        except ProviderBadAnswer as exc:
+            self._record(False)
+            raise self._clean(exc, idempotent) from None
+        except ProviderError as exc:  # already recorded by _send
+            raise self._clean(exc, idempotent) from None
+        except Exception as exc:  # a bug here must still reach the caller as a ProviderError
+            self._record(False)
+            # No traceback in the log: its last line would quote an unscrubbed message.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            detail = f"{_describe(exc)} at {where.filename}:{where.lineno}"
+            log.error("provider %s: %s: %s", self._shape.host, action, self._scrub(detail))
+            error = ProviderBadAnswer(f"{action}: answer could not be handled ({_describe(exc)})")
+            raise self._clean(error, idempotent) from None
+        self._record(True)
+        return result
+
+    def _send(self, action: str, form: dict[str, str], idempotent: bool) -> tuple[int, bytes, str]:
+        attempts = self._retries + 1
+        target: CheckedUrl | None = None
+        for attempt in range(1, attempts + 1):
+            if not self._allow():
+                raise ProviderUnavailable(
+                    f"{action}: circuit breaker open for this provider; request not sent"
+                )
+            try:
+                if target is None:
+                    target = self._target()
+                return self._exchange(target, attempt, form)
+            except _NotSent as exc:
+                self._record(False)
+                error: ProviderError = ProviderUnavailable(f"{action}: request not sent: {exc}")
+                retry = exc.retry
+            except _MaybeSent as exc:
+                self._record(False)
+                error = ProviderAmbiguous(f"{action}: {exc}; the provider may have received it")
+                retry = idempotent
+            if not retry or attempt == attempts:
+                raise error
+            base = min(MAX_BACKOFF, self._backoff * 2 ** (attempt - 1))
+            delay = base / 2 + self._random.uniform(0, base / 2)  # jitter spreads out retries
+            log.warning(
+                "provider %s: %s attempt %d/%d failed (%s); retrying in %.2fs",
+                self._shape.host,
+                action,
+                attempt,
+                attempts,
+                self._scrub(error.message),
+                delay,
+            )
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _target(self) -> CheckedUrl:
+        if self._allow_private:
+            return self._shape  # the simulator: connect by name, nothing to pin
+        try:
+            return check_provider_url(self._shape.url, resolve=self._resolve)
+        except ProviderHostUnresolvable as exc:
+            raise _NotSent(str(exc)) from None
+        except UnsafeProviderUrl as exc:
+            raise _NotSent(str(exc), retry=False) from None
+
+    def _exchange(self, target: CheckedUrl, attempt: int, form: dict[str, str]):
+        url = httpx.URL(self._shape.url)
+        headers: dict[str, str] = {}
+        extensions: dict[str, object] = {}
+        if target.addresses and not self._shape.addresses:  # a name, not an IP literal
+            # Connect to the address we checked; rotate through them across retries.
+            address = target.addresses[(attempt - 1) % len(target.addresses)]
+            headers["Host"] = url.netloc.decode("ascii")
+            if url.scheme == "https":
+                extensions["sni_hostname"] = target.host.rstrip(".")
+            url = url.copy_with(host=address)
+        started = time.monotonic()
+        try:
+            request = self._http.build_request(
+                "POST", url, data=form, headers=headers, extensions=extensions
+            )
+        except Exception as exc:
+            raise _NotSent(f"request could not be built: {_describe(exc)}", retry=False) from None
+        try:
+            response = self._http.send(request, stream=True)
+        except _NOT_SENT as exc:
+            raise _NotSent(_describe(exc)) from None
+        except Exception as exc:  # read/write timeout, reset, protocol error, transport bug
+            raise _MaybeSent(_describe(exc)) from None
+        try:
+            return self._read(response, started)
+        finally:
+            with contextlib.suppress(Exception):  # closing cannot change what we received
+                response.close()
+
+    def _read(self, response: httpx.Response, started: float) -> tuple[int, bytes, str]:
+        code = response.status_code
+        if code >= 500:
+            raise _MaybeSent(f"HTTP {code} from the provider")
+        if code == 429:
+            raise _NotSent("rate limited by the provider (HTTP 429)", retry=False)
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY):
+            raise ProviderBadAnswer(f"answer is larger than {MAX_BODY} bytes")
+        body = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise ProviderBadAnswer(f"answer is larger than {MAX_BODY} bytes")
+                if time.monotonic() - started > self._deadline:
+                    raise _MaybeSent(f"answer still incomplete after {self._deadline:.0f}s")
+        except (ProviderBadAnswer, _MaybeSent):
+            raise
+        except httpx.DecodingError:
+            raise ProviderBadAnswer("answer could not be decoded (bad compression)") from None
+        except Exception as exc:
+            raise _MaybeSent(f"answer cut off: {_describe(exc)}") from None
+        # Scrub before anything quotes the body: a provider echoing our form leaks the key.
+        clean = bytes(body)
+        for secret in self._secrets:
+            clean = clean.replace(secret.encode(), b"[key]")
+        return code, clean, self._scrub(response.headers.get("location", ""))
+
+    # --- breaker and hygiene ------------------------------------------------------------
+
+    def _allow(self) -> bool:
+        if self._breaker is None:
+            return True
+        try:
+            return bool(self._breaker.allow())
+        except Exception:  # a broken breaker store must not stop all traffic
+            log.warning("provider %s: circuit breaker failed; allowing", self._shape.host)
+            return True
+
+    def _record(self, success: bool) -> None:
+        if self._breaker is None:
+            return
+        try:
+            if success:
+                self._breaker.record_success()
+            else:
+                self._breaker.record_failure()
+        except Exception:  # never lose an order id because the breaker store hiccuped
+            log.warning("provider %s: circuit breaker could not record", self._shape.host)
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[key]")
+        return text
+
+    def _clean(self, exc: ProviderError, idempotent: bool) -> ProviderError:
+        cls = type(exc)
+        if cls is ProviderBadAnswer and not idempotent:
+            cls = ProviderAmbiguousAnswer  # it was received; it may have been acted upon
+        return cls(self._scrub(exc.message)[: 2 * answers.MAX_MESSAGE])
+
+    def _clean_value(self, value: T) -> T:
+        if isinstance(value, ProviderRefused):
+            return ProviderRefused(self._scrub(value.message))  # type: ignore[return-value]
+        return value
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

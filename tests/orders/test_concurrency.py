@@ -1,0 +1,167 @@
+"""Many concurrent orders of one user against one balance: never overdrawn, never doubled.
+
+Real threads, each with its own database connection, race to ``place_order`` the moment
+a barrier opens. On PostgreSQL the wallet row lock serialises them; on SQLite the
+IMMEDIATE transactions do (fewer threads there: writers queue on ``busy_timeout``).
+"""
+
+import os
+import threading
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from smmpanel.accounts.models import User
+from smmpanel.billing.models import LedgerEntry
+from smmpanel.billing.money import charge_for, to_decimal, to_micros
+from smmpanel.billing.selectors import balance_of, ledger_mismatches
+from smmpanel.catalog.models import Service
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.models import ACTIVE_STATUSES, Order
+from smmpanel.orders.services import ACTIVE_ORDER_EXISTS, NOT_ENOUGH_FUNDS, place_order
+from tests.factories import make_service, make_user, post_link
+
+VENDOR = connection.vendor  # the backend's class attribute: no connection is opened
+
+postgres_only = pytest.mark.skipif(
+    VENDOR != "postgresql",
+    reason=f"needs a real PostgreSQL server (row locks under real concurrency); this run "
+    f"uses {VENDOR}: run with DATABASE_URL=postgres://… (make test-postgres)",
+)
+sqlite_only = pytest.mark.skipif(
+    VENDOR != "sqlite",
+    reason=f"the SQLite variant (IMMEDIATE transactions); this run uses {VENDOR}",
+)
+
+QUANTITY = 1000
+RATE = "0.90"  # per 1000: every order here costs exactly 0.90
+THREAD_TIMEOUT = 120
+
+
+def _race(n_threads: int, user_pk: int, service_pk: int, links: list[str]) -> list[tuple]:
+    """Start ``n_threads`` threads that each place one order for ``links[i]`` at once.
+
+    Returns one ``(outcome, detail)`` per thread: ``("ok", order_id)``,
+    ``("refused", message)`` or ``("error", repr)`` for anything else.
+    """
+    barrier = threading.Barrier(n_threads)
+    results: list[tuple] = [("error", "thread did not finish")] * n_threads
+
+    def run(i: int) -> None:
+        try:
+            # Connect and load before the barrier, so the orders themselves collide.
+            user = User.objects.select_related("wallet").get(pk=user_pk)
+            service = Service.objects.get(pk=service_pk)
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            order = place_order(user, service, {"link": links[i], "quantity": QUANTITY})
+            results[i] = ("ok", order.pk)
+        except Exception as exc:  # every outcome is reported to the test
+            if isinstance(exc, OrderRefused):
+                results[i] = ("refused", exc.message)
+            else:
+                results[i] = ("error", repr(exc))
+        finally:
+            connections.close_all()  # this thread's connection; the test DB can be dropped
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(THREAD_TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "a thread hung placing its order"
+    return results
+
+
+def _assert_never_overdrawn(n_threads: int, affordable: int, remainder: str) -> None:
+    service = make_service(rate_micros=to_micros(RATE))
+    charge = charge_for(service.rate_micros, QUANTITY)
+    assert charge == to_micros(RATE)
+    opening = affordable * charge + to_micros(remainder)
+    user = make_user(str(to_decimal(opening)))
+    assert balance_of(user) == opening
+
+    links = [post_link() for _ in range(n_threads)]  # distinct targets: only money limits
+    results = _race(n_threads, user.pk, service.pk, links)
+
+    outcomes = Counter(outcome for outcome, _ in results)
+    errors = [detail for outcome, detail in results if outcome == "error"]
+    assert not errors, errors
+    assert outcomes == {"ok": affordable, "refused": n_threads - affordable}, results
+    assert {detail for outcome, detail in results if outcome == "refused"} == {NOT_ENOUGH_FUNDS}
+
+    balance = balance_of(user)
+    assert balance >= 0
+    assert balance == to_micros(remainder)
+    placed = {detail for outcome, detail in results if outcome == "ok"}
+    assert set(Order.objects.filter(user=user).values_list("pk", flat=True)) == placed
+    charges = LedgerEntry.objects.filter(user=user, kind=LedgerEntry.Kind.CHARGE)
+    assert sorted(charges.values_list("order_id", flat=True)) == sorted(placed)
+    assert set(charges.values_list("amount_micros", flat=True)) == {-charge}
+    assert ledger_mismatches() == []
+    call_command("audit_ledger")  # exits non-zero on any mismatch
+
+
+def _assert_one_active_order_per_link(n_threads: int) -> None:
+    service = make_service(rate_micros=to_micros(RATE))
+    user = make_user("1000")
+    opening = balance_of(user)
+    # One target, spelled the ways clients retype it: all canonicalise to the same link.
+    spellings = [
+        "https://www.instagram.com/p/SameTarget1/",
+        "https://instagram.com/p/SameTarget1",
+        "http://WWW.Instagram.com/p/SameTarget1/?igsh=abc",
+        "https://www.instagram.com/p/SameTarget1/?utm_source=ig_web_copy_link",
+    ]
+    links = [spellings[i % len(spellings)] for i in range(n_threads)]
+    results = _race(n_threads, user.pk, service.pk, links)
+
+    errors = [detail for outcome, detail in results if outcome == "error"]
+    assert not errors, errors
+    assert Counter(outcome for outcome, _ in results) == {"ok": 1, "refused": n_threads - 1}
+    assert {detail for outcome, detail in results if outcome == "refused"} == {ACTIVE_ORDER_EXISTS}
+    assert Order.objects.filter(user=user, status__in=ACTIVE_STATUSES).count() == 1
+    assert balance_of(user) == opening - charge_for(service.rate_micros, QUANTITY)
+    assert ledger_mismatches() == []
+
+
+# --- PostgreSQL: 24 threads, money for 7 orders ------------------------------------------
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.parametrize("remainder", ["0", "0.45"], ids=["exact", "with-remainder"])
+def test_concurrent_orders_never_overdraw_postgres(transactional_db, remainder):
+    _assert_never_overdrawn(n_threads=24, affordable=7, remainder=remainder)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_concurrent_orders_same_link_one_active_postgres(transactional_db):
+    _assert_one_active_order_per_link(n_threads=24)
+
+
+# --- SQLite: fewer threads, IMMEDIATE transactions queue the writers -------------------------
+
+
+@sqlite_only
+def test_concurrent_orders_never_overdraw_sqlite(transactional_db):
+    _assert_never_overdrawn(n_threads=8, affordable=3, remainder="0.45")
+
+
+@sqlite_only
+def test_concurrent_orders_same_link_one_active_sqlite(transactional_db):
+    _assert_one_active_order_per_link(n_threads=8)
+
+
+# --- The run is on the engine it was asked for ---------------------------------------------
+
+
+def test_run_uses_the_expected_database_engine():
+    """``make test-postgres`` sets SMMPANEL_EXPECT_DB_VENDOR, so a mis-set DATABASE_URL fails
+    here instead of quietly skipping every PostgreSQL-only test."""
+    expected = os.environ.get("SMMPANEL_EXPECT_DB_VENDOR")
+    if not expected:
+        pytest.skip("SMMPANEL_EXPECT_DB_VENDOR not set")
+    assert expected == VENDOR
