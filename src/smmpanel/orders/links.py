@@ -106,15 +106,18 @@ def _canonical_host(hostname: str) -> str:
         host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise BadLink(_("Link is not a valid web address")) from exc
+    previous = None
+    while host != previous:  # to a fixed point: ``www.m.instagram.com`` is instagram.com
+        previous = host
+        for prefix in ("www.", "m.", "mobile."):
+            bare = host.removeprefix(prefix)
+            if bare != host and (bare in PLATFORM_HOSTS or bare in HOST_ALIASES):
+                host = bare
+                break
+        else:
+            host = host.removeprefix("www.")
     if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host):
         raise BadLink(_("Link is not a valid web address"))
-    for prefix in ("www.", "m.", "mobile."):
-        bare = host.removeprefix(prefix)
-        if bare != host and (bare in PLATFORM_HOSTS or bare in HOST_ALIASES):
-            host = bare
-            break
-    else:
-        host = host.removeprefix("www.")
     return HOST_ALIASES.get(host, host)
 
 

@@ -109,11 +109,10 @@ def forward_cancels(limit: int = 1000) -> int:
         by_provider.setdefault(sub.provider_id, []).append(sub)
     sent = 0
     for group in by_provider.values():
-        client = client_for(group[0].provider)
         for start in range(0, len(group), 100):
             batch = group[start : start + 100]
             try:
-                answers = client.cancel([s.provider_order_id for s in batch])
+                answers = client_for(group[0].provider).cancel([s.provider_order_id for s in batch])
             except ProviderError:
                 continue  # tried again on the next sweep
             now = timezone.now()

@@ -11,6 +11,7 @@ workers never send the same run. The outcome of the call decides what happens:
   automatically; the order goes to ``Fail`` for staff to check upstream.
 """
 
+import contextlib
 import logging
 import random
 from datetime import timedelta
@@ -153,10 +154,8 @@ def _fail_order(order_id: int, reason: str) -> None:
     running; its undelivered quantity is refunded when the order settles."""
     order = Order.objects.get(pk=order_id)
     if order.status == OrderStatus.PENDING:
-        try:
+        with contextlib.suppress(InvalidTransition):
             transition(order, OrderStatus.FAIL, note=reason)
-        except InvalidTransition:
-            pass
 
 
 def _requeue(sub: Submission, route: ServiceRoute | None, reason: str, *, seconds: float) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from smmpanel.providers.client import ProviderClient
+from smmpanel.providers.client import ProviderClient, ProviderUnavailable
 from smmpanel.providers.models import Provider
 from smmpanel.providers.secrets import unseal
 
@@ -50,13 +50,20 @@ class DatabaseBreaker:
 
 
 def client_for(provider: Provider, **options) -> ProviderClient:
-    """A client for ``provider`` with its decrypted key and the shared breaker."""
+    """A client for ``provider`` with its decrypted key and the shared breaker.
+
+    A provider that cannot be called at all (unsafe URL, undecryptable key) raises
+    ``ProviderUnavailable``: nothing was sent, so callers retry or fall back as usual.
+    """
     options.setdefault("connect_timeout", settings.PROVIDER_CONNECT_TIMEOUT)
     options.setdefault("read_timeout", settings.PROVIDER_READ_TIMEOUT)
-    return ProviderClient(
-        provider.api_url,
-        unseal(provider.api_key_sealed),
-        breaker=DatabaseBreaker(provider),
-        allow_private=provider.allow_private,
-        **options,
-    )
+    try:
+        return ProviderClient(
+            provider.api_url,
+            unseal(provider.api_key_sealed),
+            breaker=DatabaseBreaker(provider),
+            allow_private=provider.allow_private,
+            **options,
+        )
+    except ValueError as exc:
+        raise ProviderUnavailable(f"provider {provider.name} cannot be called: {exc}") from None

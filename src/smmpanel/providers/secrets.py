@@ -24,4 +24,6 @@ def unseal(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ValueError("provider key cannot be decrypted: was PROVIDER_KEY_SECRET changed?") from exc
+        raise ValueError(
+            "provider key cannot be decrypted: was PROVIDER_KEY_SECRET changed?"
+        ) from exc

@@ -39,25 +39,35 @@ def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
     )
     if not due:
         return 0
-    client = client_for(provider)
+    try:
+        client = client_for(provider)
+    except ProviderError as exc:
+        _postpone(due, exc.message)
+        return 0
     synced = 0
-    for start in range(0, len(due), BATCH):
-        batch = due[start : start + BATCH]
-        try:
-            answers = client.multi_status([s.provider_order_id for s in batch])
-        except ProviderError as exc:
-            _postpone(batch, exc.message)
-            Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
-            continue
-        for sub in batch:
-            answer = answers.get(sub.provider_order_id)
-            if isinstance(answer, RemoteStatus):
-                apply_remote_status(sub, answer)
-                synced += 1
-            else:
-                message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
-                _postpone([sub], f"status: {message}")
+    with client:
+        for start in range(0, len(due), BATCH):
+            synced += _sync_batch(provider, client, due[start : start + BATCH])
     Provider.objects.filter(pk=provider.pk).update(last_sync_at=timezone.now())
+    return synced
+
+
+def _sync_batch(provider: Provider, client, batch: list[Submission]) -> int:
+    try:
+        answers = client.multi_status([s.provider_order_id for s in batch])
+    except ProviderError as exc:
+        _postpone(batch, exc.message)
+        Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
+        return 0
+    synced = 0
+    for sub in batch:
+        answer = answers.get(sub.provider_order_id)
+        if isinstance(answer, RemoteStatus):
+            apply_remote_status(sub, answer)
+            synced += 1
+        else:
+            message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
+            _postpone([sub], f"status: {message}")
     return synced
 
 

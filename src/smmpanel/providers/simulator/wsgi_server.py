@@ -59,6 +59,9 @@ class Handler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 60  # an idle keep-alive connection gives its thread back after a minute
+    # wsgiref writes status line, headers and body separately; on a kept-alive connection
+    # Nagle's algorithm would hold each answer back for a delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def handle(self) -> None:
         self.close_connection = True

@@ -27,8 +27,20 @@ class Command(BaseCommand):
         call_command("seed_demo")
         python = [sys.executable, "-m", "smmpanel.cli"]
         simulator = subprocess.Popen(
-            [*python, "simulator", "--port", str(simulator_port), "--key", SIMULATOR_KEY,
-             "--start-delay", "5", "--speed", "20", "--partial-rate", "0.1"]  # fmt: skip
+            [
+                *python,
+                "simulator",
+                "--port",
+                str(simulator_port),
+                "--key",
+                SIMULATOR_KEY,
+                "--start-delay",
+                "5",
+                "--speed",
+                "20",
+                "--partial-rate",
+                "0.1",
+            ]  # fmt: skip
         )
         worker = None
         try:
