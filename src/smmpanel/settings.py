@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "smmpanel.billing",
     "smmpanel.orders",
     "smmpanel.providers",
+    "smmpanel.policy",
     "smmpanel.api",
     "smmpanel.web",
 ]
@@ -97,6 +98,10 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+
+AUTHENTICATION_BACKENDS = ["smmpanel.policy.auth.PolicyAuthBackend"]
+# Operator hooks that may tell whether a target is public (see policy/link_checkers.py).
+POLICY_LINK_CHECKERS = env.list("POLICY_LINK_CHECKERS", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

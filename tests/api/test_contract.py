@@ -129,8 +129,9 @@ def test_add_default_returns_the_new_order_id_and_charges_rate_times_quantity(ca
 
 
 def test_add_package_needs_only_a_link_and_charges_the_package_rate(call, me):
-    package = make_service(type="package", rate_micros=to_micros("3.50"), min_quantity=1,
-                           max_quantity=1)  # fmt: skip
+    package = make_service(
+        type="package", rate_micros=to_micros("3.50"), min_quantity=1, max_quantity=1
+    )
 
     answer = call("add", service=package.pk, link=post_link())
 
@@ -140,8 +141,9 @@ def test_add_package_needs_only_a_link_and_charges_the_package_rate(call, me):
 
 
 def test_add_custom_comments_counts_one_unit_per_non_empty_line(call, me):
-    comments = make_service(type="custom comments", rate_micros=to_micros("12.00"),
-                            min_quantity=1, max_quantity=100)  # fmt: skip
+    comments = make_service(
+        type="custom comments", rate_micros=to_micros("12.00"), min_quantity=1, max_quantity=100
+    )
 
     answer = call("add", service=comments.pk, link=post_link(), comments="Nice!\nGreat\n\n Wow \n")
 
@@ -169,8 +171,12 @@ def test_add_custom_comments_applies_the_limits_to_the_line_count(call, me, noth
 
 
 def test_add_mentions_custom_list_counts_one_unit_per_username(call):
-    mentions = make_service(type="mentions custom list", rate_micros=to_micros("8.00"),
-                            min_quantity=1, max_quantity=1000)  # fmt: skip
+    mentions = make_service(
+        type="mentions custom list",
+        rate_micros=to_micros("8.00"),
+        min_quantity=1,
+        max_quantity=1000,
+    )
 
     answer = call("add", service=mentions.pk, link=post_link(), usernames="alice\nbob\ncarol")
 
@@ -193,8 +199,9 @@ def test_add_mentions_custom_list_without_usernames_is_refused(call, me, nothing
 def test_add_poll_records_the_answer_number(call):
     poll = make_service(type="poll", link_format="telegram_post", platform="Telegram")
 
-    answer = call("add", service=poll.pk, link="https://t.me/durov/123", quantity=100,
-                  answer_number=2)  # fmt: skip
+    answer = call(
+        "add", service=poll.pk, link="https://t.me/durov/123", quantity=100, answer_number=2
+    )
 
     order = Order.objects.get(pk=answer["order"])
     assert (order.quantity, order.params) == (100, {"answer_number": "2"})
@@ -206,8 +213,9 @@ def test_add_poll_without_a_valid_answer_number_is_refused(call, me, nothing_wri
     for answer_number in (None, "", "two", "-1", "0"):
         with subtests.test(answer_number=answer_number), nothing_written(me):
             extra = {} if answer_number is None else {"answer_number": answer_number}
-            answer = call("add", service=poll.pk, link="https://t.me/durov/1", quantity=100,
-                          **extra)  # fmt: skip
+            answer = call(
+                "add", service=poll.pk, link="https://t.me/durov/1", quantity=100, **extra
+            )
             assert_error(answer)
             assert "answer" in answer["error"].lower()
 
@@ -221,8 +229,16 @@ def test_add_subscriptions_takes_a_username_and_charges_max_times_posts(call, me
         max_quantity=5000,
     )
 
-    answer = call("add", service=subs.pk, username="@natgeo", min=100, max=200, posts=5,
-                  delay=30, expiry="12/31/2030")  # fmt: skip
+    answer = call(
+        "add",
+        service=subs.pk,
+        username="@natgeo",
+        min=100,
+        max=200,
+        posts=5,
+        delay=30,
+        expiry="12/31/2030",
+    )
 
     order = Order.objects.get(pk=answer["order"])
     assert order.quantity == 1000  # 200 per post × 5 posts
@@ -337,6 +353,16 @@ def test_status_of_several_orders_accepts_spaces_and_drops_repeats(call, me, ser
     assert list(answer) == [str(order.pk)]
 
 
+def test_status_of_100_orders_at_once_is_answered(call, me, service):
+    order = make_order(me, service)
+    asked = [str(order.pk)] + [str(10**6 + i) for i in range(99)]
+
+    answer = call("status", orders=",".join(asked))
+
+    assert list(answer) == asked
+    assert answer[str(order.pk)]["status"] == "Pending"
+
+
 def test_status_of_more_than_100_orders_is_refused(call, me, nothing_written):
     with nothing_written(me):
         answer = call("status", orders=",".join(str(i) for i in range(1, 102)))
@@ -344,13 +370,18 @@ def test_status_of_more_than_100_orders_is_refused(call, me, nothing_written):
     assert_error(answer)
 
 
-def test_status_of_a_missing_order_is_incorrect_order_id(call):
-    assert_error(call("status", order=999999), "Incorrect order ID")
-    assert_error(call("status"), "Incorrect order ID")
+def test_status_of_a_missing_order_is_incorrect_order_id(call, me, nothing_written):
+    with nothing_written(me):
+        assert_error(call("status", order=999999), "Incorrect order ID")
+        assert_error(call("status", order="abc"), "Incorrect order ID")
+        assert_error(call("status"), "Incorrect order ID")
 
 
-def test_status_of_another_users_order_is_the_same_error_as_a_missing_one(call, stranger):
-    assert_error(call("status", order=stranger[1].pk), "Incorrect order ID")
+def test_status_of_another_users_order_is_the_same_error_as_a_missing_one(
+    call, me, stranger, nothing_written
+):
+    with nothing_written(me, stranger[0]):
+        assert_error(call("status", order=stranger[1].pk), "Incorrect order ID")
 
 
 # --- refill -------------------------------------------------------------------------------
@@ -423,10 +454,13 @@ def test_refill_status_of_one_refill_is_its_status_name(call, me, service):
     assert call("refill_status", refill=str(refill.pk)) == {"status": "Completed"}
 
 
-def test_refill_status_of_a_missing_or_foreign_refill_is_refill_not_found(call, stranger):
-    assert_error(call("refill_status", refill=999999), "Refill not found")
-    assert_error(call("refill_status", refill=stranger[2].pk), "Refill not found")
-    assert_error(call("refill_status"), "Refill not found")
+def test_refill_status_of_a_missing_or_foreign_refill_is_refill_not_found(
+    call, me, stranger, nothing_written
+):
+    with nothing_written(me, stranger[0]):
+        assert_error(call("refill_status", refill=999999), "Refill not found")
+        assert_error(call("refill_status", refill=stranger[2].pk), "Refill not found")
+        assert_error(call("refill_status"), "Refill not found")
 
 
 def test_refill_status_of_several_refills_lists_integer_ids_and_nested_errors(
@@ -476,8 +510,9 @@ def test_cancel_of_a_service_without_cancel_is_refused_per_order(call, me, nothi
     assert answer[0]["order"] == order.pk and set(answer[0]["cancel"]) == {"error"}
 
 
-def test_cancel_without_orders_is_incorrect_order_id(call):
-    assert_error(call("cancel"), "Incorrect order ID")
+def test_cancel_without_orders_is_incorrect_order_id(call, me, nothing_written):
+    with nothing_written(me):
+        assert_error(call("cancel"), "Incorrect order ID")
 
 
 # --- balance ------------------------------------------------------------------------------
@@ -501,30 +536,38 @@ def test_balance_keeps_sub_cent_digits_after_a_cheap_order(call, me):
 # --- keys, actions, URLs --------------------------------------------------------------------
 
 
-def test_an_invalid_key_is_invalid_api_key(api, encoding, service, subtests):
+def test_an_invalid_key_is_invalid_api_key(api, encoding, me, service, nothing_written, subtests):
+    order = {"service": service.pk, "link": post_link(), "quantity": 100}
     for key in ("", " ", "nonsense", "smmk_" + "A" * 38):
-        with subtests.test(key=key):
-            assert_error(api(key, "services", encoding=encoding), "Invalid API key")
+        with subtests.test(key=key), nothing_written(me):
+            assert_error(api(key, "add", encoding=encoding, **order), "Invalid API key")
 
 
-def test_a_missing_key_is_invalid_api_key(live_server, http, encoding, service):
-    url, params = f"{live_server.url}/api/v2", {"action": "services"}
-    if encoding == "form":
-        response = http.post(url, data=params)
-    elif encoding == "json":
-        response = http.post(url, json=params)
-    else:
-        response = http.get(url, params=params)
+def test_a_missing_key_is_invalid_api_key(
+    live_server, http, encoding, me, service, nothing_written
+):
+    url = f"{live_server.url}/api/v2"
+    params = {"action": "add", "service": service.pk, "link": post_link(), "quantity": 100}
+    with nothing_written(me):
+        if encoding == "form":
+            response = http.post(url, data=params)
+        elif encoding == "json":
+            response = http.post(url, json=params)
+        else:
+            response = http.get(url, params=params)
 
     assert response.status_code == 200
     assert_error(response.json(), "Invalid API key")
 
 
-def test_a_typo_in_a_real_key_is_invalid_api_key(call, api_customer):
+def test_a_typo_in_a_real_key_is_invalid_api_key(call, me, api_customer, service, nothing_written):
     _, key = api_customer
     typo = key[:-7] + ("a" if key[-7] != "a" else "b") + key[-6:]
 
-    assert_error(call("balance", key=typo), "Invalid API key")
+    with nothing_written(me):
+        answer = call("add", key=typo, service=service.pk, link=post_link(), quantity=100)
+
+    assert_error(answer, "Invalid API key")
 
 
 def test_unknown_action_is_incorrect_request(call, me, nothing_written, subtests):
@@ -629,8 +672,14 @@ def test_add_beyond_the_balance_is_not_enough_funds(api, encoding, service, noth
     poor = make_user("0.05")
 
     with nothing_written(poor):
-        answer = api(make_key(poor), "add", encoding=encoding, service=service.pk,
-                     link=post_link(), quantity=100)  # fmt: skip
+        answer = api(
+            make_key(poor),
+            "add",
+            encoding=encoding,
+            service=service.pk,
+            link=post_link(),
+            quantity=100,
+        )
 
     assert_error(answer, "Not enough funds on balance")
 
@@ -638,8 +687,14 @@ def test_add_beyond_the_balance_is_not_enough_funds(api, encoding, service, noth
 def test_add_costing_exactly_the_balance_is_accepted(api, encoding, service):
     exact = make_user("0.09")
 
-    answer = api(make_key(exact), "add", encoding=encoding, service=service.pk, link=post_link(),
-                 quantity=100)  # fmt: skip
+    answer = api(
+        make_key(exact),
+        "add",
+        encoding=encoding,
+        service=service.pk,
+        link=post_link(),
+        quantity=100,
+    )
 
     assert set(answer) == {"order"}
     assert balance_of(exact) == 0
@@ -658,8 +713,9 @@ SAME_POST_SPELLINGS = [
 def test_a_second_active_order_on_the_same_link_is_refused_however_it_is_spelled(
     call, me, service, nothing_written, subtests
 ):
-    first = call("add", service=service.pk, link="https://www.instagram.com/p/CxYz123/",
-                 quantity=100)  # fmt: skip
+    first = call(
+        "add", service=service.pk, link="https://www.instagram.com/p/CxYz123/", quantity=100
+    )
     assert set(first) == {"order"}
 
     for spelling in SAME_POST_SPELLINGS:
@@ -693,11 +749,10 @@ def test_add_with_a_link_of_the_wrong_shape_says_what_is_expected(
     call, me, service, nothing_written, subtests
 ):
     wrong = {
-        "tiktok video for an instagram post service":
-            "https://www.tiktok.com/@user/video/7300000000000000000",
+        "tiktok video for an instagram post service": "https://www.tiktok.com/@user/video/7300000000000000000",
         "profile for a post service": "https://www.instagram.com/someprofile/",
         "another site": "https://example.com/p/Abc",
-    }  # fmt: skip
+    }
     for case, link in wrong.items():
         with subtests.test(case), nothing_written(me):
             answer = call("add", service=service.pk, link=link, quantity=100)
@@ -725,8 +780,13 @@ def test_add_with_an_unusable_link_is_a_clean_error(call, me, service, nothing_w
 # --- malformed requests -------------------------------------------------------------------
 
 
-def test_a_malformed_json_body_is_a_clean_error(live_server, http, api_customer, subtests):
+def test_a_malformed_json_body_is_a_clean_error(
+    live_server, http, me, service, nothing_written, subtests
+):
+    broken_add = f'{{"key": "{make_key(me)}", "action": "add", "service": {service.pk}, '
     bodies = [
+        broken_add.encode(),
+        (broken_add + '"link": "https://instagram.com/p/X", "quantity": 100,}').encode(),
         b"{not json",
         b'{"key": ',
         b"[1, 2, 3]",
@@ -736,7 +796,7 @@ def test_a_malformed_json_body_is_a_clean_error(live_server, http, api_customer,
         b'{"quantity": 1' + b"0" * 5000 + b"}",  # beyond Python's int-from-text limit
     ]
     for body in bodies:
-        with subtests.test(body=body[:20]):
+        with subtests.test(body=body[:20]), nothing_written(me):
             response = http.post(
                 f"{live_server.url}/api/v2",
                 content=body,

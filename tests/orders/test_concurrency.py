@@ -62,6 +62,7 @@ def _race(n_threads: int, user_pk: int, service_pk: int, links: list[str]) -> li
                 results[i] = ("refused", exc.message)
             else:
                 results[i] = ("error", repr(exc))
+                barrier.abort()  # the others stop waiting for a thread that will never come
         finally:
             connections.close_all()  # this thread's connection; the test DB can be dropped
 

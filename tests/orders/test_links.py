@@ -22,6 +22,7 @@ from smmpanel.orders.links import TRACKING_PARAMS, BadLink, canonicalise, check_
         ("//instagram.com/p/AbC123", "https://instagram.com/p/AbC123"),
         ("  https://instagram.com/p/AbC123  ", "https://instagram.com/p/AbC123"),
         ("https://m.instagram.com/p/AbC123", "https://instagram.com/p/AbC123"),
+        ("https://www.m.instagram.com/p/AbC123", "https://instagram.com/p/AbC123"),
         ("https://instagr.am/p/AbC123", "https://instagram.com/p/AbC123"),
         ("https://instagram.com//p//AbC123//", "https://instagram.com/p/AbC123"),
         ("https://instagram.com/p/AbC123#comments", "https://instagram.com/p/AbC123"),
@@ -49,6 +50,7 @@ from smmpanel.orders.links import TRACKING_PARAMS, BadLink, canonicalise, check_
         ("http://example.com:80/", "https://example.com"),
         ("https://shop.example.com/?b=2&a=1&fbclid=x", "https://shop.example.com/?a=1&b=2"),
         ("https://bücher.de/x", "https://xn--bcher-kva.de/x"),
+        ("https://www.com/", "https://www.com"),  # a bare "www." is the host itself
     ],
 )
 def test_canonical_form_examples(raw, canonical):

@@ -24,22 +24,22 @@ class ApiError(Exception):
         self.message = message
 
 
-def services(user, params: Params) -> list[dict]:
+def services(user, params: Params, *, api_key=None) -> list[dict]:
     return [shapes.service_row(s) for s in active_services()]
 
 
-def add(user, params: Params) -> dict:
+def add(user, params: Params, *, api_key=None) -> dict:
     service = orderable_service(params.get("service"))
     if service is None:
         raise ApiError("Incorrect service ID")
     try:
-        order = place_order(user, service, params, source="api")
+        order = place_order(user, service, params, source="api", api_key=api_key)
     except OrderRefused as exc:
-        raise ApiError(exc.message) from None
+        raise ApiError(_with_rule(exc)) from None
     return {"order": order.pk}
 
 
-def status(user, params: Params) -> dict:
+def status(user, params: Params, *, api_key=None) -> dict:
     if _given(params, "orders"):
         ids = _ids(params["orders"])
         found = order_selectors.orders_by_id(user, ids)
@@ -58,7 +58,7 @@ def status(user, params: Params) -> dict:
     return shapes.order_status(found[text])
 
 
-def refill(user, params: Params) -> dict | list:
+def refill(user, params: Params, *, api_key=None) -> dict | list:
     if _given(params, "orders"):
         return [
             {
@@ -72,10 +72,10 @@ def refill(user, params: Params) -> dict | list:
     try:
         return {"refill": str(request_refill(user, params["order"]).pk)}
     except OrderRefused as exc:
-        raise ApiError(exc.message) from None
+        raise ApiError(_with_rule(exc)) from None
 
 
-def refill_status(user, params: Params) -> dict | list:
+def refill_status(user, params: Params, *, api_key=None) -> dict | list:
     if _given(params, "refills"):
         ids = _ids(params["refills"])
         found = order_selectors.refills_by_id(user, ids)
@@ -97,7 +97,7 @@ def refill_status(user, params: Params) -> dict | list:
     return {"status": shapes.refill_status(found[text])}
 
 
-def cancel(user, params: Params) -> list:
+def cancel(user, params: Params, *, api_key=None) -> list:
     key = "orders" if _given(params, "orders") else "order"
     if not _given(params, key):
         raise ApiError(INCORRECT_ORDER_ID)
@@ -110,7 +110,7 @@ def cancel(user, params: Params) -> list:
     ]
 
 
-def balance(user, params: Params) -> dict:
+def balance(user, params: Params, *, api_key=None) -> dict:
     return {"balance": format_amount(balance_of(user)), "currency": user.wallet.currency}
 
 
@@ -123,6 +123,16 @@ ACTIONS: dict[str, Callable[..., object]] = {
     "cancel": cancel,
     "balance": balance,
 }
+
+
+def _with_rule(refusal: OrderRefused) -> str:
+    """A policy refusal names its rule, so the user knows which rule stopped them; the
+    classic API v2 texts stay exactly as clients match them."""
+    return (
+        f"{refusal.message} (rule {refusal.rule})"
+        if refusal.rule and refusal.rule not in ("order.duplicate",)
+        else refusal.message
+    )
 
 
 def _given(params: Params, name: str) -> bool:
@@ -143,4 +153,4 @@ def _try(call: Callable[[], object]) -> object:
     try:
         return call()
     except OrderRefused as exc:
-        return {"error": exc.message}
+        return {"error": _with_rule(exc)}

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
+from smmpanel.policy.gates import check_api_request
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,18 @@ def _json(data: object) -> HttpResponse:
 
 def _error(message: str) -> HttpResponse:
     return _json({"error": message})
+
+
+def _refused(gate) -> HttpResponse:
+    """Over the limit or blocked: still API v2-shaped (HTTP 200, ``error``) for old
+    clients, with the standard headers for newer ones."""
+    hit = gate.verdict.deciding
+    response = _error(f"{hit.message_en} (rule {hit.code})")
+    if gate.retry_after:
+        response["Retry-After"] = str(gate.retry_after)
+        response["RateLimit-Policy"] = f'"api";q={gate.limit_per_minute};w=60'
+        response["RateLimit"] = f'"api";r=0;t={gate.retry_after}'
+    return response
 
 
 def request_params(request: HttpRequest) -> dict[str, object]:
@@ -69,8 +82,12 @@ def api_v2(request: HttpRequest) -> HttpResponse:
             action = ACTIONS.get(str(params.get("action") or "").strip().lower())
             if action is None:
                 return _error("Incorrect request")
-            record_key_use(api_key, client_ip(request))
-            return _json(action(api_key.user, params))
+            ip = client_ip(request)
+            gate = check_api_request(api_key, ip)
+            record_key_use(api_key, ip)
+            if gate.refused:
+                return _refused(gate)
+            return _json(action(api_key.user, params, api_key=api_key))
         except ApiError as exc:
             return _error(exc.message)
         except Exception:  # an answer clients can parse beats a 500 page

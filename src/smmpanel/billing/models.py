@@ -16,6 +16,9 @@ class Wallet(models.Model):
     )
     currency = models.CharField(max_length=3)
     balance_micros = models.BigIntegerField(default=0)
+    frozen = models.BooleanField(
+        default=False, help_text=_("under balance review: only staff may move it")
+    )
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.balance_micros} {self.currency}"
@@ -72,3 +75,34 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("ledger entries are append-only")
+
+
+class HeldCredit(models.Model):
+    """A credit (refund or deposit) that arrived while the balance was frozen.
+
+    It is written to the ledger when the balance review ends, not before: the balance
+    cannot move during a review except by staff.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=LedgerEntry.Kind.choices)
+    amount_micros = models.BigIntegerField()
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    memo = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=models.Q(kind="refund"),
+                name="held_one_refund_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"held {self.kind} {self.amount_micros} ({self.user_id})"

@@ -2,10 +2,11 @@
 of the wallet, in the caller's transaction (or a new one)."""
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from smmpanel.billing.models import LedgerEntry, Wallet
+from smmpanel.billing.models import HeldCredit, LedgerEntry, Wallet
 
 
 class InsufficientFunds(Exception):
@@ -16,25 +17,40 @@ class AlreadySettled(Exception):
     """This order already has the ledger entry being written (charge or refund)."""
 
 
+class BalanceFrozen(Exception):
+    """The balance is under review: it cannot be spent, and credits are held."""
+
+
 def open_wallet(user) -> Wallet:
     """Create the user's empty wallet in the panel's currency (idempotent)."""
     wallet, _ = Wallet.objects.get_or_create(user=user, defaults={"currency": settings.CURRENCY})
     return wallet
 
 
-def _move(user, kind: str, amount_micros: int, *, allow_negative: bool, **cause) -> LedgerEntry:
+def _move(
+    user, kind: str, amount_micros: int, *, allow_negative: bool, by_staff: bool = False, **cause
+) -> LedgerEntry | HeldCredit:
     """Apply a signed movement atomically: the wallet UPDATE and its ledger entry.
 
     Debits are conditional on the balance covering them (unless ``allow_negative``:
     chargebacks and staff corrections may take a balance below zero, truthfully).
+    A frozen wallet (balance review) moves only ``by_staff``; a credit that arrives
+    meanwhile is held and written when the review ends.
     """
     with transaction.atomic():
         wallets = Wallet.objects.filter(user=user)
+        if not by_staff:
+            wallets = wallets.filter(frozen=False)
         if amount_micros < 0 and not allow_negative:
             wallets = wallets.filter(balance_micros__gte=-amount_micros)
         if wallets.update(balance_micros=F("balance_micros") + amount_micros) != 1:
-            if not Wallet.objects.filter(user=user).exists():
+            frozen = Wallet.objects.filter(user=user).values_list("frozen", flat=True).first()
+            if frozen is None:
                 raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
+            if frozen and not by_staff:
+                if amount_micros > 0:
+                    return _hold(user, kind, amount_micros, cause)
+                raise BalanceFrozen()
             raise InsufficientFunds()
         balance = Wallet.objects.values_list("balance_micros", flat=True).get(user=user)
         try:
@@ -50,8 +66,55 @@ def _move(user, kind: str, amount_micros: int, *, allow_negative: bool, **cause)
             raise AlreadySettled(f"order {cause.get('order')} already has a {kind}") from exc
 
 
-def deposit(user, amount_micros: int, *, memo: str = "", created_by=None) -> LedgerEntry:
-    """Credit a confirmed payment."""
+def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
+    order = cause.get("order")
+    if (
+        order is not None
+        and kind == LedgerEntry.Kind.REFUND
+        and (
+            LedgerEntry.objects.filter(order=order, kind=kind).exists()
+            or HeldCredit.objects.filter(order=order, kind=kind).exists()
+        )
+    ):
+        raise AlreadySettled(f"order {order.pk} already has a {kind}")
+    return HeldCredit.objects.create(
+        user=user, kind=kind, amount_micros=amount_micros, order=order, memo=cause.get("memo", "")
+    )
+
+
+def release_held_credits(user) -> list[LedgerEntry]:
+    """Write the credits held during a balance review to the ledger (review closed)."""
+    entries = []
+    with transaction.atomic():
+        held = HeldCredit.objects.filter(user=user, released_at__isnull=True)
+        for credit in held.select_for_update() if _locks() else held:
+            entries.append(
+                _move(
+                    user,
+                    credit.kind,
+                    credit.amount_micros,
+                    allow_negative=False,
+                    order=credit.order,
+                    memo=f"{credit.memo} (held during balance review)"[:255],
+                )
+            )
+            HeldCredit.objects.filter(pk=credit.pk).update(released_at=timezone.now())
+    return entries
+
+
+def set_frozen(user, frozen: bool) -> None:
+    """Freeze or unfreeze the user's balance (balance review)."""
+    Wallet.objects.filter(user=user).update(frozen=frozen)
+
+
+def _locks() -> bool:
+    return connection.features.has_select_for_update
+
+
+def deposit(
+    user, amount_micros: int, *, memo: str = "", created_by=None
+) -> LedgerEntry | HeldCredit:
+    """Credit a confirmed payment (held while the balance is under review)."""
     _positive(amount_micros)
     return _move(
         user,
@@ -75,8 +138,11 @@ def charge_order(order) -> LedgerEntry:
     )
 
 
-def refund_order(order, amount_micros: int, memo: str = "") -> LedgerEntry:
-    """Credit a refund for ``order``; at most one refund entry per order exists."""
+def refund_order(order, amount_micros: int, memo: str = "") -> LedgerEntry | HeldCredit:
+    """Credit a refund for ``order``; at most one refund entry per order exists.
+
+    During a balance review the refund is held and written when the review ends.
+    """
     if amount_micros < 0:
         raise ValueError("refund must not be negative")
     return _move(
@@ -98,6 +164,7 @@ def adjust(user, amount_micros: int, *, memo: str, created_by) -> LedgerEntry:
         LedgerEntry.Kind.ADJUSTMENT,
         amount_micros,
         allow_negative=True,
+        by_staff=True,
         memo=memo,
         created_by=created_by,
     )
@@ -111,6 +178,7 @@ def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -
         LedgerEntry.Kind.CHARGEBACK,
         -amount_micros,
         allow_negative=True,
+        by_staff=True,
         memo=memo,
         created_by=created_by,
     )

@@ -56,9 +56,10 @@ def update_service(service: Service, **changes: Any) -> list[ServiceUpdate]:
                 updates.append(ServiceUpdate(kind=kind))
         current.full_clean()
         current.save()
+        updates = _merge_refill(updates)
         for update in updates:
             update.service = current
-        ServiceUpdate.objects.bulk_create(_merge_refill(updates))
+        ServiceUpdate.objects.bulk_create(updates)
     for field in changes:
         setattr(service, field, getattr(current, field))
     return updates
@@ -71,10 +72,11 @@ def _refill_text(refill: bool, days: int) -> str:
 
 
 def _merge_refill(updates: list[ServiceUpdate]) -> list[ServiceUpdate]:
-    """Changing refill and refill_days together is one public change, not two."""
+    """Changing refill and refill_days together is one public change, not two; and a
+    period change of a service without refill is no public change at all."""
     refill = [u for u in updates if u.kind == ServiceUpdate.Kind.REFILL]
     others = [u for u in updates if u.kind != ServiceUpdate.Kind.REFILL]
-    return others + refill[-1:]
+    return others + [u for u in refill[-1:] if u.old_value != u.new_value]
 
 
 def get_or_create_category(platform_name: str, category_name: str) -> Category:

@@ -115,10 +115,16 @@ def _canonical_host(hostname: str) -> str:
                 host = bare
                 break
         else:
-            host = host.removeprefix("www.")
+            if "." in (bare := host.removeprefix("www.")):  # www.com stays www.com
+                host = bare
     if "." not in host or not re.fullmatch(r"[a-z0-9.-]+", host):
         raise BadLink(_("Link is not a valid web address"))
     return HOST_ALIASES.get(host, host)
+
+
+def fits_format(link: CanonicalLink, fmt: LinkFormat) -> bool:
+    """Whether a canonical link has the shape ``fmt`` asks for."""
+    return fmt.accepts(link.host, link.path, link.query)
 
 
 def check_link(raw: str, fmt: LinkFormat) -> CanonicalLink:
@@ -128,7 +134,7 @@ def check_link(raw: str, fmt: LinkFormat) -> CanonicalLink:
     picked a post service for a profile link learns what to send instead.
     """
     link = canonicalise(raw)
-    if not fmt.accepts(link.host, link.path, link.query):
+    if not fits_format(link, fmt):
         raise BadLink(
             _("Link does not fit this service: expected %(label)s, for example %(example)s")
             % {"label": fmt.label, "example": fmt.example}

@@ -13,7 +13,7 @@ from smmpanel.billing.money import charge_for
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.orders.errors import OrderRefused
-from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, check_link
+from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, fits_format
 
 MAX_RUNS = 1000
 MAX_INTERVAL_MINUTES = 60 * 24 * 30
@@ -30,6 +30,7 @@ class CheckedOrder:
     runs: int | None = None
     interval: int | None = None
     params: dict[str, str] = field(default_factory=dict)
+    link_fits: bool = True  # shape fits the service's link format (policy rule decides)
 
     @property
     def total_quantity(self) -> int:
@@ -46,11 +47,13 @@ def check_order(service: Service, data: Mapping[str, object]) -> CheckedOrder:
         if (value := _text_param(data, name, required=False)) is not None
     }
     raw_link = _text_param(data, "link", required=False) or ""
+    link_fits = True
     if stype.needs_link:
         try:
-            canonical = check_link(raw_link, service.link_format_spec)
+            canonical = canonicalise(raw_link)
         except BadLink as exc:
             raise OrderRefused(str(exc), field="link") from exc
+        link_fits = fits_format(canonical, service.link_format_spec)
     else:
         raw_link = params["username"].strip().lstrip("@")
         canonical = _username_target(raw_link, service)
@@ -90,7 +93,7 @@ def check_order(service: Service, data: Mapping[str, object]) -> CheckedOrder:
         charge = service.rate_micros
     else:
         charge = charge_for(service.rate_micros, quantity * (runs or 1))
-    return CheckedOrder(raw_link, canonical, quantity, charge, runs, interval, params)
+    return CheckedOrder(raw_link, canonical, quantity, charge, runs, interval, params, link_fits)
 
 
 def _within_limits(service: Service, quantity: int) -> None:

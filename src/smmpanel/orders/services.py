@@ -20,25 +20,57 @@ from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, R
 from smmpanel.orders.models import OrderStatus as S
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.state import transition
+from smmpanel.policy import gates
+from smmpanel.policy.models import Outcome
 from smmpanel.providers.outbox import queue_order, queue_refill, withdraw_unsent
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
+BALANCE_FROZEN = "Your balance is under review and cannot be spent until the review ends"
 ACTIVE_ORDER_EXISTS = (
     "You have active order with this link. Please wait until order being completed."
 )
 
 
 def place_order(
-    user, service: Service, data: Mapping[str, object], *, source: str = "api"
+    user,
+    service: Service,
+    data: Mapping[str, object],
+    *,
+    source: str = "api",
+    api_key=None,
 ) -> Order:
-    """Check, charge and record a new order in one transaction; it starts ``Pending``.
+    """Check, decide by policy, charge and record a new order in one transaction.
 
-    Refusals raise ``OrderRefused`` before anything is written. The wallet row is
-    locked first (PostgreSQL; SQLite's IMMEDIATE transaction already serialises
-    writers), so the one-active-order check and the debit cannot race with a
-    concurrent order of the same user.
+    The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
+    Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
+    no money moved. The wallet row is locked first (PostgreSQL; SQLite's IMMEDIATE
+    transaction already serialises writers), so the one-active-order check and the
+    debit cannot race with a concurrent order of the same user.
     """
-    checked = check_order(service, data)
+    try:
+        checked = check_order(service, data)
+    except OrderRefused as refusal:
+        gates.record_invalid_order(
+            user,
+            refusal.message,
+            api_key=api_key,
+            inputs={"field": refusal.field or "", "service": service.pk},
+        )
+        raise
+    verdict = gates.check_order(user, service, checked, api_key=api_key)
+    if not verdict.allowed:
+        hit = verdict.deciding
+        raise OrderRefused(hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk)
+    try:
+        return _charge_and_record(user, service, checked, verdict, source, api_key)
+    except OrderRefused as refusal:
+        if refusal.rule:
+            gates.record_invalid_order(user, refusal.message, api_key=api_key, rule=refusal.rule)
+        raise
+
+
+def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
+    held = verdict.outcome == Outcome.REVIEW
     with transaction.atomic():
         if connection.features.has_select_for_update:
             Wallet.objects.select_for_update().filter(user=user).first()
@@ -51,7 +83,7 @@ def place_order(
                 status__in=ACTIVE_STATUSES,
             ).exists()
         ):
-            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link")
+            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
         order = Order.objects.create(
             user=user,
             service=service,
@@ -64,7 +96,7 @@ def place_order(
             params=checked.params,
             charge_micros=checked.charge_micros,
             currency=user.wallet.currency,
-            status=S.PENDING,
+            status=S.REVIEW if held else S.PENDING,
             remains=checked.total_quantity,
             source=source,
         )
@@ -72,7 +104,11 @@ def place_order(
             billing.charge_order(order)
         except billing.InsufficientFunds:
             raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
-        OrderEvent.objects.create(order=order, to_status=S.PENDING, note=f"placed via {source}")
+        except billing.BalanceFrozen:
+            raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
+        note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
+        OrderEvent.objects.create(order=order, to_status=order.status, note=note)
+        gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
     return order
 
@@ -108,6 +144,7 @@ def request_cancel(user, order_id: object) -> Order:
     """A customer's cancel: immediate with full refund while the order is still ours
     (``Pending``), otherwise recorded for the provider to act on."""
     order = _own_order(user, order_id)
+    _enforce(gates.check_cancel(user, order))
     if not order.service.cancel:
         raise OrderRefused(_("Cancel is not available for this service"))
     if order.status not in (S.PENDING, S.IN_PROGRESS, S.PROCESSING):
@@ -131,17 +168,11 @@ def request_cancel(user, order_id: object) -> Order:
 def request_refill(user, order_id: object) -> Refill:
     """Open a refill for a finished order of a refill service within its refill period."""
     order = _own_order(user, order_id)
-    service = order.service
-    if not service.refill:
-        raise OrderRefused(_("Refill is not available for this service"))
-    if order.status not in (S.COMPLETED, S.PARTIAL):
-        raise OrderRefused(_("Refill is available only for completed orders"))
-    if (
-        service.refill_days
-        and order.finished_at
-        and timezone.now() > order.finished_at + timedelta(days=service.refill_days)
-    ):
-        raise OrderRefused(_("The refill period of this order has ended"))
+    _enforce(gates.check_refill(user, order))
+    ineligible = _refill_ineligibility(order)
+    if ineligible:
+        gates.record_ineligible_refill(user, order, ineligible)
+        raise OrderRefused(ineligible)
     with transaction.atomic():
         if connection.features.has_select_for_update:
             Order.objects.select_for_update().filter(pk=order.pk).first()
@@ -152,6 +183,28 @@ def request_refill(user, order_id: object) -> Refill:
         refill = Refill.objects.create(order=order, user=user)
         queue_refill(refill)
         return refill
+
+
+def _refill_ineligibility(order: Order) -> str | None:
+    """Why this order cannot be refilled now, or None when it can."""
+    service = order.service
+    if not service.refill:
+        return _("Refill is not available for this service")
+    if order.status not in (S.COMPLETED, S.PARTIAL):
+        return _("Refill is available only for completed orders")
+    if (
+        service.refill_days
+        and order.finished_at
+        and timezone.now() > order.finished_at + timedelta(days=service.refill_days)
+    ):
+        return _("The refill period of this order has ended")
+    return None
+
+
+def _enforce(verdict) -> None:
+    if not verdict.allowed:
+        hit = verdict.deciding
+        raise OrderRefused(hit.message_en, rule=hit.code, message_uk=hit.message_uk)
 
 
 def _own_order(user, order_id: object) -> Order:

@@ -10,6 +10,7 @@ from smmpanel.orders.models import Refill, RefillStatus
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
+from smmpanel.providers.settlement import settle_if_finished
 
 REFILL_STATUSES = {
     "pending": RefillStatus.PENDING,
@@ -96,7 +97,12 @@ def sync_refills(limit: int = 500) -> int:
 
 
 def forward_cancels(limit: int = 1000) -> int:
-    """Send customers' cancel requests for orders already upstream, 100 ids per call."""
+    """Send customers' cancel requests for orders already upstream, 100 ids per call.
+
+    Runs not sent yet (drip-feed) are withdrawn instead: they count as undelivered
+    when the order settles.
+    """
+    _withdraw_waiting_runs()
     subs = list(
         Submission.objects.filter(
             state=SubmissionState.ACTIVE,
@@ -126,3 +132,15 @@ def forward_cancels(limit: int = 1000) -> int:
                 )
                 sent += 1
     return sent
+
+
+def _withdraw_waiting_runs() -> None:
+    waiting = Submission.objects.filter(
+        state=SubmissionState.QUEUED, order__cancel_requested_at__isnull=False
+    )
+    for order_id in set(waiting.values_list("order_id", flat=True)):
+        with transaction.atomic():
+            Submission.objects.filter(order_id=order_id, state=SubmissionState.QUEUED).update(
+                state=SubmissionState.DONE, error="withdrawn: cancel requested before sending"
+            )
+            settle_if_finished(order_id)

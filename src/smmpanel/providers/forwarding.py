@@ -28,6 +28,7 @@ from smmpanel.orders.state import transition
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
+from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def due_submissions(limit: int = 500) -> list[int]:
             state=SubmissionState.QUEUED,
             next_attempt_at__lte=timezone.now(),
             order__status__in=FORWARDABLE,
+            order__cancel_requested_at__isnull=True,
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
@@ -57,6 +59,7 @@ def forward_submission(submission_id: int) -> str:
         state=SubmissionState.QUEUED,
         next_attempt_at__lte=now,
         order__status__in=FORWARDABLE,
+        order__cancel_requested_at__isnull=True,  # its waiting runs are withdrawn instead
     ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return "not-due"
@@ -132,6 +135,9 @@ def _next_route_or_fail(sub: Submission, route: ServiceRoute, reason: str) -> st
             state=SubmissionState.REFUSED, error=reason[:500]
         )
         _fail_order(sub.order_id, reason)
+        # A later drip-feed run of a running order: its other runs may all be final
+        # already, and no status sync would come to settle the order.
+        settle_if_finished(sub.order_id)
     return "refused"
 
 

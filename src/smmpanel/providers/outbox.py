@@ -30,7 +30,7 @@ def queue_order(order) -> list[Submission]:
         )
         for run in range(1, runs + 1)
     )
-    transaction.on_commit(lambda: _nudge_forwarding(order.pk))
+    transaction.on_commit(lambda: nudge_forwarding(order.pk))
     return submissions
 
 
@@ -71,7 +71,7 @@ def queue_refill(refill) -> RefillSubmission | None:
     return entry
 
 
-def _nudge_forwarding(order_id: int) -> None:
+def nudge_forwarding(order_id: int) -> None:
     from smmpanel.providers.tasks import forward_order
 
     _enqueue(forward_order, order_id)

@@ -12,7 +12,10 @@ def main(argv: list[str] | None = None) -> None:
         description="Upstream provider SIMULATOR for development and tests; delivers nothing.",
     )
     add_arguments(parser)
-    run_forever(**vars(parser.parse_args(argv)))
+    try:
+        run_forever(**vars(parser.parse_args(argv)))
+    except (ValueError, OSError) as exc:  # a setting out of range, a port in use
+        parser.exit(2, f"simulator: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ The control API (plain JSON, real HTTP status codes, no key: bind to loopback):
 - ``GET|POST /control/config`` — read or change start_delay, speed, partial_rate,
   cancel_rate, refill_seconds, balance, currency, one_active_per_link.
 - ``GET  /control/orders?link=…`` (or ``?order=ID``) — the orders placed on that link.
+- ``POST /control/orders`` — ``{"service": 9, "count": N, "quantity": Q, "link": "…{n}…"}``:
+  place N orders at once (benchmarks need 100,000 without 100,000 requests); answers
+  ``{"first": id, "last": id, "count": n}`` (+ ``"error"`` if the balance ran out).
 - ``POST /control/advance`` — ``{"seconds": N}``: move the simulator's time forward.
 """
 
@@ -30,6 +33,7 @@ from smmpanel.providers.simulator.state import SimError, SimulatorState
 log = logging.getLogger(__name__)
 
 MAX_BODY = 2_000_000
+MAX_BULK = 1_000_000
 API_PATHS = ("/api/v2", "/api/v2/")
 BANNER_TEXT = (
     "SMM panel upstream provider SIMULATOR - a development and test tool.\n"
@@ -60,7 +64,7 @@ class DropConnection(ConnectionAbortedError):
 
 
 class BadRequest(Exception):
-    pass
+    """A request body that is neither a form nor a JSON object."""
 
 
 class SimulatorApp:
@@ -96,7 +100,9 @@ class SimulatorApp:
             raise
         except Exception:  # a simulator bug must still answer something parseable
             log.exception("provider simulator request failed")
-            return _json(start_response, {"error": "Simulator internal error"}, "500 Error")
+            return _json(
+                start_response, {"error": "Simulator internal error"}, "500 Internal Server Error"
+            )
 
     # -- API v2 -----------------------------------------------------------------------
 
@@ -161,7 +167,8 @@ class SimulatorApp:
         try:
             body = _json_body(environ) if method == "POST" else {}
             if path == "/control" and method == "GET":
-                return _json(start_response, self.stats(bool(query.get("orders"))))
+                listed = query.get("orders", ["0"])[0].lower() not in ("0", "false", "no", "")
+                return _json(start_response, self.stats(listed))
             if path == "/control" and method == "POST":
                 return _json(start_response, self._set_fault(body))
             if path == "/control/reset" and method == "POST":
@@ -172,6 +179,8 @@ class SimulatorApp:
                 return _json(start_response, {"config": config.as_json()})
             if path == "/control/orders" and method == "GET":
                 return _json(start_response, {"orders": self._find_orders(query)})
+            if path == "/control/orders" and method == "POST":
+                return _json(start_response, self._bulk_orders(body))
             if path == "/control/advance" and method == "POST":
                 self.state.advance(_number(body.get("seconds"), "seconds"))
                 return _json(start_response, {"time_offset": self.state.stats()["time_offset"]})
@@ -199,6 +208,26 @@ class SimulatorApp:
             return {"fault": fault.as_json(None)}
         self.faults.set(fault)
         return self.faults.describe()
+
+    def _bulk_orders(self, body: dict) -> dict:
+        service = self.catalog.get(body.get("service"))
+        if service is None:
+            raise ValueError("service must be a simulator service id")
+        count, quantity = body.get("count"), body.get("quantity", service.min)
+        for name, value in (("count", count), ("quantity", quantity)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_BULK:
+                raise ValueError(f"{name} must be a whole number from 1 to {MAX_BULK}")
+        link = str(body.get("link") or "https://example.com/bench/{n}")
+        made: list[int] = []
+        answer: dict = {}
+        try:
+            for number in range(count):
+                target = link.replace("{n}", str(number))
+                made.append(self.state.place_order(service, target, quantity))
+        except SimError as exc:  # the balance ran out: say how far it got
+            answer["error"] = exc.message
+        first, last = (made[0], made[-1]) if made else (None, None)
+        return answer | {"first": first, "last": last, "count": len(made)}
 
     def _find_orders(self, query: dict) -> list[dict]:
         if "link" in query:

@@ -143,12 +143,10 @@ _BENCH_KINDS = [
 
 def base_services() -> list[SimService]:
     """The fixed catalog: ids 1–22, several types over six platforms."""
-    return [
-        SimService(number, NAME_PREFIX + name, stype, category, rate, low, high, refill, cancel,
-                   drip)
-        for number, (category, name, stype, rate, low, high, refill, cancel, drip)
-        in enumerate(_BASE, start=1)
-    ]  # fmt: skip
+    services = []
+    for number, (category, name, stype, *terms) in enumerate(_BASE, start=1):
+        services.append(SimService(number, NAME_PREFIX + name, stype, category, *terms))
+    return services
 
 
 def generated_services(count: int, seed: int, first_id: int) -> list[SimService]:

@@ -39,12 +39,15 @@ MAX_DELAY = 3600.0
 
 @dataclass(frozen=True)
 class Fault:
+    """One fault mode with its scope (actions, count) and its delay."""
+
     mode: str
     actions: frozenset[str] | None  # None: every action
     count: int | None  # None: until switched off
     delay: float
 
     def as_json(self, left: int | None) -> dict:
+        """The fault as the control API shows it; ``left`` is what remains of ``count``."""
         return {
             "fault": self.mode,
             "actions": sorted(self.actions) if self.actions is not None else None,
@@ -85,6 +88,7 @@ class FaultSwitch:
         self.triggered = 0
 
     def set(self, fault: Fault) -> None:
+        """Put ``fault`` in force, replacing any other (``none`` switches faults off)."""
         with self._lock:
             if fault.mode in ("none", "refuse"):  # refuse is the server's business
                 self._fault, self._left = None, None
@@ -92,6 +96,7 @@ class FaultSwitch:
                 self._fault, self._left = fault, fault.count
 
     def clear(self) -> None:
+        """No fault, and the triggered counter back to zero."""
         with self._lock:
             self._fault, self._left = None, None
             self.triggered = 0

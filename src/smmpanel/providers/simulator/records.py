@@ -79,9 +79,12 @@ class SimConfig:
             raise ValueError("partial_rate + cancel_rate must not exceed 1")
         if not self.balance.is_finite() or self.balance < 0:
             raise ValueError("balance must be a non-negative amount")
+        if not (isinstance(self.currency, str) and 0 < len(self.currency) <= 10):
+            raise ValueError("currency must be a short code such as USD")
         return self
 
     def as_json(self) -> dict:
+        """The settings as the control API shows them."""
         data = asdict(self)
         data["balance"] = format_money(self.balance)
         return data
@@ -166,6 +169,7 @@ class SimOrder:
         return begin + high
 
     def as_json(self, now: float, include_params: bool = True) -> dict:
+        """Everything about the order at ``now``, for the control API (not API v2)."""
         status, remains, start_count = self.snapshot(now)
         data = {
             "order": self.id,
@@ -188,6 +192,8 @@ class SimOrder:
 
 @dataclass(slots=True)
 class SimRefill:
+    """A refill: Pending for ``start_delay``, In progress for ``duration``, then Completed."""
+
     id: int
     order_id: int
     created: float
@@ -195,6 +201,7 @@ class SimRefill:
     duration: float
 
     def status(self, now: float) -> str:
+        """The refill's API v2 status at clock time ``now``."""
         elapsed = now - self.created
         if elapsed < self.start_delay:
             return PENDING

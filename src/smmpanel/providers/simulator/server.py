@@ -40,6 +40,7 @@ class SimulatorHandle:
 
     @property
     def state(self) -> SimulatorState:
+        """The simulator's memory, for tests that look inside without HTTP."""
         return self.app.state
 
     def shutdown(self) -> None:
@@ -113,6 +114,7 @@ class _Listener:
             time.sleep(0.1)
 
     def close(self) -> None:
+        """Stop for good: end the loop, free the port, cut open connections."""
         with self._lock:
             if self._closed:
                 return

@@ -99,6 +99,7 @@ class SimulatorState:
             return replace(updated)
 
     def count_request(self, action: str) -> None:
+        """Count one API request for ``action`` (shown by ``GET /control``)."""
         with self._lock:
             self.requests[action[:40]] += 1
 
@@ -250,6 +251,7 @@ class SimulatorState:
             return [self._orders[i].as_json(now) for i in self._by_link.get(link, [])]
 
     def order_info(self, order_id: object) -> dict | None:
+        """Everything about one order (control API), or None when there is no such order."""
         with self._lock:
             order = self._orders.get(_as_id(order_id))
             return order.as_json(self.now()) if order else None

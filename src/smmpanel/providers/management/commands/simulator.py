@@ -1,6 +1,6 @@
 """``smmpanel simulator``: run the upstream provider SIMULATOR in the foreground."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from smmpanel.providers.simulator.server import add_arguments, run_forever
 
@@ -15,4 +15,7 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options):
-        run_forever(out=self.stdout, **options)
+        try:
+            run_forever(out=self.stdout, **options)
+        except (ValueError, OSError) as exc:  # a setting out of range, a port in use
+            raise CommandError(f"simulator: {exc}") from exc

@@ -1,0 +1,298 @@
+"""Where the rest of the panel asks the policy: one function per decision point.
+
+Each gathers the facts its rules read (history counts lazily, only when a rule asks),
+lets the engine decide, records the decision and applies escalations (API limitation,
+account restriction). Callers act on the returned verdict.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from math import ceil
+
+from django.db.models import Q
+from django.utils import timezone
+
+from smmpanel.billing.money import format_amount
+from smmpanel.policy import engine, rulebook
+from smmpanel.policy.facts import Facts
+from smmpanel.policy.link_checkers import target_state
+from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
+from smmpanel.policy.rate_limit import take
+
+VALIDATION_RULE = "order.invalid"
+INELIGIBLE_REFILL_RULE = "refill.ineligible"
+TEXT_PARAMS = ("comments", "usernames", "hashtags", "hashtag", "username", "keywords", "groups")
+
+
+def active_restrictions(user, level: str | None = None):
+    now = timezone.now()
+    rows = Restriction.objects.filter(user=user, lifted_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    return rows.filter(level=level) if level else rows
+
+
+def _restriction_reason(user, level: str, api_key=None) -> str | None:
+    rows = active_restrictions(user, level)
+    rows = (
+        rows.filter(Q(api_key__isnull=True) | Q(api_key=api_key))
+        if api_key
+        else rows.filter(api_key__isnull=True)
+    )
+    row = rows.only("reason").first()
+    return row.reason if row else None
+
+
+def _since(**delta) -> object:
+    return timezone.now() - timedelta(**delta)
+
+
+def _count_decisions(user, point: str, minutes: int) -> int:
+    return Decision.objects.filter(
+        user=user, point=point, outcome=Outcome.REJECT, created_at__gte=_since(minutes=minutes)
+    ).count()
+
+
+def order_facts(user, service, checked, *, api_key=None) -> Facts:
+    """What the order rules read about one order about to be placed."""
+    fmt = service.link_format_spec
+    link = checked.canonical
+    return Facts(
+        {
+            "link_fits": checked.link_fits,
+            "link_expected": str(fmt.label),
+            "link_example": fmt.example,
+            "link_host": link.host,
+            "charge_micros": checked.charge_micros,
+            "charge_text": f"{format_amount(checked.charge_micros)}",
+        },
+        {
+            "restriction_ordering": lambda: _restriction_reason(user, "ordering"),
+            "balance_frozen": lambda: user.wallet.frozen,
+            "target_state": lambda: target_state(link, service),
+            "deny_match": lambda: deny_match(link.url, link.host),
+            "sensitive_terms": lambda: sensitive_terms(checked.params),
+            "invalid_orders": lambda minutes: _count_decisions(user, rulebook.ORDER_PLACE, minutes),
+        },
+    )
+
+
+def check_order(user, service, checked, *, api_key=None) -> engine.Verdict:
+    """Decide on an order before it is charged. A refusal is recorded (and escalated)
+    here; an order that goes ahead records its hits with ``record_placed``."""
+    verdict = engine.evaluate(
+        rulebook.ORDER_PLACE, order_facts(user, service, checked, api_key=api_key)
+    )
+    if not verdict.allowed:
+        engine.record(verdict, user=user, api_key=api_key)
+        _escalate(verdict, user, api_key)
+    return verdict
+
+
+def record_placed(verdict: engine.Verdict, order, *, api_key=None) -> None:
+    """Record the hits (review, shadow) of an order that was placed, linked to it."""
+    engine.record(verdict, user=order.user, api_key=api_key, order=order)
+
+
+def record_invalid_order(
+    user, message: str, *, api_key=None, inputs: dict | None = None, rule: str = VALIDATION_RULE
+) -> None:
+    """A refused order request (bad link, quantity, duplicate…): counted by
+    ``abuse.invalid_orders``."""
+    Decision.objects.create(
+        point=rulebook.ORDER_PLACE,
+        rule_code=rule,
+        outcome=Outcome.REJECT,
+        user=user,
+        api_key=api_key,
+        inputs=inputs or {},
+        reason=message[:1000],
+    )
+
+
+def check_refill(user, order) -> engine.Verdict:
+    facts = Facts(
+        {},
+        {
+            "restriction_ordering": lambda: _restriction_reason(user, "ordering"),
+            "target_state": lambda: target_state_of_order(order),
+            "ineligible_refills": lambda minutes: _count_decisions(
+                user, rulebook.ORDER_REFILL, minutes
+            ),
+        },
+    )
+    verdict = engine.decide(rulebook.ORDER_REFILL, facts, user=user, order=order)
+    _escalate(verdict, user, None)
+    return verdict
+
+
+def record_ineligible_refill(user, order, message: str) -> None:
+    """A refill asked for an order that cannot have one ("fake dispute" when repeated)."""
+    Decision.objects.create(
+        point=rulebook.ORDER_REFILL,
+        rule_code=INELIGIBLE_REFILL_RULE,
+        outcome=Outcome.REJECT,
+        user=user,
+        order=order,
+        inputs={"order_status": order.status},
+        reason=message[:1000],
+    )
+
+
+def check_cancel(user, order) -> engine.Verdict:
+    facts = Facts({}, {"restriction_ordering": lambda: _restriction_reason(user, "ordering")})
+    return engine.decide(rulebook.ORDER_CANCEL, facts, user=user, order=order)
+
+
+def check_login(user) -> engine.Verdict:
+    facts = Facts({}, {"restriction_login": lambda: _restriction_reason(user, "login")})
+    return engine.decide(rulebook.LOGIN, facts, user=user)
+
+
+@dataclass(frozen=True)
+class ApiGate:
+    verdict: engine.Verdict
+    retry_after: int
+    limit_per_minute: int
+
+    @property
+    def refused(self) -> bool:
+        return not self.verdict.allowed
+
+
+def check_api_request(api_key, ip: str | None) -> ApiGate:
+    """Rate limits and API restrictions for one API v2 request."""
+    user = api_key.user
+    rules = engine.rules_for(rulebook.API_REQUEST)
+    spec = rulebook.BY_CODE["api.rate"]
+    row_thresholds = next((r.thresholds for s, r in rules if s.code == spec.code), None)
+    thresholds = {**spec.thresholds, **(row_thresholds or {})}
+    key_rate, account_rate = _api_rates(api_key, thresholds)
+    burst = int(thresholds.get("burst", 60))
+    state = {"retry_after": 0.0}
+
+    def retry_after() -> int | None:
+        wait = max(
+            take(f"key:{api_key.pk}", key_rate, burst),
+            take(f"user:{user.pk}", account_rate, burst * 2),
+        )
+        state["retry_after"] = wait
+        return ceil(wait) if wait > 0 else None
+
+    facts = Facts(
+        {},
+        {
+            "api_blocked": lambda: _api_blocked_reason(user, api_key, key_rate),
+            "rate_retry_after": retry_after,
+            "key_ips_last_hour": lambda: _ip_spread(api_key, ip),
+        },
+    )
+    verdict = engine.evaluate(rulebook.API_REQUEST, facts, rules=rules)
+    _record_api_verdict(verdict, user, api_key)
+    return ApiGate(verdict, ceil(state["retry_after"]), key_rate)
+
+
+def _api_rates(api_key, thresholds: dict) -> tuple[int, int]:
+    key_rate = int(thresholds.get("key_per_minute", 600))
+    account_rate = int(thresholds.get("account_per_minute", 1200))
+    now = timezone.now()
+    limits = ApiLimit.objects.filter(user=api_key.user, lifted_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    for limit in limits:
+        if limit.api_key_id in (None, api_key.pk):
+            key_rate = min(key_rate, limit.per_minute)
+            if limit.api_key_id is None:
+                account_rate = min(account_rate, limit.per_minute)
+    return key_rate, account_rate
+
+
+def _api_blocked_reason(user, api_key, key_rate: int) -> str | None:
+    reason = _restriction_reason(user, "api", api_key)
+    if reason:
+        return reason
+    if key_rate <= 0:
+        limit = ApiLimit.objects.filter(user=user, per_minute=0, lifted_at__isnull=True).first()
+        return limit.reason if limit else "API access is limited"
+    return None
+
+
+def _ip_spread(api_key, ip: str | None) -> int:
+    """Distinct addresses in the last hour, counted only when a new address shows up."""
+    if not ip or ip == api_key.last_used_ip:
+        return 0
+    now = timezone.now()
+    KeySighting.objects.update_or_create(api_key=api_key, ip=ip, defaults={"last_seen": now})
+    return KeySighting.objects.filter(api_key=api_key, last_seen__gte=_since(hours=1)).count()
+
+
+def _record_api_verdict(verdict: engine.Verdict, user, api_key) -> None:
+    """Record API hits, at most one per rule and key per minute (a flood must not
+    become a flood of audit rows)."""
+    recent = (
+        set(
+            Decision.objects.filter(
+                api_key=api_key, point=rulebook.API_REQUEST, created_at__gte=_since(minutes=1)
+            ).values_list("rule_code", flat=True)
+        )
+        if verdict.hits
+        else set()
+    )
+    verdict_to_record = engine.Verdict(
+        verdict.point, [h for h in verdict.hits if h.code not in recent]
+    )
+    engine.record(verdict_to_record, user=user, api_key=api_key)
+
+
+def deny_match(url: str, host: str) -> str | None:
+    """The deny-list entry a link falls under, described for the user, or None."""
+    lowered = url.lower()
+    for kind, value in (
+        DenyEntry.objects.filter(active=True)
+        .exclude(kind=DenyEntry.Kind.TERM)
+        .values_list("kind", "value")
+    ):
+        needle = value.lower().strip()
+        if not needle:
+            continue
+        if kind == DenyEntry.Kind.DOMAIN and (host == needle or host.endswith("." + needle)):
+            return f"blocked domain {needle}"
+        if kind == DenyEntry.Kind.URL and lowered.startswith(needle.rstrip("/")):
+            return "blocked address"
+        if kind == DenyEntry.Kind.KEYWORD and needle in lowered:
+            return f"blocked keyword {needle}"
+    return None
+
+
+def sensitive_terms(params: dict) -> list[str]:
+    """Configured sensitive terms found (case-insensitively, Cyrillic too) in the text."""
+    text = " ".join(str(params.get(p, "")) for p in TEXT_PARAMS).casefold()
+    if not text.strip():
+        return []
+    terms = DenyEntry.objects.filter(active=True, kind=DenyEntry.Kind.TERM).values_list(
+        "value", flat=True
+    )
+    return sorted({t for t in terms if t.strip() and t.casefold().strip() in text})
+
+
+def target_state_of_order(order) -> str | None:
+    from smmpanel.policy.models import KnownTarget
+
+    return (
+        KnownTarget.objects.filter(link_key=order.link_key).values_list("state", flat=True).first()
+    )
+
+
+def _escalate(verdict: engine.Verdict, user, api_key) -> None:
+    """Apply what an escalating outcome means beyond refusing this one request."""
+    from smmpanel.policy import services
+
+    hit = verdict.deciding
+    if hit is None:
+        return
+    if verdict.outcome == Outcome.LIMIT:
+        services.limit_api(user, 0, reason=hit.message_en, minutes=60, rule_code=hit.code)
+    elif verdict.outcome == Outcome.RESTRICT:
+        services.restrict(
+            user, Restriction.Level.ORDERING, reason=hit.message_en, rule_code=hit.code
+        )

@@ -1,0 +1,44 @@
+"""Is a target public? Pluggable checkers that never visit the platform themselves.
+
+The panel does not scrape social platforms. What it knows comes from its own records
+(``KnownTarget``: reported by a provider, support or staff) and from operator hooks
+listed in ``settings.POLICY_LINK_CHECKERS`` — dotted paths to callables
+``check(link: CanonicalLink, service) -> "private" | "restricted" | "deleted" | None``,
+for example a call to a provider that offers such a check. A checker that fails is
+skipped: an unknown state never blocks an order.
+"""
+
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from smmpanel.policy.models import KnownTarget
+
+log = logging.getLogger(__name__)
+NOT_PUBLIC = ("private", "restricted", "deleted")
+
+
+def known_targets(link, service) -> str | None:
+    """The built-in checker: targets recorded as not public."""
+    return KnownTarget.objects.filter(link_key=link.key).values_list("state", flat=True).first()
+
+
+@cache
+def _checkers() -> tuple:
+    paths = getattr(settings, "POLICY_LINK_CHECKERS", [])
+    return (known_targets, *(import_string(p) for p in paths))
+
+
+def target_state(link, service) -> str | None:
+    """The first not-public state any checker reports, or None."""
+    for checker in _checkers():
+        try:
+            state = checker(link, service)
+        except Exception:
+            log.exception("link checker %r failed; treated as unknown", checker)
+            continue
+        if state in NOT_PUBLIC:
+            return state
+    return None

@@ -1,0 +1,222 @@
+"""Providers' services against a real simulator over HTTP: adding a provider, its
+balance, importing its services with a markup and keeping them in line with its offer."""
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from smmpanel.billing.money import to_micros
+from smmpanel.catalog.models import Service, ServiceUpdate
+from smmpanel.providers.forwarding import forward_submission
+from smmpanel.providers.models import Provider, ServiceRoute, Submission
+from smmpanel.providers.secrets import unseal
+from smmpanel.providers.services import (
+    add_provider,
+    import_services,
+    refresh_balance,
+    route_unrouted_services,
+    sync_services,
+)
+from smmpanel.providers.simulator.catalog import Catalog
+from smmpanel.providers.url_safety import UnsafeProviderUrl
+from tests.factories import make_order, make_service, make_user
+from tests.providers.conftest import SIM_KEY, control, route
+
+MARKUP = Decimal("25")
+SIM_LIKES = "1"  # Instagram Likes — 30 days refill: rate 0.60, min 50, max 10000
+SIM_VIEWS = "9"  # TikTok Views — instant: rate 0.012, min 100, max 10000000
+
+
+def offer_changed(sim, service_id: str, **changes) -> None:
+    """Change one service of the simulator's catalog in place (``withdrawn=True``: drop it)."""
+    services = list(sim.app.catalog.by_id.values())
+    if changes.get("withdrawn"):
+        services = [s for s in services if s.id != int(service_id)]
+    else:
+        services = [replace(s, **changes) if s.id == int(service_id) else s for s in services]
+    sim.app.catalog = Catalog(services)
+
+
+@pytest.fixture
+def imported(provider) -> Service:
+    """Simulator service 1 imported with a 25 % markup: our rate 0.75."""
+    [service] = import_services(provider, markup_percent=MARKUP, only={SIM_LIKES}).created
+    return service
+
+
+# -- adding a provider and its balance ---------------------------------------------------
+
+
+def test_add_provider_keeps_the_key_sealed_and_shows_only_its_last_four(db, sim):
+    provider = add_provider("Sim", sim.url, "secret-key-1234", allow_private=True)
+
+    assert provider.api_key_last4 == "1234"
+    assert "secret-key-1234" not in provider.api_key_sealed
+    assert unseal(provider.api_key_sealed) == "secret-key-1234"
+
+
+def test_add_provider_refuses_a_loopback_url_unless_allowed(db, sim):
+    with pytest.raises(UnsafeProviderUrl):
+        add_provider("Sim", sim.url, SIM_KEY)
+
+    assert not Provider.objects.exists()
+
+
+def test_refresh_balance_stores_the_providers_balance(provider):
+    refresh_balance(provider)
+
+    provider.refresh_from_db()
+    assert provider.balance_micros == to_micros("1000")
+    assert provider.balance_currency == "USD"
+    assert provider.balance_checked_at is not None
+
+
+def test_refresh_balance_follows_what_orders_cost_upstream(provider):
+    service = make_service()
+    route(service, provider)
+    order = make_order(make_user("100"), service, quantity=1000)
+    forward_submission(Submission.objects.get(order=order).pk)
+
+    refresh_balance(provider)
+
+    provider.refresh_from_db()
+    assert provider.balance_micros == to_micros("999.40")  # 1000 × 0.60 / 1000 spent
+
+
+def test_refresh_balance_failure_keeps_the_last_balance_and_records_the_error(provider, sim):
+    refresh_balance(provider)
+    control(sim, fault="garbage", actions=["balance"], count=1)
+
+    refresh_balance(provider)
+
+    provider.refresh_from_db()
+    assert provider.balance_micros == to_micros("1000")
+    assert "not valid JSON" in provider.last_error
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def test_import_services_prices_at_cost_plus_markup(provider):
+    result = import_services(provider, markup_percent=MARKUP, only={SIM_LIKES, SIM_VIEWS})
+
+    rates = {
+        s.routes.get().provider_service_id: s.rate_micros
+        for s in Service.objects.filter(pk__in=[s.pk for s in result.created])
+    }
+    assert rates == {SIM_LIKES: to_micros("0.75"), SIM_VIEWS: to_micros("0.015")}
+
+
+def test_imported_service_is_routed_to_the_provider_with_its_cost(imported, provider):
+    route_ = imported.routes.get()
+
+    assert route_.provider == provider
+    assert route_.provider_service_id == SIM_LIKES
+    assert route_.cost_micros == to_micros("0.60")
+    assert route_.markup_percent == MARKUP
+
+
+def test_imported_service_copies_limits_and_flags(imported):
+    assert (imported.min_quantity, imported.max_quantity) == (50, 10000)
+    assert (imported.refill, imported.cancel, imported.dripfeed) == (True, True, True)
+    assert imported.type == "default"
+    assert imported.category.platform.name == "Instagram"
+
+
+def test_imported_service_is_announced_as_created(imported):
+    [update] = ServiceUpdate.objects.filter(service=imported)
+
+    assert update.kind == ServiceUpdate.Kind.CREATED
+
+
+def test_import_skips_services_already_routed(imported, provider):
+    again = import_services(provider, markup_percent=MARKUP, only={SIM_LIKES})
+
+    assert again.created == []
+    assert ServiceRoute.objects.filter(provider=provider).count() == 1
+
+
+def test_import_of_the_whole_catalog_creates_one_service_per_offer(provider, sim):
+    result = import_services(provider, markup_percent=MARKUP)
+
+    assert len(result.created) == len(sim.app.catalog) == 22
+    assert all(s.name.startswith("[SIMULATOR] ") for s in result.created)
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+def test_sync_services_pauses_a_service_whose_cost_rises_above_its_price(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, rate="0.90")
+
+    assert sync_services(provider)["paused"] == 1
+
+    imported.refresh_from_db()
+    assert imported.active is False
+    assert imported.rate_micros == to_micros("0.75")  # our price stays as staff set it
+    assert imported.updates.filter(kind=ServiceUpdate.Kind.DISABLED).count() == 1
+    assert imported.routes.get().cost_micros == to_micros("0.90")
+
+
+def test_sync_services_keeps_selling_when_the_cost_stays_below_the_price(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, rate="0.70")
+
+    assert sync_services(provider)["paused"] == 0
+
+    imported.refresh_from_db()
+    assert imported.active is True
+    assert imported.routes.get().cost_micros == to_micros("0.70")
+
+
+def test_sync_services_pauses_a_withdrawn_service(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, withdrawn=True)
+
+    assert sync_services(provider)["paused"] == 1
+
+    imported.refresh_from_db()
+    assert imported.active is False
+    assert imported.routes.get().active is False
+    assert imported.updates.filter(kind=ServiceUpdate.Kind.DISABLED).count() == 1
+
+
+def test_sync_services_follows_the_providers_limits_as_service_updates(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, min=100, max=5000)
+
+    assert sync_services(provider)["updated"] == 1
+
+    imported.refresh_from_db()
+    assert (imported.min_quantity, imported.max_quantity) == (100, 5000)
+    kinds = set(imported.updates.values_list("kind", flat=True))
+    assert {ServiceUpdate.Kind.MIN, ServiceUpdate.Kind.MAX} <= kinds
+
+
+def test_sync_services_with_an_unchanged_offer_records_nothing(imported, provider):
+    assert sync_services(provider) == {"updated": 0, "paused": 0}
+
+    assert imported.updates.count() == 1  # just "created"
+
+
+def test_fallback_route_cost_rise_does_not_pause_the_service(provider, provider_b, sim_b):
+    service = make_service(rate_micros=to_micros("0.90"))
+    route(service, provider, SIM_LIKES, priority=0)
+    route(service, provider_b, SIM_LIKES, priority=1)
+    offer_changed(sim_b, SIM_LIKES, rate="5.00")
+
+    assert sync_services(provider_b)["paused"] == 0
+
+    service.refresh_from_db()
+    assert service.active is True
+
+
+# -- routing the demo catalog ----------------------------------------------------------------
+
+
+def test_route_unrouted_services_picks_an_offer_covering_the_limits(provider):
+    service = make_service(min_quantity=100, max_quantity=5000)
+
+    assert route_unrouted_services(provider) == 1
+
+    route_ = service.routes.get()
+    assert route_.provider == provider
+    assert route_.provider_service_id == "1"  # the first Default offer covering 100–5000
