@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 
 import httpx
+import hypothesis
 import pytest
 from django.test import override_settings
 
@@ -10,6 +11,10 @@ from smmpanel.orders.models import Order, OrderEvent, Refill
 from tests.factories import make_key, make_service, make_user
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
+
+# No per-example deadline: on a loaded CI machine a slow example is not a wrong one.
+hypothesis.settings.register_profile("smmpanel", deadline=None)
+hypothesis.settings.load_profile("smmpanel")
 
 
 @pytest.fixture(autouse=True, scope="session")

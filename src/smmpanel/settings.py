@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "smmpanel.orders",
     "smmpanel.providers",
     "smmpanel.policy",
+    "smmpanel.staff",
     "smmpanel.api",
     "smmpanel.web",
 ]

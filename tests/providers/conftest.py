@@ -82,7 +82,11 @@ def sim_b(sim_clock):
 
 @pytest.fixture
 def fast_provider_timeouts(settings):
-    """Short client timeouts so ambiguous answers are seen in half a second."""
+    """A short read timeout, so an answer held back by a fault is missed in half a second.
+
+    Only for tests whose sole timed call is the faulted one: a loaded machine may take
+    longer than this to answer an ordinary request.
+    """
     settings.PROVIDER_CONNECT_TIMEOUT = 0.5
     settings.PROVIDER_READ_TIMEOUT = 0.5
     return settings

@@ -255,9 +255,7 @@ def test_refill_refused_upstream_is_rejected(user, provider, sim_clock):
     )
 
 
-def test_refill_to_an_unreachable_provider_is_retried_later(
-    user, likes, provider, sim_clock, fast_provider_timeouts
-):
+def test_refill_to_an_unreachable_provider_is_retried_later(user, likes, provider, sim_clock):
     order = completed(user, likes, provider, sim_clock)
     refill = orders.request_refill(user, order.pk)
     Provider.objects.filter(pk=provider.pk).update(api_url=closed_port_url())

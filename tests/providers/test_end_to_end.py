@@ -11,6 +11,9 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import ledger_mismatches
 from smmpanel.orders.models import FINAL_STATUSES, Order, OrderStatus
+from smmpanel.policy.engine import rules_for
+from smmpanel.policy.rulebook import API_REQUEST
+from smmpanel.policy.services import update_rule
 from smmpanel.providers.models import Submission
 from smmpanel.providers.services import add_provider, route_unrouted_services
 from smmpanel.providers.simulator.server import serve
@@ -53,6 +56,9 @@ def test_two_hundred_api_orders_settle_and_the_ledger_audits_clean(api, simulato
     service = make_service(min_quantity=10, max_quantity=5000, rate_micros=1_230_000)
     provider = add_provider("Simulator", simulator.url, "sim-key", allow_private=True)
     assert route_unrouted_services(provider) >= 1
+    # A reseller pushing a batch: fair-use limits must not refuse this burst.
+    (rate_rule,) = [r for s, r in rules_for(API_REQUEST) if s.code == "api.rate"]
+    update_rule(rate_rule, actor=None, reason="batch test", thresholds={"burst": ORDERS * 2})
 
     for n in range(ORDERS):
         answer = api(

@@ -212,7 +212,7 @@ def test_accept_then_timeout_leaves_exactly_one_upstream_order(
 
 
 def test_refused_connection_requeues_the_submission_later_without_failing_the_order(
-    user, likes, provider, fast_provider_timeouts
+    user, likes, provider
 ):
     Provider.objects.filter(pk=provider.pk).update(api_url=closed_port_url())
     order = make_order(user, likes)
@@ -231,7 +231,7 @@ def test_refused_connection_requeues_the_submission_later_without_failing_the_or
 
 
 def test_submission_refused_a_connection_is_sent_exactly_once_when_the_provider_is_back(
-    user, likes, sim, fast_provider_timeouts
+    user, likes, sim
 ):
     order = make_order(user, likes)
     sub = only_submission(order)
@@ -366,7 +366,7 @@ def fail_transport(provider: Provider, times: int) -> None:
 
 
 @pytest.fixture
-def tripped(provider, sim, fast_provider_timeouts):
+def tripped(provider, sim):
     """``provider`` after BREAKER_THRESHOLD failed connections, pointed at ``sim`` again."""
     working_url = provider.api_url
     Provider.objects.filter(pk=provider.pk).update(api_url=closed_port_url())
@@ -382,7 +382,7 @@ def test_consecutive_transport_failures_open_the_providers_circuit(tripped):
     assert tripped.breaker_open_until > timezone.now()
 
 
-def test_fewer_transport_failures_leave_the_circuit_closed(provider, fast_provider_timeouts):
+def test_fewer_transport_failures_leave_the_circuit_closed(provider):
     Provider.objects.filter(pk=provider.pk).update(api_url=closed_port_url())
     provider.refresh_from_db()
 

@@ -236,7 +236,7 @@ RULES: tuple[RuleSpec, ...] = (
         "Too many requests, retry in {seconds} s",
         "Забагато запитів, повторіть через {seconds} с",
         "API fairness: per-key and per-account rate limits",
-        thresholds={"key_per_minute": 600, "account_per_minute": 1200, "burst": 60},
+        thresholds={"key_per_minute": 3000, "account_per_minute": 6000, "burst": 300},
     ),
     RuleSpec(
         "api.key_ip_spread", (API_REQUEST,), Outcome.REVIEW, _ip_spread,

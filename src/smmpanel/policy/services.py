@@ -320,3 +320,11 @@ def mark_target(link, state: str, *, source: str, actor=None) -> KnownTarget:
             "target.mark", actor=actor, reason=f"{link.url} is {state} ({source})", outcome="update"
         )
     return target
+
+
+def remove_deny_entry(entry: DenyEntry, *, actor, reason: str) -> None:
+    reason = _need_reason(reason)
+    with transaction.atomic():
+        DenyEntry.objects.filter(pk=entry.pk).update(active=False)
+        _audit("deny.remove", actor=actor, reason=reason, outcome="update", kind=entry.kind,
+               value=entry.value)  # fmt: skip

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from smmpanel.staff import views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.moderation, name="moderation"),
+    path("orders/<int:order_id>/<slug:verb>/", views.order_action, name="order-action"),
+    path("users/<int:user_id>/<slug:verb>/", views.user_action, name="user-action"),
+    path("lift/<slug:kind>/<int:pk>/", views.lift, name="lift"),
+    path("rules/", views.rules, name="rules"),
+    path("rules/<str:code>/", views.rule_edit, name="rule-edit"),
+    path("deny/", views.deny_list, name="deny"),
+    path("deny/<int:pk>/remove/", views.deny_remove, name="deny-remove"),
+    path("audit/", views.audit, name="audit"),
+]
