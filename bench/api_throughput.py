@@ -78,6 +78,7 @@ class Seeded:
     status_ids: tuple[int, ...]
     services: int
     server_version: str
+    limiter: str
 
 
 def scenarios(seeded: Seeded) -> list[Scenario]:
@@ -255,6 +256,9 @@ def seed(tag: str, users: int) -> Seeded:
         sys.exit("the demo catalog has no active Default Instagram post service")
     quantity = max(service.min_quantity, 100)
 
+    staff = User.objects.filter(role=User.Role.STAFF).order_by("pk").first()
+    limiter = lift_api_rate_limit(staff)
+
     accounts = []
     for n in range(1 + users):
         user = create_user(f"bench-{tag}-{n}@example.com", None, role=User.Role.RESELLER)
@@ -278,9 +282,34 @@ def seed(tag: str, users: int) -> Seeded:
         status_ids=status_ids,
         services=Service.objects.filter(active=True).count(),
         server_version=version,
+        limiter=limiter,
     )
     connections.close_all()
     return seeded
+
+
+def lift_api_rate_limit(actor) -> str:
+    """Raise the ``api.rate`` rule's limits, as staff would for a trusted integration.
+
+    The bench measures throughput, not the limiter's refusals; the limiter still runs
+    (and writes its buckets) on every request, so its cost stays in the figures.
+    """
+    try:
+        from smmpanel.policy import engine, rulebook
+        from smmpanel.policy.services import update_rule
+    except ImportError:
+        return "no API rate limiter in this version"
+    for spec, rule in engine.rules_for(rulebook.API_REQUEST):
+        if spec.code == "api.rate":
+            huge = {"key_per_minute": 10**7, "account_per_minute": 10**7, "burst": 10**6}
+            update_rule(
+                rule,
+                actor=actor,
+                reason="benchmark: measure throughput, not rate-limit refusals",
+                thresholds={**(rule.thresholds or {}), **huge},
+            )
+            return "API rate limiter on, limits raised"
+    return "API rate limiter off"
 
 
 def audit(seeded: Seeded) -> tuple[int, int]:
@@ -664,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"bench: gunicorn {args.workers} workers x {args.threads} thread(s) on {server.url};"
-            f" PostgreSQL {seeded.server_version}; {queue_note}\n"
+            f" PostgreSQL {seeded.server_version}; {queue_note}; {seeded.limiter}\n"
             f"bench: client {args.client}, {args.connections} keep-alive connections, "
             f"{args.seconds:g} s per scenario after {args.warmup:g} s warm-up; "
             f"{os.cpu_count()} CPUs shared by server, database and client",

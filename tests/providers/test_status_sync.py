@@ -73,19 +73,6 @@ def only_submission(order) -> Submission:
 # -- batches ---------------------------------------------------------------------------
 
 
-def test_status_sync_asks_for_at_most_100_ids_per_call(user, likes, provider, sim):
-    count = BATCH + 1
-    send_quickly([make_order(user, likes) for _ in range(count)], provider)
-    sizes = []
-    statuses = sim.state.statuses
-    sim.state.statuses = lambda ids: sizes.append(len(ids)) or statuses(ids)
-
-    assert sync(provider) == count
-
-    assert sizes == [100, 1]
-    assert requests_for(sim, "status") == 2
-
-
 def send_quickly(orders: list[Order], provider) -> None:
     """Forward many orders over one connection pool (forward_submission builds a client
     per call, ~30 ms each) and record them as ``forward_submission`` would."""
@@ -104,6 +91,19 @@ def send_quickly(orders: list[Order], provider) -> None:
                 next_sync_at=now,
             )
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.IN_PROGRESS)
+
+
+def test_status_sync_asks_for_at_most_100_ids_per_call(user, likes, provider, sim):
+    count = BATCH + 1
+    send_quickly([make_order(user, likes) for _ in range(count)], provider)
+    sizes = []
+    statuses = sim.state.statuses
+    sim.state.statuses = lambda ids: sizes.append(len(ids)) or statuses(ids)
+
+    assert sync(provider) == count
+
+    assert sizes == [100, 1]
+    assert requests_for(sim, "status") == 2
 
 
 # -- statuses mirrored and settled -----------------------------------------------------------

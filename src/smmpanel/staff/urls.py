@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from smmpanel.staff import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("deny/", views.deny_list, name="deny"),
     path("deny/<int:pk>/remove/", views.deny_remove, name="deny-remove"),
     path("audit/", views.audit, name="audit"),
+    path("", include("smmpanel.staff.urls_tickets")),
+    path("", include("smmpanel.staff.urls_funds")),
 ]

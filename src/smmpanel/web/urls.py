@@ -1,12 +1,12 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Customer web pages, one URL module per area (see urls_*.py), all under ``web:``."""
 
-from smmpanel.web import views
+from django.urls import include, path
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("health", views.health, name="health"),
+    path("", include("smmpanel.web.urls_account")),
+    path("", include("smmpanel.web.urls_orders")),
+    path("", include("smmpanel.web.urls_funds")),
+    path("", include("smmpanel.web.urls_public")),
+    path("", include("smmpanel.web.urls_tickets")),
 ]

@@ -1,0 +1,5 @@
+"""Web pages: tickets. Included by web/urls.py under the `web` namespace."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
