@@ -22,6 +22,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="SMM Panel")
 CURRENCY = env.str("CURRENCY", default="USD")
+# Payments (billing/gateways.py): enabled gateways in display order; the manual one is a
+# bank transfer whose deposits staff confirm. Amounts in the panel's currency.
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["manual"])
+MANUAL_PAYMENT_INSTRUCTIONS = env.str("MANUAL_PAYMENT_INSTRUCTIONS", default="")
+MIN_DEPOSIT = env.str("MIN_DEPOSIT", default="1.00")
+MAX_DEPOSIT = env.str("MAX_DEPOSIT", default="10000.00")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,6 +43,7 @@ INSTALLED_APPS = [
     "smmpanel.orders",
     "smmpanel.providers",
     "smmpanel.policy",
+    "smmpanel.support",
     "smmpanel.staff",
     "smmpanel.api",
     "smmpanel.web",

@@ -134,11 +134,6 @@ def test_upstream_cancel_before_delivery_refunds_the_order_once(user, likes, pro
     assert ledger_mismatches() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="status_sync treats every upstream Canceled as remains = quantity and refunds "
-    "the whole charge, though the provider reports (and bills) a partial delivery",
-)
 def test_upstream_cancel_after_some_delivery_refunds_the_remains(
     user, likes, provider, sim, sim_clock
 ):

@@ -74,22 +74,22 @@ def only_submission(order) -> Submission:
 
 
 def send_quickly(orders: list[Order], provider) -> None:
-    """Forward many orders over one connection pool (forward_submission builds a client
-    per call, ~30 ms each) and record them as ``forward_submission`` would."""
+    """Forward many orders over the provider's shared client and record them as
+    ``forward_submission`` would."""
     now = timezone.now()
-    with client_for(provider) as client:
-        for sub in Submission.objects.filter(order__in=orders).select_related(
-            "order__service", "route"
-        ):
-            route_ = sub.order.service.routes.get()
-            Submission.objects.filter(pk=sub.pk).update(
-                state=SubmissionState.ACTIVE,
-                route=route_,
-                provider=provider,
-                provider_order_id=client.add(add_params(sub, route_)),
-                sent_at=now,
-                next_sync_at=now,
-            )
+    client = client_for(provider)
+    for sub in Submission.objects.filter(order__in=orders).select_related(
+        "order__service", "route"
+    ):
+        route_ = sub.order.service.routes.get()
+        Submission.objects.filter(pk=sub.pk).update(
+            state=SubmissionState.ACTIVE,
+            route=route_,
+            provider=provider,
+            provider_order_id=client.add(add_params(sub, route_)),
+            sent_at=now,
+            next_sync_at=now,
+        )
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.IN_PROGRESS)
 
 

@@ -31,7 +31,9 @@ def wait_for(predicate, seconds: float) -> bool:
 
 @pytest.fixture
 def simulator():
-    handle = serve(key="sim-key", seed=3, start_delay=0.2, speed=1000, partial_rate=0, cancel_rate=0)
+    handle = serve(
+        key="sim-key", seed=3, start_delay=0.2, speed=1000, partial_rate=0, cancel_rate=0
+    )
     yield handle
     handle.shutdown()
 
@@ -65,12 +67,14 @@ def test_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         stop_worker(worker, signal.SIGKILL)
         worker = start_worker(tmp_path / "worker.log", STALE_CLAIM_SECONDS="2")
         assert wait_for(
-            lambda: not Submission.objects.filter(
-                state__in=(SubmissionState.QUEUED, SubmissionState.SENDING)
-            ).exists()
-            and not Order.objects.filter(
-                status__in=(OrderStatus.PENDING, OrderStatus.IN_PROGRESS)
-            ).exists(),
+            lambda: (
+                not Submission.objects.filter(
+                    state__in=(SubmissionState.QUEUED, SubmissionState.SENDING)
+                ).exists()
+                and not Order.objects.filter(
+                    status__in=(OrderStatus.PENDING, OrderStatus.IN_PROGRESS)
+                ).exists()
+            ),
             60,
         ), list(Submission.objects.values_list("state", flat=True))
     finally:

@@ -106,3 +106,59 @@ class HeldCredit(models.Model):
 
     def __str__(self) -> str:
         return f"held {self.kind} {self.amount_micros} ({self.user_id})"
+
+
+class DepositRequest(models.Model):
+    """A customer's request to add funds through a payment gateway.
+
+    It moves no money by itself: confirming it writes exactly one ledger deposit (or a
+    held credit under balance review), and its status changes only by a conditional
+    UPDATE from ``pending`` so a double confirmation can never credit twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposit_requests"
+    )
+    gateway = models.CharField(max_length=32)
+    amount_micros = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(
+        max_length=16, unique=True, help_text=_("shown to the customer; quoted in the payment")
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(max_length=1000, blank=True)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"
+    )
+    held_credit = models.OneToOneField(
+        HeldCredit, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="deposit_user_recent"),
+            models.Index(fields=["status", "id"], name="deposit_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_micros__gt=0), name="deposit_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.status} {self.amount_micros} ({self.user_id})"

@@ -1,12 +1,19 @@
 """Writes for money. Every movement is one ledger entry plus one conditional UPDATE
 of the wallet, in the caller's transaction (or a new one)."""
 
+import re
+import secrets
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from smmpanel.billing.models import HeldCredit, LedgerEntry, Wallet
+from smmpanel.billing import gateways
+from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
+from smmpanel.billing.money import format_amount, to_micros
 
 
 class InsufficientFunds(Exception):
@@ -187,3 +194,201 @@ def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -
 def _positive(amount_micros: int) -> None:
     if amount_micros <= 0:
         raise ValueError("amount must be positive")
+
+
+# --- deposits through payment gateways ---------------------------------------------------
+
+MAX_PENDING_DEPOSITS = 5
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,6})?")
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
+
+
+class DepositRefused(Exception):
+    """A deposit request that cannot be accepted; nothing was written.
+
+    ``field`` names the input at fault (``amount`` or ``gateway``) so a form can show
+    the message beside it.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class DepositAlreadyDecided(Exception):
+    """The deposit was confirmed or rejected before (perhaps a moment ago by someone else)."""
+
+
+class NotAllowed(Exception):
+    """Only staff may confirm or reject a deposit of this gateway."""
+
+
+def deposit_limits() -> tuple[int, int]:
+    """The smallest and largest single deposit, in micros (settings MIN/MAX_DEPOSIT)."""
+    return to_micros(settings.MIN_DEPOSIT), to_micros(getattr(settings, "MAX_DEPOSIT", "10000"))
+
+
+def parse_deposit_amount(value: str | Decimal | int | None) -> int:
+    """A deposit amount typed by a person, as micros; raises ``DepositRefused`` with a
+    message that says what to type instead.
+
+    Accepts ``25``, ``25.5``, ``25.50`` and a decimal comma (``25,50``); refuses more than
+    two decimals, zero, negative amounts and amounts outside the deposit limits.
+    """
+    text = str(value if value is not None else "").strip().replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    if not text:
+        raise DepositRefused(_("Enter the amount to deposit."), field="amount")
+    if not _AMOUNT.fullmatch(text):
+        raise DepositRefused(
+            _("Enter the amount as a number, for example 25 or 25.50."), field="amount"
+        )
+    micros = to_micros(text)
+    if micros % 10_000:
+        raise DepositRefused(_("Use at most two decimals, for example 25.50."), field="amount")
+    if micros <= 0:
+        raise DepositRefused(_("The amount must be greater than zero."), field="amount")
+    low, high = deposit_limits()
+    currency = settings.CURRENCY
+    if micros < low:
+        raise DepositRefused(
+            _("The minimum deposit is %(amount)s %(currency)s.")
+            % {"amount": format_amount(low), "currency": currency},
+            field="amount",
+        )
+    if micros > high:
+        raise DepositRefused(
+            _("The maximum single deposit is %(amount)s %(currency)s.")
+            % {"amount": format_amount(high), "currency": currency},
+            field="amount",
+        )
+    return micros
+
+
+def request_deposit(user, gateway_code: str, amount: str | Decimal | int | None) -> DepositRequest:
+    """Validate a customer's deposit request and start it with the chosen gateway.
+
+    Raises ``DepositRefused`` (and writes nothing) for an unknown or disabled gateway, a
+    bad amount, or too many requests still waiting for staff.
+    """
+    gateway = gateways.enabled_gateway(str(gateway_code or "").strip())
+    if gateway is None:
+        raise DepositRefused(_("Choose one of the payment methods offered."), field="gateway")
+    micros = parse_deposit_amount(amount)
+    waiting = DepositRequest.objects.filter(user=user, status=DepositRequest.Status.PENDING)
+    if waiting.count() >= MAX_PENDING_DEPOSITS:
+        raise DepositRefused(
+            _(
+                "You already have %(n)d deposit requests waiting to be checked. Please wait "
+                "for them, or open a support ticket about a payment you made."
+            )
+            % {"n": MAX_PENDING_DEPOSITS},
+            field="amount",
+        )
+    return gateway.start_deposit(user, micros)
+
+
+def open_deposit_request(user, gateway_code: str, amount_micros: int) -> DepositRequest:
+    """Record a pending deposit with a fresh reference code (used by gateways)."""
+    _positive(amount_micros)
+    currency = (
+        Wallet.objects.filter(user=user).values_list("currency", flat=True).first()
+        or settings.CURRENCY
+    )
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return DepositRequest.objects.create(
+                    user=user,
+                    gateway=gateway_code,
+                    amount_micros=amount_micros,
+                    currency=currency,
+                    reference=_new_reference(),
+                )
+        except IntegrityError:  # a reference collision: vanishingly rare, try another
+            continue
+    raise RuntimeError("could not allocate a unique deposit reference")
+
+
+def confirm_deposit(
+    deposit_request: DepositRequest | int, *, actor=None, note: str = ""
+) -> DepositRequest:
+    """Mark a pending deposit confirmed and credit it: exactly one ledger deposit entry.
+
+    The status moves by a conditional UPDATE from ``pending`` in the same transaction as
+    the credit, so a second confirmation (a double click, two staff members, a repeated
+    webhook) raises ``DepositAlreadyDecided`` and credits nothing. Deposits of a gateway
+    checked by people (bank transfer) need a staff ``actor``. Under balance review the
+    credit is held (``HeldCredit``) and written when the review ends.
+    """
+    current = _deposit(deposit_request)
+    _check_actor(current, actor)
+    with transaction.atomic():
+        won = DepositRequest.objects.filter(
+            pk=current.pk, status=DepositRequest.Status.PENDING
+        ).update(
+            status=DepositRequest.Status.CONFIRMED,
+            decided_at=timezone.now(),
+            decided_by=actor,
+            note=(note or "").strip()[:1000],
+        )
+        if won != 1:
+            raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
+        credit = deposit(
+            current.user,
+            current.amount_micros,
+            memo=f"deposit {current.reference} ({current.gateway})",
+            created_by=actor,
+        )
+        link = "ledger_entry" if isinstance(credit, LedgerEntry) else "held_credit"
+        DepositRequest.objects.filter(pk=current.pk).update(**{link: credit})
+    current.refresh_from_db()
+    return current
+
+
+def reject_deposit(
+    deposit_request: DepositRequest | int, *, actor, reason: str
+) -> DepositRequest:
+    """Refuse a pending deposit (money never arrived, wrong amount…); moves no money.
+
+    The reason is required and shown to the customer. Raises ``DepositAlreadyDecided``
+    for a deposit that is no longer pending.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError(_("A reason is required."))
+    current = _deposit(deposit_request)
+    _check_actor(current, actor)
+    won = DepositRequest.objects.filter(
+        pk=current.pk, status=DepositRequest.Status.PENDING
+    ).update(
+        status=DepositRequest.Status.REJECTED,
+        decided_at=timezone.now(),
+        decided_by=actor,
+        note=reason[:1000],
+    )
+    if won != 1:
+        raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
+    current.refresh_from_db()
+    return current
+
+
+def _deposit(deposit_request: DepositRequest | int) -> DepositRequest:
+    if isinstance(deposit_request, DepositRequest):
+        pk = deposit_request.pk
+    else:
+        pk = int(deposit_request)
+    return DepositRequest.objects.select_related("user").get(pk=pk)
+
+
+def _check_actor(deposit: DepositRequest, actor) -> None:
+    gateway = gateways.gateway_of(deposit)
+    needs_staff = gateway is None or gateway.staff_confirms
+    if needs_staff and not (actor is not None and actor.is_active and actor.is_staff):
+        raise NotAllowed("only staff may decide this deposit")
+
+
+def _new_reference() -> str:
+    return "D" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _i in range(9))

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from smmpanel.billing.money import format_amount
+from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.link_checkers import target_state
@@ -47,9 +48,19 @@ def _since(**delta) -> object:
     return timezone.now() - timedelta(**delta)
 
 
+REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
+
+
 def _count_decisions(user, point: str, minutes: int) -> int:
+    """Enforced refusals at ``point`` in the window. Escalated refusals (limit, restrict)
+    count too: a customer who keeps going after an API limitation must reach the
+    restriction; a shadow rule's hits refused nothing and do not count."""
     return Decision.objects.filter(
-        user=user, point=point, outcome=Outcome.REJECT, created_at__gte=_since(minutes=minutes)
+        user=user,
+        point=point,
+        outcome__in=REFUSALS,
+        enforced=True,
+        created_at__gte=_since(minutes=minutes),
     ).count()
 
 
@@ -142,6 +153,36 @@ def record_ineligible_refill(user, order, message: str) -> None:
 def check_cancel(user, order) -> engine.Verdict:
     facts = Facts({}, {"restriction_ordering": lambda: _restriction_reason(user, "ordering")})
     return engine.decide(rulebook.ORDER_CANCEL, facts, user=user, order=order)
+
+
+DUPLICATE_TICKET_RULE = "ticket.duplicate"
+DUPLICATE_TICKET_WINDOW_DAYS = 30
+
+
+def check_ticket(user, kind: str, order_ids: list[int], *, title: str = "") -> engine.Verdict:
+    """Decide on a new support ticket before it is opened: a second ticket on the same
+    subject as an open one (``ticket.duplicate``, active within the rule's
+    ``window_days``) and ticket floods (``ticket.flood``) are refused and recorded."""
+    from smmpanel.support import selectors as support
+
+    rules = engine.rules_for(rulebook.TICKET_CREATE)
+    row_thresholds = next((r.thresholds for s, r in rules if s.code == DUPLICATE_TICKET_RULE), None)
+    days = int((row_thresholds or {}).get("window_days", DUPLICATE_TICKET_WINDOW_DAYS))
+    facts = Facts(
+        {},
+        {
+            "open_ticket_same_subject": lambda: support.open_ticket_on_subject(
+                user, kind, order_ids, title, since=_since(days=days)
+            ),
+            "tickets_recent": lambda minutes: support.tickets_opened_since(
+                user, _since(minutes=minutes)
+            ),
+        },
+    )
+    verdict = engine.evaluate(rulebook.TICKET_CREATE, facts, rules=rules)
+    engine.record(verdict, user=user)
+    _escalate(verdict, user, None)
+    return verdict
 
 
 def check_login(user) -> engine.Verdict:
@@ -252,7 +293,7 @@ def deny_match(url: str, host: str) -> str | None:
         .exclude(kind=DenyEntry.Kind.TERM)
         .values_list("kind", "value")
     ):
-        needle = value.lower().strip()
+        needle = _canonical_entry(kind, value.lower().strip())
         if not needle:
             continue
         if kind == DenyEntry.Kind.DOMAIN and (host == needle or host.endswith("." + needle)):
@@ -262,6 +303,18 @@ def deny_match(url: str, host: str) -> str | None:
         if kind == DenyEntry.Kind.KEYWORD and needle in lowered:
             return f"blocked keyword {needle}"
     return None
+
+
+def _canonical_entry(kind: str, value: str) -> str:
+    """A domain or URL entry in the form links are compared in (canonical links drop
+    ``www.``, add ``https://``…), so an entry matches whatever spelling staff typed."""
+    if kind not in (DenyEntry.Kind.DOMAIN, DenyEntry.Kind.URL) or not value:
+        return value
+    try:
+        link = canonicalise(value)
+    except BadLink:
+        return value
+    return link.host if kind == DenyEntry.Kind.DOMAIN else link.url.lower()
 
 
 def sensitive_terms(params: dict) -> list[str]:

@@ -42,6 +42,16 @@ class Rule(models.Model):
         return self.code
 
 
+class DecisionQuerySet(models.QuerySet):
+    """Bulk updates and deletes would bypass ``Decision.save``/``delete``: refused too."""
+
+    def update(self, **kwargs):
+        raise ValueError("decisions are append-only")
+
+    def delete(self):
+        raise ValueError("decisions are append-only")
+
+
 class Decision(models.Model):
     """One non-allow policy decision or staff enforcement action. Append-only."""
 
@@ -70,6 +80,8 @@ class Decision(models.Model):
     inputs = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

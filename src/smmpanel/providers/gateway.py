@@ -4,6 +4,7 @@ The breaker's state lives on the provider row, so every worker process on every
 machine sees the same open circuit and one bad provider cannot slow the others.
 """
 
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,14 +50,30 @@ class DatabaseBreaker:
         )
 
 
+_clients: dict[tuple, ProviderClient] = {}
+_clients_lock = threading.Lock()
+
+
 def client_for(provider: Provider, **options) -> ProviderClient:
     """A client for ``provider`` with its decrypted key and the shared breaker.
 
+    Clients are kept per process and reused (keep-alive connections; building one
+    costs tens of milliseconds); a changed URL, key or timeout makes a new one.
     A provider that cannot be called at all (unsafe URL, undecryptable key) raises
     ``ProviderUnavailable``: nothing was sent, so callers retry or fall back as usual.
     """
     options.setdefault("connect_timeout", settings.PROVIDER_CONNECT_TIMEOUT)
     options.setdefault("read_timeout", settings.PROVIDER_READ_TIMEOUT)
+    key = (provider.pk, provider.api_url, provider.api_key_sealed, provider.allow_private,
+           tuple(sorted(options.items())))  # fmt: skip
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _build(provider, options)
+    return client
+
+
+def _build(provider: Provider, options: dict) -> ProviderClient:
     try:
         return ProviderClient(
             provider.api_url,

@@ -45,9 +45,8 @@ def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
         _postpone(due, exc.message)
         return 0
     synced = 0
-    with client:
-        for start in range(0, len(due), BATCH):
-            synced += _sync_batch(provider, client, due[start : start + BATCH])
+    for start in range(0, len(due), BATCH):
+        synced += _sync_batch(provider, client, due[start : start + BATCH])
     Provider.objects.filter(pk=provider.pk).update(last_sync_at=timezone.now())
     return synced
 
@@ -91,7 +90,7 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
         fields["state"] = SubmissionState.DONE
         # A Partial without a usable count keeps the last one we saw: never invent remains.
         last_known = remains if remains is not None else (sub.remains or 0)
-        fields["remains"] = {"Completed": 0, "Canceled": sub.quantity}.get(
+        fields["remains"] = {"Completed": 0, "Canceled": _canceled_remains(remains, sub)}.get(
             remote.status, last_known
         )
     elif remains is not None:
@@ -122,6 +121,14 @@ def _mirror_progress(order_id: int) -> None:
     Order.objects.filter(pk=order_id, status=order.status).update(
         start_count=first["start_count"] or 0, remains=remains, updated_at=timezone.now()
     )
+
+
+def _canceled_remains(remains: int | None, sub: Submission) -> int:
+    """A cancel after some delivery reports what is left: refund that, not the whole
+    charge. Without a usable figure, Canceled means nothing was delivered."""
+    if remains is not None and 0 < remains < sub.quantity:
+        return remains
+    return sub.quantity
 
 
 def _clamp(value: int | None, quantity: int) -> int | None:
