@@ -21,6 +21,7 @@ API_KEY_PEPPER = env.str("API_KEY_PEPPER", default=SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="SMM Panel")
+REDIS_URL = env.str("REDIS_URL", default="")
 CURRENCY = env.str("CURRENCY", default="USD")
 # Payments (billing/gateways.py): enabled gateways in display order; the manual one is a
 # bank transfer whose deposits staff confirm. Amounts in the panel's currency.
@@ -37,6 +38,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "smmpanel.accounts",
     "smmpanel.catalog",
     "smmpanel.billing",
@@ -58,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "smmpanel.web.middleware.UserLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -103,11 +109,37 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "web:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:home"
-LOGOUT_REDIRECT_URL = "web:login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Accounts: django-allauth (email login, login rate limits, TOTP + recovery codes).
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="none")
+ACCOUNT_ADAPTER = "smmpanel.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "smmpanel.accounts.forms.SignupForm",
+    "login": "smmpanel.accounts.forms.LoginForm",
+}
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+# Failed logins: per IP and per account (at most 60 an hour per account).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("SITE_NAME", default="SMM Panel")
 
 AUTHENTICATION_BACKENDS = ["smmpanel.policy.auth.PolicyAuthBackend"]
+# allauth's login rate limits count in the cache: shared by processes only with a shared
+# cache (Redis in production); the database cache works everywhere.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
+    )
+}
 # Operator hooks that may tell whether a target is public (see policy/link_checkers.py).
 POLICY_LINK_CHECKERS = env.list("POLICY_LINK_CHECKERS", default=[])
 
@@ -136,7 +168,6 @@ WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
-REDIS_URL = env.str("REDIS_URL", default="")
 HUEY = {
     "name": "smmpanel",
     # Explicit: djhuey's default follows DEBUG and would hide concurrency bugs.

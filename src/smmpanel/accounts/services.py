@@ -67,3 +67,9 @@ def record_key_use(api_key: ApiKey, ip: str | None) -> None:
     if stale or (ip and ip != api_key.last_used_ip):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now, last_used_ip=ip)
         api_key.last_used_at, api_key.last_used_ip = now, ip
+
+
+def update_preferences(user: User, *, language: str, timezone: str) -> None:
+    """Save the user's language and time zone."""
+    User.objects.filter(pk=user.pk).update(language=language, timezone=timezone)
+    user.language, user.timezone = language, timezone

@@ -162,3 +162,11 @@ class DepositRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.status} {self.amount_micros} ({self.user_id})"
+
+    @property
+    def gateway_name(self) -> str:
+        """The payment method's display name (the code if the gateway is gone)."""
+        from smmpanel.billing.gateways import gateway_of
+
+        gateway = gateway_of(self)
+        return str(gateway.name) if gateway is not None else self.gateway

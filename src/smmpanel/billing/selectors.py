@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Sum
 
-from smmpanel.billing.models import LedgerEntry, Wallet
+from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,54 @@ def ledger_mismatches() -> list[LedgerMismatch]:
 
 def entries_of(user, limit: int = 100) -> list[LedgerEntry]:
     return list(LedgerEntry.objects.filter(user=user)[:limit])
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """One page of a user's ledger, newest first; ``next_before`` continues it (or None)."""
+
+    entries: list[LedgerEntry]
+    next_before: int | None
+
+
+def cursor(value: object) -> int | None:
+    """A keyset cursor from a query string (``?before=123``); None when absent or bad."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and 0 < len(text) <= 18:
+        return int(text)
+    return None
+
+
+def ledger_page(user, before: int | None = None, size: int = 25) -> LedgerPage:
+    """The user's ledger entries with id below ``before``, newest first (keyset pagination:
+    as fast on page 1000 as on page 1, via the ``ledger_user_recent`` index)."""
+    rows = LedgerEntry.objects.filter(user=user)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    entries = list(rows.order_by("-id")[: size + 1])
+    more = len(entries) > size
+    entries = entries[:size]
+    return LedgerPage(entries, entries[-1].pk if more else None)
+
+
+def deposits_of(user, limit: int = 20) -> list[DepositRequest]:
+    """The user's most recent deposit requests, newest first."""
+    return list(DepositRequest.objects.filter(user=user).order_by("-id")[:limit])
+
+
+def pending_deposits(limit: int = 200) -> list[DepositRequest]:
+    """Deposits waiting for a decision, oldest first (staff queue)."""
+    return list(
+        DepositRequest.objects.filter(status=DepositRequest.Status.PENDING)
+        .select_related("user")
+        .order_by("id")[:limit]
+    )
+
+
+def decided_deposits(limit: int = 50) -> list[DepositRequest]:
+    """The most recently decided deposits, for staff (chargebacks start from here)."""
+    return list(
+        DepositRequest.objects.exclude(status=DepositRequest.Status.PENDING)
+        .select_related("user", "decided_by")
+        .order_by("-decided_at", "-id")[:limit]
+    )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
-from smmpanel.billing.money import format_amount, to_micros
+from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
 
 
 class InsufficientFunds(Exception):
@@ -199,7 +199,7 @@ def _positive(amount_micros: int) -> None:
 # --- deposits through payment gateways ---------------------------------------------------
 
 MAX_PENDING_DEPOSITS = 5
-_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,6})?")
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,20})?")
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
 
 
@@ -245,7 +245,10 @@ def parse_deposit_amount(value: str | Decimal | int | None) -> int:
         raise DepositRefused(
             _("Enter the amount as a number, for example 25 or 25.50."), field="amount"
         )
-    micros = to_micros(text)
+    try:
+        micros = to_micros(text)
+    except InvalidAmount:  # more than six decimals
+        micros = 1
     if micros % 10_000:
         raise DepositRefused(_("Use at most two decimals, for example 25.50."), field="amount")
     if micros <= 0:
@@ -348,9 +351,7 @@ def confirm_deposit(
     return current
 
 
-def reject_deposit(
-    deposit_request: DepositRequest | int, *, actor, reason: str
-) -> DepositRequest:
+def reject_deposit(deposit_request: DepositRequest | int, *, actor, reason: str) -> DepositRequest:
     """Refuse a pending deposit (money never arrived, wrong amount…); moves no money.
 
     The reason is required and shown to the customer. Raises ``DepositAlreadyDecided``
@@ -361,9 +362,7 @@ def reject_deposit(
         raise ValueError(_("A reason is required."))
     current = _deposit(deposit_request)
     _check_actor(current, actor)
-    won = DepositRequest.objects.filter(
-        pk=current.pk, status=DepositRequest.Status.PENDING
-    ).update(
+    won = DepositRequest.objects.filter(pk=current.pk, status=DepositRequest.Status.PENDING).update(
         status=DepositRequest.Status.REJECTED,
         decided_at=timezone.now(),
         decided_by=actor,
@@ -375,11 +374,8 @@ def reject_deposit(
     return current
 
 
-def _deposit(deposit_request: DepositRequest | int) -> DepositRequest:
-    if isinstance(deposit_request, DepositRequest):
-        pk = deposit_request.pk
-    else:
-        pk = int(deposit_request)
+def _deposit(given: DepositRequest | int) -> DepositRequest:
+    pk = given.pk if isinstance(given, DepositRequest) else int(given)
     return DepositRequest.objects.select_related("user").get(pk=pk)
 
 

@@ -1,8 +1,14 @@
 """Reads for orders and refills."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from smmpanel.orders.models import Order, Refill
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from smmpanel.catalog.models import Category, Platform, Service
+from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, OrderStatus, Refill
 
 
 def parse_ids(raw: object, limit: int) -> list[str] | None:
@@ -46,3 +52,219 @@ def refills_by_id(user, id_texts: Iterable[str]) -> dict[str, Refill]:
 
 def recent_orders(user, limit: int = 50) -> list[Order]:
     return list(Order.objects.filter(user=user).select_related("service")[:limit])
+
+
+# --- customer pages: order list, detail, refills, service picker -------------------------
+
+#: What the customer's status filter offers, each with the stored statuses it shows.
+#: ``Processing`` is a provider's word for in progress, so it is shown with it.
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    OrderStatus.PENDING: (OrderStatus.PENDING,),
+    OrderStatus.IN_PROGRESS: (OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING),
+    OrderStatus.COMPLETED: (OrderStatus.COMPLETED,),
+    OrderStatus.PARTIAL: (OrderStatus.PARTIAL,),
+    OrderStatus.CANCELED: (OrderStatus.CANCELED,),
+    OrderStatus.REVIEW: (OrderStatus.REVIEW,),
+    OrderStatus.FAIL: (OrderStatus.FAIL,),
+}
+CANCELABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING)
+REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
+MAX_SEARCH = 200
+MAX_LIVE_IDS = 100
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One order as the customer's table shows it, with the actions it allows now."""
+
+    order: Order
+    can_refill: bool
+    can_cancel: bool
+
+    @property
+    def unfinished(self) -> bool:
+        return self.order.status in ACTIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page: ``rows`` newest first; ``next_before`` is the ``?before=`` value of
+    the next (older) page, or None on the last page."""
+
+    rows: list
+    next_before: int | None
+
+
+def refill_ineligibility(order: Order, now: datetime | None = None) -> str | None:
+    """Why ``order`` cannot be refilled now (a message for the customer), or None.
+
+    The rule ``orders.services.request_refill`` enforces: a refill service, a completed
+    or partial order, within the service's refill period (0 days = no limit).
+    """
+    service = order.service
+    if not service.refill:
+        return _("Refill is not available for this service")
+    if order.status not in REFILLABLE_STATUSES:
+        return _("Refill is available only for completed orders")
+    now = now or timezone.now()
+    if (
+        service.refill_days
+        and order.finished_at
+        and now > order.finished_at + timedelta(days=service.refill_days)
+    ):
+        return _("The refill period of this order has ended")
+    return None
+
+
+def can_refill(order: Order, now: datetime | None = None) -> bool:
+    """Whether the refill button belongs on this order."""
+    return refill_ineligibility(order, now) is None
+
+
+def can_cancel(order: Order) -> bool:
+    """Whether the cancel button belongs on this order: a cancel service, an order not
+    yet finished nor held, and no cancel asked for already."""
+    return (
+        order.service.cancel
+        and order.status in CANCELABLE_STATUSES
+        and order.cancel_requested_at is None
+    )
+
+
+def order_row(order: Order, now: datetime | None = None) -> OrderRow:
+    return OrderRow(order, can_refill(order, now), can_cancel(order))
+
+
+def _order_id_from_search(text: str) -> int | None:
+    digits = text.removeprefix("#").strip()
+    return _as_pk(digits)
+
+
+def orders_page(
+    user,
+    status: str = "",
+    search: str = "",
+    before: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of the user's orders, newest first, as ``OrderRow``s.
+
+    ``status`` is a key of ``STATUS_FILTERS`` (anything else: all). ``search`` is an order
+    id (``123`` or ``#123``) or part of a link. Keyset pagination on the id: the query is
+    ``user = ? [AND status IN …] [AND id < before] ORDER BY id DESC LIMIT n+1``, served by
+    the ``(user, -id)`` and ``(user, status, -id)`` indexes, so a page costs the same at
+    the first order and the 100,000th and nothing counts the whole table.
+    """
+    orders = Order.objects.filter(user=user).select_related("service")
+    statuses = STATUS_FILTERS.get(status)
+    if statuses:
+        orders = orders.filter(status__in=statuses)
+    search = (search or "").strip()[:MAX_SEARCH]
+    if search:
+        order_id = _order_id_from_search(search)
+        if order_id is not None:
+            orders = orders.filter(pk=order_id)
+        else:
+            orders = orders.filter(link__icontains=search)
+    if before is not None:
+        orders = orders.filter(pk__lt=before)
+    found = list(orders.order_by("-id")[: limit + 1])
+    now = timezone.now()
+    rows = [order_row(o, now) for o in found[:limit]]
+    return Page(rows, found[limit - 1].pk if len(found) > limit else None)
+
+
+def live_rows(user, id_texts: Iterable[str]) -> list[OrderRow]:
+    """Fresh rows for the user's orders among ``id_texts`` (at most ``MAX_LIVE_IDS``),
+    newest first. Other users' ids and junk are silently left out."""
+    pks = {pk for text in list(id_texts)[:MAX_LIVE_IDS] if (pk := _as_pk(text)) is not None}
+    if not pks:
+        return []
+    now = timezone.now()
+    orders = Order.objects.filter(user=user, pk__in=pks).select_related("service")
+    return [order_row(o, now) for o in orders.order_by("-id")]
+
+
+def order_for(user, order_id: object) -> Order | None:
+    """The user's own order with this id, or None (the same for a missing id and for
+    someone else's order, so a page cannot reveal that an id exists)."""
+    pk = _as_pk(str(order_id).strip())
+    if pk is None:
+        return None
+    return Order.objects.filter(pk=pk, user=user).select_related("service__category").first()
+
+
+def order_events(order: Order) -> list[OrderEvent]:
+    """The order's state changes, oldest first."""
+    return list(order.events.select_related("actor").order_by("id"))
+
+
+def order_refills(order: Order) -> list[Refill]:
+    return list(order.refills.order_by("-id"))
+
+
+def refills_page(user, before: int | None = None, limit: int = 50) -> Page:
+    """One keyset page of the user's refills, newest first (``(user, -id)`` index)."""
+    refills = Refill.objects.filter(user=user).select_related("order__service")
+    if before is not None:
+        refills = refills.filter(pk__lt=before)
+    found = list(refills.order_by("-id")[: limit + 1])
+    return Page(found[:limit], found[limit - 1].pk if len(found) > limit else None)
+
+
+def parse_before(raw: object) -> int | None:
+    """The ``?before=`` cursor as an id, or None when absent or not an id."""
+    return _as_pk(str(raw or "").strip())
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    label: str  # "Platform — Category"
+    services: list[Service]
+
+
+@dataclass(frozen=True)
+class ServicePicker:
+    """What the new-order page offers: platforms, the chosen platform's categories and
+    the matching services grouped by platform and category."""
+
+    platforms: list[Platform]
+    categories: list[Category]
+    groups: list[ServiceGroup]
+    platform: Platform | None
+    category: Category | None
+    count: int
+
+
+def service_picker(
+    platform_id: object = None, category_id: object = None, search: str = ""
+) -> ServicePicker:
+    """Active services narrowed by platform, category and a search over the id and name.
+
+    Matching is done in Python with ``casefold()`` so Ukrainian names match in any case
+    on SQLite too; the active catalog is small (hundreds of rows), read in one query.
+    """
+    services = list(
+        Service.objects.filter(active=True)
+        .select_related("category__platform")
+        .order_by("category__platform__position", "category__platform__name",
+                  "category__position", "category__name", "position", "id")
+    )  # fmt: skip
+    platforms = list({s.category.platform_id: s.category.platform for s in services}.values())
+    platform = next((p for p in platforms if str(p.pk) == str(platform_id or "")), None)
+    if platform is not None:
+        services = [s for s in services if s.category.platform_id == platform.pk]
+    categories = list({s.category_id: s.category for s in services}.values())
+    category = next((c for c in categories if str(c.pk) == str(category_id or "")), None)
+    if category is not None:
+        services = [s for s in services if s.category_id == category.pk]
+    needle = " ".join((search or "").split()).casefold()[:MAX_SEARCH]
+    if needle:
+        services = [s for s in services if needle in f"{s.pk} {s.name}".casefold()]
+    groups: dict[int, ServiceGroup] = {}
+    for s in services:
+        label = f"{s.category.platform.name} — {s.category.name}"
+        groups.setdefault(s.category_id, ServiceGroup(label, [])).services.append(s)
+    return ServicePicker(
+        platforms, categories, list(groups.values()), platform, category, len(services)
+    )

@@ -5,7 +5,7 @@ status only through ``orders.state.transition``.
 """
 
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,13 +14,15 @@ from django.utils.translation import gettext as _
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import Wallet
 from smmpanel.billing.money import share_of
+from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.models import Service
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, RefillStatus
 from smmpanel.orders.models import OrderStatus as S
-from smmpanel.orders.order_input import check_order
+from smmpanel.orders.order_input import CheckedOrder, check_order
+from smmpanel.orders.selectors import refill_ineligibility
 from smmpanel.orders.state import transition
-from smmpanel.policy import gates
+from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import Outcome
 from smmpanel.providers.outbox import queue_order, queue_refill, withdraw_unsent
 
@@ -74,15 +76,7 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
     with transaction.atomic():
         if connection.features.has_select_for_update:
             Wallet.objects.select_for_update().filter(user=user).first()
-        if (
-            not service.allow_multiple_active
-            and Order.objects.filter(
-                user=user,
-                service=service,
-                link_key=checked.canonical.key,
-                status__in=ACTIVE_STATUSES,
-            ).exists()
-        ):
+        if _has_active_order(user, service, checked):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
         order = Order.objects.create(
             user=user,
@@ -111,6 +105,135 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
         gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
     return order
+
+
+def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
+    """Whether the one-active-order-per-link rule refuses this order."""
+    return (
+        not service.allow_multiple_active
+        and Order.objects.filter(
+            user=user,
+            service=service,
+            link_key=checked.canonical.key,
+            status__in=ACTIVE_STATUSES,
+        ).exists()
+    )
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    """What ``place_order`` would do with this input, found without doing it.
+
+    ``checked`` is the valid order (charge, total quantity) or None; ``refusals`` are the
+    refusals ``place_order`` would raise, first one first (a refusal of the link is
+    followed by what the rest of the input would meet with a well-formed link);
+    ``review`` is the policy hit that would hold the paid order for staff, if any.
+    """
+
+    checked: CheckedOrder | None
+    refusals: tuple[OrderRefused, ...] = ()
+    review: engine.RuleHit | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.checked is not None and not self.refusals
+
+
+def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuote:
+    """The dry run of ``place_order`` for live validation and price: the same input
+    checks, policy rules, one-active-order rule and funds check with the same messages,
+    but nothing is written, recorded or escalated and no money moves."""
+    try:
+        checked = check_order(service, data)
+    except OrderRefused as refusal:
+        return OrderQuote(None, (refusal, *_refusals_past_link(service, data, refusal)))
+    verdict = engine.evaluate(rulebook.ORDER_PLACE, gates.order_facts(user, service, checked))
+    if not verdict.allowed:
+        hit = verdict.deciding
+        refusal = OrderRefused(
+            hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk
+        )
+        return OrderQuote(checked, (refusal,))
+    review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
+    if _has_active_order(user, service, checked):
+        refusal = OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
+        return OrderQuote(checked, (refusal,), review)
+    if balance_of(user) < checked.charge_micros:
+        return OrderQuote(checked, (OrderRefused(NOT_ENOUGH_FUNDS, field="quantity"),), review)
+    return OrderQuote(checked, (), review)
+
+
+def _refusals_past_link(
+    service: Service, data: Mapping[str, object], refusal: OrderRefused
+) -> tuple[OrderRefused, ...]:
+    """When the link was refused, check the rest of the input with the service's example
+    link, so a bad quantity is reported beside its field at the same time."""
+    if refusal.field != "link" or not service.service_type.needs_link:
+        return ()
+    try:
+        check_order(service, {**data, "link": service.link_format_spec.example})
+    except OrderRefused as other:
+        if other.field not in (None, "link"):
+            return (other,)
+    return ()
+
+
+MASS_ORDER_MAX_LINES = 500
+MASS_ORDER_LINE_SHAPE = "service_id | link | quantity"
+
+
+@dataclass(frozen=True)
+class MassLine:
+    """One line of a mass order and what became of it: an order or a refusal."""
+
+    number: int  # 1-based line number in the text as typed
+    text: str
+    order: Order | None = None
+    refusal: OrderRefused | None = None
+
+
+def mass_order_lines(text: str) -> list[tuple[int, str]]:
+    """The non-empty lines of a mass order, with their 1-based line numbers."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
+    """Place each ``service_id | link | quantity`` line as its own order.
+
+    Lines are independent: each is checked, decided and charged by ``place_order`` on its
+    own, so a refused line (a parse error too) costs nothing and stops nothing else.
+    More than ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
+    """
+    from smmpanel.catalog.selectors import orderable_service
+
+    lines = mass_order_lines(text)
+    if len(lines) > MASS_ORDER_MAX_LINES:
+        raise OrderRefused(
+            _("At most %(n)d lines per mass order") % {"n": MASS_ORDER_MAX_LINES}, field="orders"
+        )
+    results = []
+    for number, line in lines:
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            refusal = OrderRefused(
+                _("Expected %(shape)s") % {"shape": MASS_ORDER_LINE_SHAPE}, field="orders"
+            )
+            results.append(MassLine(number, line, refusal=refusal))
+            continue
+        service = orderable_service(parts[0])
+        if service is None:
+            refusal = OrderRefused("Incorrect service ID", field="service")
+            results.append(MassLine(number, line, refusal=refusal))
+            continue
+        try:
+            order = place_order(
+                user, service, {"link": parts[1], "quantity": parts[2]}, source=source
+            )
+        except OrderRefused as refusal:
+            results.append(MassLine(number, line, refusal=refusal))
+        else:
+            results.append(MassLine(number, line, order=order))
+    return results
 
 
 def complete_order(order: Order, *, start_count: int | None = None, actor=None) -> Order:
@@ -186,19 +309,9 @@ def request_refill(user, order_id: object) -> Refill:
 
 
 def _refill_ineligibility(order: Order) -> str | None:
-    """Why this order cannot be refilled now, or None when it can."""
-    service = order.service
-    if not service.refill:
-        return _("Refill is not available for this service")
-    if order.status not in (S.COMPLETED, S.PARTIAL):
-        return _("Refill is available only for completed orders")
-    if (
-        service.refill_days
-        and order.finished_at
-        and timezone.now() > order.finished_at + timedelta(days=service.refill_days)
-    ):
-        return _("The refill period of this order has ended")
-    return None
+    """Why this order cannot be refilled now, or None when it can (the rule lives in
+    ``selectors.refill_ineligibility`` so the pages show the button by the same rule)."""
+    return refill_ineligibility(order)
 
 
 def _enforce(verdict) -> None:

@@ -213,9 +213,10 @@ def check_api_request(api_key, ip: str | None) -> ApiGate:
     state = {"retry_after": 0.0}
 
     def retry_after() -> int | None:
+        # A lowered rate (an API limitation of 2 a minute) lowers the burst with it.
         wait = max(
-            take(f"key:{api_key.pk}", key_rate, burst),
-            take(f"user:{user.pk}", account_rate, burst * 2),
+            take(f"key:{api_key.pk}", key_rate, min(burst, key_rate)),
+            take(f"user:{user.pk}", account_rate, min(burst * 2, account_rate)),
         )
         state["retry_after"] = wait
         return ceil(wait) if wait > 0 else None

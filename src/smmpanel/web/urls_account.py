@@ -1,13 +1,17 @@
 """Web pages: account (home, sign-in, settings, API keys). Included under ``web:``."""
 
-from django.contrib.auth import views as auth_views
+from allauth.account import views as allauth_views
 from django.urls import path
 
 from smmpanel.web.views import account
 
 urlpatterns = [
     path("", account.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", allauth_views.login, name="login"),
+    path("signup/", allauth_views.signup, name="signup"),
+    path("logout/", allauth_views.logout, name="logout"),
+    path("settings/", account.preferences, name="settings"),
+    path("api-keys/", account.api_keys, name="api-keys"),
+    path("api-keys/<int:key_id>/revoke/", account.revoke_key, name="api-key-revoke"),
     path("health", account.health, name="health"),
 ]

@@ -1,5 +1,11 @@
 """Web pages: funds. Included by web/urls.py under the `web` namespace."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from smmpanel.web.views import funds
+
+urlpatterns = [
+    path("funds/", funds.funds, name="funds"),
+    path("funds/deposit/", funds.deposit, name="funds-deposit"),
+    path("funds/history/", funds.transactions, name="transactions"),
+]

@@ -1,0 +1,102 @@
+"""Sign-up, sign-in, settings and API keys pages."""
+
+from smmpanel.accounts.models import ApiKey, User
+from smmpanel.accounts.selectors import api_key_for
+from smmpanel.billing.models import Wallet
+from smmpanel.policy.models import Restriction
+from smmpanel.policy.services import restrict
+from tests.factories import make_user
+
+PASSWORD = "pw-Test-12345"
+
+
+def signup(client, **extra):
+    data = {"email": "new@example.com", "password1": "Sturdy-pass-2026",
+            "password2": "Sturdy-pass-2026", **extra}  # fmt: skip
+    return client.post("/signup/", data)
+
+
+def test_signing_up_needs_the_terms_accepted(client, db):
+    page = signup(client).content.decode()
+    assert "Please accept the Terms" in page
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+def test_signing_up_creates_the_account_with_a_wallet_and_signs_in(client, db):
+    response = signup(client, accept_terms="on")
+    user = User.objects.get(email="new@example.com")
+    assert response.status_code == 302
+    assert Wallet.objects.get(user=user).balance_micros == 0
+    assert client.get("/").status_code == 200
+
+
+def test_signing_up_in_ukrainian_saves_ukrainian(client, db):
+    client.cookies["django_language"] = "uk"
+    signup(client, accept_terms="on")
+    assert User.objects.get(email="new@example.com").language == "uk"
+
+
+def test_a_user_signs_in_with_email_and_password(client, db):
+    user = make_user()
+    response = client.post("/login/", {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_blocked_login_is_told_why(client, db):
+    user = make_user()
+    restrict(user, Restriction.Level.LOGIN, reason="fraud investigation")
+    page = client.post("/login/", {"login": user.email, "password": PASSWORD}).content.decode()
+    assert "fraud investigation" in page and "ticket" in page
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_does_not_reveal_a_block(client, db):
+    user = make_user()
+    restrict(user, Restriction.Level.LOGIN, reason="fraud investigation")
+    page = client.post("/login/", {"login": user.email, "password": "nope"}).content.decode()
+    assert "fraud investigation" not in page
+
+
+def test_settings_save_language_and_time_zone(client, db):
+    user = make_user()
+    client.force_login(user)
+    client.post("/settings/", {"language": "uk", "timezone": "Europe/Kyiv"})
+    user.refresh_from_db()
+    assert (user.language, user.timezone) == ("uk", "Europe/Kyiv")
+
+
+def test_an_api_key_is_shown_once_and_works(client, db):
+    user = make_user()
+    client.force_login(user)
+    page = client.post("/api-keys/", {"name": "bot"}).content.decode()
+    key = ApiKey.objects.get(user=user)
+    plaintext = page.split('<code id="new-key">')[1].split("</code>")[0]
+    assert api_key_for(plaintext) == key
+    assert plaintext not in client.get("/api-keys/").content.decode()
+
+
+def test_revoking_a_key_stops_it(client, db):
+    user = make_user()
+    client.force_login(user)
+    client.post("/api-keys/", {"name": "bot"})
+    key = ApiKey.objects.get(user=user)
+    client.post(f"/api-keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert not key.is_active
+
+
+def test_another_users_key_cannot_be_revoked(client, db):
+    owner = make_user()
+    client.force_login(owner)
+    client.post("/api-keys/", {"name": "mine"})
+    key = ApiKey.objects.get(user=owner)
+    client.force_login(make_user())
+    assert client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404
+    key.refresh_from_db()
+    assert key.is_active
+
+
+def test_the_admin_login_goes_through_the_panel_login(client, db):
+    response = client.get("/admin/login/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
