@@ -15,8 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/smmpanel demo
 
+# axe-core (accessibility checks in the browser tests) from npm, when npm is there.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --prefix tests/browser --no-save --no-package-lock axe-core@4.14.1; \
+	else echo "npm not found: browser accessibility checks will be skipped"; fi
+
 # SQLite always; PostgreSQL too when TEST_POSTGRES_URL names a server (CI sets it).
-test: $(STAMP) lint test-sqlite test-postgres
+test: $(STAMP) $(AXE) lint test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,236 @@
+"""Customer order pages: new order, mass order, the orders list and one order, refills,
+and the refill and cancel actions.
+
+Thin views: reads come from ``orders.selectors``, writes go through ``orders.services``
+(``place_order``, ``place_mass_order``, ``request_refill``, ``request_cancel``), whose
+refusals are shown in the customer's language. The live parts (price quote, status
+polling) are in ``orders_live.py``.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from smmpanel.catalog.models import Service
+from smmpanel.catalog.selectors import orderable_service
+from smmpanel.orders import selectors
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.services import (
+    place_mass_order,
+    place_order,
+    request_cancel,
+    request_refill,
+)
+from smmpanel.web.forms_orders import MassOrderForm, NewOrderForm
+
+PAGE_SIZE = 50
+STATUS_TABS = (
+    ("", gettext_lazy("All")),
+    (OrderStatus.PENDING, gettext_lazy("Pending")),
+    (OrderStatus.IN_PROGRESS, gettext_lazy("In progress")),
+    (OrderStatus.COMPLETED, gettext_lazy("Completed")),
+    (OrderStatus.PARTIAL, gettext_lazy("Partial")),
+    (OrderStatus.CANCELED, gettext_lazy("Canceled")),
+    (OrderStatus.REVIEW, gettext_lazy("Review")),
+    (OrderStatus.FAIL, gettext_lazy("Fail")),
+)
+
+
+def language_of(request: HttpRequest) -> str:
+    """The language refusals are shown in (policy messages exist in uk and en)."""
+    return getattr(request, "LANGUAGE_CODE", "") or "en"
+
+
+def _new_order_page(
+    request: HttpRequest, service: Service | None, form: NewOrderForm | None
+) -> HttpResponse:
+    params = request.GET
+    platform_id, category_id = params.get("platform"), params.get("category")
+    if service is not None and not platform_id and not category_id:
+        platform_id, category_id = service.category.platform_id, service.category_id
+    picker = selectors.service_picker(platform_id, category_id, params.get("q", ""))
+    listed = {s.pk for group in picker.groups for s in group.services}
+    if service is not None and service.pk not in listed and request.method == "GET":
+        service, form = None, None  # filtered out by a newer choice of platform or category
+    if service is not None and form is None:
+        form = NewOrderForm(service)
+    return render(
+        request,
+        "web/orders/new.html",
+        {"picker": picker, "service": service, "form": form, "q": params.get("q", "")},
+    )
+
+
+@login_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Choose platform → category → service, fill the fields its type needs, place it."""
+    if request.method != "POST":
+        raw = request.GET.get("service")
+        return _new_order_page(request, orderable_service(raw) if raw else None, None)
+    service = orderable_service(request.POST.get("service"))
+    if service is None:
+        messages.error(request, _("Choose a service first."))
+        return redirect("web:order-new")
+    form = NewOrderForm(service, request.POST)
+    if form.is_valid():
+        try:
+            order = place_order(request.user, service, form.order_data(), source="web")
+        except OrderRefused as refusal:
+            form.add_refusal(refusal, language_of(request))
+        else:
+            messages.success(request, _("Order %(id)d is placed.") % {"id": order.pk})
+            return redirect("web:order-detail", order_id=order.pk)
+    return _new_order_page(request, service, form)
+
+
+@login_required
+def order_mass(request: HttpRequest) -> HttpResponse:
+    """Many ``service_id | link | quantity`` lines, each placed (or refused) on its own."""
+    results = None
+    form = MassOrderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lines = place_mass_order(request.user, form.cleaned_data["orders"], source="web")
+        except OrderRefused as refusal:
+            form.add_error("orders", refusal.text(language_of(request)))
+        else:
+            language = language_of(request)
+            results = [
+                {
+                    "number": line.number,
+                    "text": line.text,
+                    "order": line.order,
+                    "reason": line.refusal.text(language) if line.refusal else "",
+                }
+                for line in lines
+            ]
+            refused = "\n".join(r["text"] for r in results if r["order"] is None)
+            form = MassOrderForm(initial={"orders": refused})  # refused lines, to fix and resend
+    context = {"form": form, "results": results}
+    if results is not None:
+        context["accepted"] = sum(1 for r in results if r["order"] is not None)
+        context["refused"] = len(results) - context["accepted"]
+    return render(request, "web/orders/mass.html", context)
+
+
+def _query(**params: object) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    """The customer's orders: status filter, search by id or link, keyset pages."""
+    status = request.GET.get("status", "")
+    if status not in selectors.STATUS_FILTERS:
+        status = ""
+    search = request.GET.get("q", "").strip()[: selectors.MAX_SEARCH]
+    before = selectors.parse_before(request.GET.get("before"))
+    page = selectors.orders_page(request.user, status, search, before, PAGE_SIZE)
+    tabs = [
+        {"key": key, "label": label, "query": _query(status=key, q=search), "current": key == status}
+        for key, label in STATUS_TABS
+    ]
+    return render(
+        request,
+        "web/orders/list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": search,
+            "tabs": tabs,
+            "before": before,
+            "first_query": _query(status=status, q=search),
+            "next_query": _query(status=status, q=search, before=page.next_before),
+            "live": [row.order.pk for row in page.rows if row.unfinished],
+        },
+    )
+
+
+def _own_order_or_404(request: HttpRequest, order_id: int) -> Order:
+    order = selectors.order_for(request.user, order_id)
+    if order is None:
+        raise Http404("No such order")
+    return order
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    """One order: its figures, status timeline and refills (404 unless it is yours)."""
+    order = _own_order_or_404(request, order_id)
+    return render(
+        request,
+        "web/orders/detail.html",
+        {
+            "row": selectors.order_row(order),
+            "order": order,
+            "events": selectors.order_events(order),
+            "refills": selectors.order_refills(order),
+        },
+    )
+
+
+def _back(request: HttpRequest, order: Order) -> str:
+    """Where an action returns to: the page it was pressed on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("web:order-detail", kwargs={"order_id": order.pk})
+
+
+@login_required
+@require_POST
+def order_refill(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Ask for a refill of a finished order within its refill period."""
+    order = _own_order_or_404(request, order_id)
+    try:
+        refill = request_refill(request.user, order.pk)
+    except OrderRefused as refusal:
+        messages.error(request, refusal.text(language_of(request)))
+    else:
+        messages.success(
+            request,
+            _("Refill %(refill)d is requested for order %(order)d.")
+            % {"refill": refill.pk, "order": order.pk},
+        )
+    return redirect(_back(request, order))
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Cancel a pending order (refunded at once) or ask the provider to cancel it."""
+    order = _own_order_or_404(request, order_id)
+    try:
+        order = request_cancel(request.user, order.pk)
+    except OrderRefused as refusal:
+        messages.error(request, refusal.text(language_of(request)))
+    else:
+        if order.status == OrderStatus.CANCELED:
+            text = _("Order %(id)d is canceled and its charge refunded.")
+        else:
+            text = _("Cancel of order %(id)d is requested; the provider decides.")
+        messages.success(request, text % {"id": order.pk})
+    return redirect(_back(request, order))
+
+
+@login_required
+def refills(request: HttpRequest) -> HttpResponse:
+    """The customer's refills with their statuses, newest first, keyset pages."""
+    before = selectors.parse_before(request.GET.get("before"))
+    page = selectors.refills_page(request.user, before, PAGE_SIZE)
+    return render(
+        request,
+        "web/orders/refills.html",
+        {"page": page, "before": before, "next_query": _query(before=page.next_before)},
+    )
