@@ -125,3 +125,20 @@ def test_the_audit_log_is_searchable_by_rule(staff_client, held_order):
     assert "content.sensitive" in page
     page = staff_client.get("/staff/audit/", {"rule": "api."}).content.decode()
     assert "content.sensitive" not in page
+
+
+def test_a_failed_order_is_resent_by_staff_with_its_runs_queued_again(staff_client, staff):
+    from smmpanel.orders.state import transition
+    from smmpanel.providers.models import Submission, SubmissionState
+
+    order = place_order(make_user("20"), make_service(), {"link": "https://instagram.com/p/F1",
+                                                          "quantity": 100})  # fmt: skip
+    Submission.objects.filter(order=order).update(state=SubmissionState.UNKNOWN, error="timeout")
+    transition(order, OrderStatus.FAIL, note="timeout")
+
+    staff_client.post(f"/staff/orders/{order.pk}/resend/", {"reason": "not upstream"})
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert Submission.objects.get(order=order).state == SubmissionState.QUEUED
+    assert Decision.objects.filter(rule_code="order.resend", actor=staff).exists()

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
+from smmpanel.providers.models import Submission, SubmissionState
 
 
 def _in_force(rows: QuerySet) -> QuerySet:
@@ -24,7 +25,13 @@ def moderation_queue(limit: int = 100) -> dict[str, list]:
         "failed_orders": list(
             Order.objects.filter(status=OrderStatus.FAIL)
             .select_related("user", "service")
+            .prefetch_related("submissions")
             .order_by("id")[:limit]
+        ),
+        "unknown_runs": list(
+            Submission.objects.filter(state=SubmissionState.UNKNOWN)
+            .exclude(order__status=OrderStatus.FAIL)
+            .select_related("order__user", "provider")[:limit]
         ),
         "balance_reviews": list(
             BalanceReview.objects.filter(closed_at__isnull=True).select_related("user")[:limit]

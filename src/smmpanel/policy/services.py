@@ -328,3 +328,16 @@ def remove_deny_entry(entry: DenyEntry, *, actor, reason: str) -> None:
         DenyEntry.objects.filter(pk=entry.pk).update(active=False)
         _audit("deny.remove", actor=actor, reason=reason, outcome="update", kind=entry.kind,
                value=entry.value)  # fmt: skip
+
+
+def staff_resend(order: Order, *, actor, reason: str) -> None:
+    """Send a failed order again after staff checked upstream (never automatic)."""
+    from smmpanel.providers.forwarding import resend
+    from smmpanel.providers.outbox import nudge_forwarding
+
+    reason = _need_reason(reason)
+    with transaction.atomic():
+        resend(order, actor=actor)
+        _audit("order.resend", actor=actor, user=order.user, reason=reason, outcome="allow",
+               order=order)  # fmt: skip
+    nudge_forwarding(order.pk)

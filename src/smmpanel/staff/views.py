@@ -59,6 +59,8 @@ def order_action(request, order_id: int, verb: str):
                                                             reason=d["reason"])),
         "partial": (PartialForm, lambda d: policy.staff_mark_partial(
             order, d["remains"], actor=request.user, reason=d["reason"])),
+        "resend": (ReasonForm, lambda d: policy.staff_resend(order, actor=request.user,
+                                                            reason=d["reason"])),
     }  # fmt: skip
     if verb not in actions:
         return redirect("staff:moderation")
