@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from smmpanel.billing.models import Wallet
 from smmpanel.billing.money import format_amount
@@ -9,7 +10,10 @@ class Command(BaseCommand):
     help = "Prove every balance equals the sum of its ledger entries (exit 1 if not)."
 
     def handle(self, **options):
-        mismatches = ledger_mismatches()
+        try:
+            mismatches = ledger_mismatches()
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the ledger ({exc}); run `smmpanel migrate` first")
         for m in mismatches:
             self.stderr.write(
                 f"MISMATCH user {m.user_id} {m.email}: balance {format_amount(m.balance_micros)}"
