@@ -28,7 +28,7 @@ from smmpanel.policy import services as policy
 from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
 from smmpanel.providers.forwarding import due_submissions
 from smmpanel.providers.models import Submission, SubmissionState
-from tests.factories import make_order, make_user, post_link
+from tests.factories import make_order, post_link
 from tests.policy.conftest import call_api, decisions, key_for, tune
 
 pytestmark = pytest.mark.django_db
@@ -400,3 +400,15 @@ def test_frozen_balance_cannot_be_spent_through_the_api(api, api_customer, staff
             assert "balance.review" in refused["error"]
     assert api(key, "balance")["balance"] == "99.91"  # reading the balance still works
     assert ApiLimit.objects.count() == 0
+
+
+def test_frozen_balance_cannot_be_spent_through_the_web(
+    client, customer, service, staff, nothing_written
+):
+    client.force_login(customer)
+    policy.open_balance_review(customer, reason="under investigation", actor=staff)
+    with nothing_written(customer):
+        mass = client.post("/orders/mass/", {"orders": f"{service.pk} | {post_link()} | 100"})
+        assert mass.status_code == 200
+        assert "cannot be spent until the review ends" in mass.content.decode()
+    assert decisions("balance.review", customer).count() == 1

@@ -242,9 +242,7 @@ def test_every_non_allow_decision_is_stored_with_its_context(customer, service, 
 
 
 def test_decisions_are_append_only(customer):
-    engine.record(
-        engine.evaluate(rulebook.LOGIN, Facts({"restriction_login": "x"})), user=customer
-    )
+    engine.record(engine.evaluate(rulebook.LOGIN, Facts({"restriction_login": "x"})), user=customer)
     decision = Decision.objects.get()
     decision.reason = "rewritten"
     with pytest.raises(ValueError, match="append-only"):

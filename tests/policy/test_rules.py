@@ -105,9 +105,11 @@ def test_rule_account_login_blocked(staff):
 
     assert authenticate(email=blocked.email, password=PASSWORD) is None
     assert Client().login(email=blocked.email, password=PASSWORD) is False
-    page = Client().post("/login/", {"username": blocked.email, "password": PASSWORD})
+    web = Client()
+    page = web.post("/login/", {"login": blocked.email, "password": PASSWORD})
     assert page.status_code == 200  # the form again, not a redirect into the panel
-    assert "_auth_user_id" not in Client().session
+    assert "account takeover suspected" in page.content.decode()  # told why
+    assert "_auth_user_id" not in web.session
 
     decision = decisions("account.login_blocked", blocked).first()
     assert decision.outcome == Outcome.REJECT
@@ -118,8 +120,10 @@ def test_rule_account_login_blocked(staff):
     # Honest: a user without the restriction signs in, through the form too.
     assert authenticate(email=honest.email, password=PASSWORD) == honest
     assert Client().login(email=honest.email, password=PASSWORD) is True
-    page = Client().post("/login/", {"username": honest.email, "password": PASSWORD})
+    web = Client()
+    page = web.post("/login/", {"login": honest.email, "password": PASSWORD})
     assert page.status_code == 302
+    assert web.session["_auth_user_id"] == str(honest.pk)
     assert not decisions("account.login_blocked", honest).exists()
     # Restricting ordering does not block sign-in.
     restrict(honest, Restriction.Level.ORDERING, reason="other level", actor=staff)
@@ -382,6 +386,27 @@ def test_rule_abuse_invalid_orders(service, staff):
     assert not decisions("abuse.invalid_orders", honest).exists()
 
 
+def test_refusals_for_the_accounts_state_are_not_invalid_orders(service, staff):
+    """A reseller's bot that keeps ordering while a balance review is open (or while
+    ordering is restricted) is refused each time, but its retries are not "invalid
+    orders": they must not escalate to an API limitation and a restriction."""
+    tune(
+        "abuse.invalid_orders",
+        staff,
+        thresholds={"window_minutes": 10, "reject_at": 2, "limit_at": 3, "restrict_at": 4},
+    )
+    frozen, restricted = make_user("100"), make_user("100")
+    open_balance_review(frozen, reason="payment check", actor=staff)
+    restrict(restricted, Restriction.Level.ORDERING, reason="manual check", actor=staff)
+    for _ in range(6):
+        assert refused(frozen, service).rule == "balance.review"
+        assert refused(restricted, service).rule == "account.ordering_blocked"
+    assert not ApiLimit.objects.exists()
+    assert Restriction.objects.filter(user=frozen).count() == 0
+    assert Restriction.objects.filter(user=restricted).count() == 1
+    assert not decisions("abuse.invalid_orders").exists()
+
+
 # -- abuse.fake_disputes ----------------------------------------------------------------
 
 
@@ -559,6 +584,22 @@ def test_rule_ticket_duplicate(customer):
     assert (row.enabled, row.shadow, row.outcome, row.version) == (True, False, "reject", 1)
 
 
+def test_duplicate_ticket_through_the_support_desk(customer, service):
+    from smmpanel.support.errors import TicketRefused
+    from smmpanel.support.services import open_ticket
+
+    first, second = make_order(customer, service), make_order(customer, service)
+    ticket = open_ticket(customer, "order", "Not started", "Still pending", [first.pk])
+    with pytest.raises(TicketRefused) as caught:
+        open_ticket(customer, "order", "Hello??", "Any news?", [first.pk])
+    assert caught.value.rule == "ticket.duplicate"
+    assert caught.value.existing_ticket_id == ticket.pk
+    assert f"#{ticket.pk}" in caught.value.message
+    assert_replays(decisions("ticket.duplicate", customer).get())
+    # Honest: a ticket about another order is opened.
+    assert open_ticket(customer, "order", "Other one", "Please check", [second.pk]).pk
+
+
 def test_rule_ticket_flood(customer):
     asked = []
 
@@ -579,6 +620,23 @@ def test_rule_ticket_flood(customer):
     assert asked == [60, 60]
     row = Rule.objects.get(code="ticket.flood")
     assert row.thresholds == {"window_minutes": 60, "max": 5}
+
+
+def test_ticket_flood_through_the_support_desk(customer, staff):
+    from smmpanel.support.errors import TicketRefused
+    from smmpanel.support.services import open_ticket
+
+    tune("ticket.flood", staff, thresholds={"window_minutes": 60, "max": 3})
+    for n in range(3):
+        open_ticket(customer, "other", f"Question {n}", "Hello")
+    with pytest.raises(TicketRefused) as caught:
+        open_ticket(customer, "other", "Question 4", "Hello")
+    assert caught.value.rule == "ticket.flood"
+    decision = decisions("ticket.flood", customer).get()
+    assert decision.inputs == {'tickets_recent{"minutes": 60}': 3}
+    assert_replays(decision)
+    # Honest: another customer is not limited by this one's tickets.
+    assert open_ticket(make_user(), "other", "First question", "Hello").pk
 
 
 # -- chargeback.recorded ----------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Reads for the catalog."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from smmpanel.catalog.models import Service, ServiceUpdate
+from smmpanel.catalog.models import Category, Platform, Service, ServiceUpdate
 
 
 def active_services() -> QuerySet[Service]:
@@ -22,3 +22,65 @@ def orderable_service(service_id: object) -> Service | None:
 
 def recent_updates(limit: int = 200) -> QuerySet[ServiceUpdate]:
     return ServiceUpdate.objects.select_related("service")[:limit]
+
+
+def price_list(platform: str = "", category: object = None, query: str = "") -> list[Service]:
+    """Active services for the public price list, filtered by platform slug, category id
+    and a search over service and category names (or an exact service id).
+
+    One query. SQLite matches case-insensitively only in ASCII, so a non-ASCII search
+    (Ukrainian) is matched with ``casefold()`` over the already filtered rows.
+    """
+    rows = active_services().only(
+        "id", "name", "type", "rate_micros", "min_quantity", "max_quantity", "refill",
+        "refill_days", "cancel", "dripfeed", "start_time", "speed", "link_format",
+        "category__id", "category__name", "category__position",
+        "category__platform__id", "category__platform__name", "category__platform__slug",
+        "category__platform__position",
+    )  # fmt: skip
+    if platform:
+        rows = rows.filter(category__platform__slug=platform)
+    category_id = _positive_int(category)
+    if category_id is not None:
+        rows = rows.filter(category_id=category_id)
+    query = " ".join(str(query or "").split())[:100]
+    if not query:
+        return list(rows)
+    if query.isascii():
+        match = Q(name__icontains=query) | Q(category__name__icontains=query)
+        if (pk := _positive_int(query)) is not None:
+            match |= Q(pk=pk)
+        return list(rows.filter(match))
+    needle = query.casefold()
+    return [s for s in rows if needle in s.name.casefold() or needle in s.category.name.casefold()]
+
+
+def platforms_and_categories() -> tuple[list[Platform], list[Category]]:
+    """Every platform and category that has an active service (for the filters)."""
+    categories = list(
+        Category.objects.filter(services__active=True).distinct().select_related("platform")
+    )
+    seen: dict[int, Platform] = {}
+    for c in categories:
+        seen.setdefault(c.platform_id, c.platform)
+    platforms = sorted(seen.values(), key=lambda p: (p.position, p.name))
+    return platforms, categories
+
+
+def updates_page(
+    before: int | None = None, size: int = 50
+) -> tuple[list[ServiceUpdate], int | None]:
+    """Public service changes, newest first, with id below ``before`` (keyset pages);
+    returns the page and the cursor of the next one (or None)."""
+    rows = ServiceUpdate.objects.select_related("service").only(
+        "id", "kind", "old_value", "new_value", "created_at", "service__id", "service__name"
+    )
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    page = list(rows.order_by("-id")[: size + 1])
+    return page[:size], (page[size - 1].pk if len(page) > size else None)
+
+
+def _positive_int(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None

@@ -49,19 +49,26 @@ def _since(**delta) -> object:
 
 
 REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
+# Refusals for the account's state, not the request's: retries while a review is open
+# or ordering is blocked are not invalid orders and must not escalate.
+ACCOUNT_STATE_RULES = ("account.ordering_blocked", "balance.review")
 
 
 def _count_decisions(user, point: str, minutes: int) -> int:
     """Enforced refusals at ``point`` in the window. Escalated refusals (limit, restrict)
     count too: a customer who keeps going after an API limitation must reach the
     restriction; a shadow rule's hits refused nothing and do not count."""
-    return Decision.objects.filter(
-        user=user,
-        point=point,
-        outcome__in=REFUSALS,
-        enforced=True,
-        created_at__gte=_since(minutes=minutes),
-    ).count()
+    return (
+        Decision.objects.filter(
+            user=user,
+            point=point,
+            outcome__in=REFUSALS,
+            enforced=True,
+            created_at__gte=_since(minutes=minutes),
+        )
+        .exclude(rule_code__in=ACCOUNT_STATE_RULES)
+        .count()
+    )
 
 
 def order_facts(user, service, checked, *, api_key=None) -> Facts:

@@ -250,6 +250,7 @@ RULES: tuple[RuleSpec, ...] = (
         "You already have an open ticket about this (#{ticket}); please add to it instead.",
         "У вас уже є відкрите звернення щодо цього (#{ticket}); доповніть, будь ласка, його.",
         "Tickets honestly: duplicate tickets",
+        thresholds={"window_days": 30},
     ),
     RuleSpec(
         "ticket.flood", (TICKET_CREATE,), Outcome.REJECT, _ticket_flood,

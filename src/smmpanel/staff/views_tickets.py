@@ -17,6 +17,10 @@ from smmpanel.support.forms import CannedReplyForm, InboxFilterForm, ReplyForm
 PAGE_SIZE = 50
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _ticket(ticket_id: int):
     ticket = selectors.staff_ticket(ticket_id)
     if ticket is None:
@@ -59,7 +63,7 @@ def ticket(request, ticket_id: int):
                 return redirect("staff:ticket", ticket_id=ticket.pk)
     else:
         canned_id = request.GET.get("canned", "")
-        canned = selectors.canned_reply(int(canned_id)) if canned_id.isdigit() else None
+        canned = selectors.canned_reply(int(canned_id)) if _is_id(canned_id) else None
         form = ReplyForm(initial={"body": canned.body} if canned else None)
     return render(
         request,

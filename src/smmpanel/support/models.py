@@ -4,14 +4,15 @@ messages between the customer and staff. Workflows live in ``services.py``."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketKind(models.TextChoices):
-    ORDER = "order", _("Order")
-    PAYMENT = "payment", _("Payment")
-    REFILL = "refill", _("Refill")
-    CANCEL = "cancel", _("Cancel")
-    OTHER = "other", _("Other")
+    ORDER = "order", pgettext_lazy("ticket subject", "Order")
+    PAYMENT = "payment", pgettext_lazy("ticket subject", "Payment")
+    REFILL = "refill", pgettext_lazy("ticket subject", "Refill")
+    CANCEL = "cancel", pgettext_lazy("ticket subject", "Cancel")
+    OTHER = "other", pgettext_lazy("ticket subject", "Other")
 
 
 # Kinds that are about particular orders: a ticket of these kinds names at least one.
@@ -19,9 +20,9 @@ KINDS_NEEDING_ORDERS = (TicketKind.ORDER, TicketKind.REFILL, TicketKind.CANCEL)
 
 
 class TicketStatus(models.TextChoices):
-    OPEN = "open", _("Open")  # waiting for staff
-    ANSWERED = "answered", _("Answered")  # waiting for the customer
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")  # waiting for staff
+    ANSWERED = "answered", pgettext_lazy("ticket status", "Answered")  # waiting for the customer
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 ACTIVE_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.ANSWERED)

@@ -20,6 +20,7 @@ from smmpanel.support.models import (
 # are the same question asked twice.
 TITLED_KINDS = (TicketKind.OTHER, TicketKind.PAYMENT)
 PICKABLE_ORDERS = 50
+MAX_ID = 2**63 - 1  # larger ids from a URL cannot exist (and would overflow the query)
 
 
 def fold(text: str) -> str:
@@ -39,6 +40,8 @@ def tickets_of(user, status: str = "") -> QuerySet[Ticket]:
 def ticket_for(user, ticket_id: int) -> Ticket | None:
     """The user's own ticket ``ticket_id``, or None for a missing one and for another
     user's ticket alike (pages answer both with the same 404)."""
+    if not 0 < ticket_id <= MAX_ID:
+        return None
     return (
         Ticket.objects.filter(user=user, pk=ticket_id)
         .prefetch_related(Prefetch("orders", queryset=Order.objects.select_related("service")))
@@ -48,6 +51,8 @@ def ticket_for(user, ticket_id: int) -> Ticket | None:
 
 def staff_ticket(ticket_id: int) -> Ticket | None:
     """Any ticket, for staff, with its customer and assignee."""
+    if not 0 < ticket_id <= MAX_ID:
+        return None
     return Ticket.objects.select_related("user", "assigned_to").filter(pk=ticket_id).first()
 
 
@@ -128,6 +133,8 @@ def canned_replies() -> list[CannedReply]:
 
 
 def canned_reply(pk: int) -> CannedReply | None:
+    if not 0 < pk <= MAX_ID:
+        return None
     return CannedReply.objects.filter(pk=pk).first()
 
 

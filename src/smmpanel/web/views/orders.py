@@ -136,7 +136,12 @@ def orders(request: HttpRequest) -> HttpResponse:
     before = selectors.parse_before(request.GET.get("before"))
     page = selectors.orders_page(request.user, status, search, before, PAGE_SIZE)
     tabs = [
-        {"key": key, "label": label, "query": _query(status=key, q=search), "current": key == status}
+        {
+            "key": key,
+            "label": label,
+            "query": _query(status=key, q=search),
+            "current": key == status,
+        }
         for key, label in STATUS_TABS
     ]
     return render(

@@ -5,9 +5,12 @@ give, beside its field (``orders.services.quote_order``, a dry run of ``place_or
 ``orders_live``: fresh table rows for the unfinished orders on the orders page.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from smmpanel.catalog.selectors import orderable_service
@@ -15,6 +18,16 @@ from smmpanel.orders import selectors
 from smmpanel.orders.services import quote_order
 from smmpanel.web.forms_orders import NewOrderForm, live_messages
 from smmpanel.web.views.orders import language_of
+
+
+def _page_path(url: str) -> str:
+    """The orders page the rows are shown on (from htmx's ``HX-Current-URL``), as a local
+    path for the refill and cancel buttons to return to; the orders list by default."""
+    parts = urlsplit(url)
+    if parts.path.startswith("/orders/"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return reverse("web:orders")
+
 
 # htmx stops an ``every 5s`` poll when the answer has this status.
 STOP_POLLING = 286
@@ -56,7 +69,11 @@ def orders_live(request: HttpRequest) -> HttpResponse:
     """
     ids = [part for raw in request.GET.getlist("ids") for part in raw.split(",")]
     rows = selectors.live_rows(request.user, (i.strip() for i in ids))
-    response = render(request, "web/orders/live_rows.html", {"rows": rows})
+    response = render(
+        request,
+        "web/orders/live_rows.html",
+        {"rows": rows, "next_url": _page_path(request.headers.get("HX-Current-URL", ""))},
+    )
     if not any(row.unfinished for row in rows):
         response.status_code = STOP_POLLING
     return response

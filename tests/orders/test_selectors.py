@@ -1,0 +1,245 @@
+"""Reads behind the customer order pages: keyset pages, filters, action rules, picker."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from smmpanel.catalog.models import Service
+from smmpanel.orders import selectors
+from smmpanel.orders.models import Order, OrderStatus, Refill
+from smmpanel.orders.services import complete_order, request_cancel, request_refill
+from smmpanel.orders.state import transition
+from tests.factories import make_order, make_service, make_user, post_link
+
+
+def _ids(page) -> list[int]:
+    return [row.order.pk for row in page.rows]
+
+
+@pytest.fixture
+def orders(customer, service):
+    """Five orders of the customer, oldest first."""
+    return [make_order(customer, service) for _ in range(5)]
+
+
+def test_orders_page_lists_newest_first(customer, orders):
+    page = selectors.orders_page(customer)
+    assert _ids(page) == [o.pk for o in reversed(orders)]
+
+
+def test_orders_page_gives_the_cursor_of_the_next_page(customer, orders):
+    page = selectors.orders_page(customer, limit=2)
+    assert _ids(page) == [orders[4].pk, orders[3].pk]
+    assert page.next_before == orders[3].pk
+
+
+def test_orders_page_continues_before_the_cursor_without_overlap(customer, orders):
+    page = selectors.orders_page(customer, before=orders[3].pk, limit=2)
+    assert _ids(page) == [orders[2].pk, orders[1].pk]
+
+
+def test_the_last_page_has_no_next_cursor(customer, orders):
+    page = selectors.orders_page(customer, before=orders[2].pk, limit=2)
+    assert _ids(page) == [orders[1].pk, orders[0].pk] and page.next_before is None
+
+
+def test_orders_page_leaves_out_other_users_orders(customer, service, orders):
+    other = make_order(make_user("10"), service)
+    assert other.pk not in _ids(selectors.orders_page(customer))
+
+
+def test_orders_page_counts_nothing_and_reads_one_page(customer, orders):
+    with CaptureQueriesContext(connection) as queries:
+        selectors.orders_page(customer, status="completed", search="insta", limit=2)
+    sql = " ".join(q["sql"] for q in queries.captured_queries).upper()
+    assert len(queries.captured_queries) == 1
+    assert "COUNT(" not in sql and "LIMIT 3" in sql
+
+
+@pytest.mark.parametrize(
+    ("status", "index"), [("", "order_user_recent"), ("pending", "order_user_status")]
+)
+def test_orders_page_is_served_by_the_user_indexes(customer, orders, status, index):
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    query = selectors.Order.objects.filter(user=customer)
+    if status:
+        query = query.filter(status__in=selectors.STATUS_FILTERS[status])
+    sql, params = query.order_by("-id")[:51].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert index in plan and "TEMP B-TREE" not in plan
+
+
+def test_the_in_progress_filter_includes_processing(customer, orders):
+    transition(orders[0], OrderStatus.IN_PROGRESS)
+    transition(orders[1], OrderStatus.PROCESSING)
+    page = selectors.orders_page(customer, status="in_progress")
+    assert _ids(page) == [orders[1].pk, orders[0].pk]
+
+
+def test_an_unknown_status_filter_shows_all(customer, orders):
+    assert len(selectors.orders_page(customer, status="bogus").rows) == 5
+
+
+def test_search_by_order_id(customer, orders):
+    assert _ids(selectors.orders_page(customer, search=str(orders[2].pk))) == [orders[2].pk]
+
+
+def test_search_by_order_id_with_a_hash(customer, orders):
+    assert _ids(selectors.orders_page(customer, search=f"#{orders[2].pk}")) == [orders[2].pk]
+
+
+def test_search_by_part_of_the_link(customer, service):
+    wanted = make_order(customer, service, link="https://www.instagram.com/p/FindMe123/")
+    make_order(customer, service)
+    assert _ids(selectors.orders_page(customer, search="findme")) == [wanted.pk]
+
+
+def test_refill_is_allowed_for_a_completed_order_within_the_period(customer, service):
+    assert selectors.can_refill(complete_order(make_order(customer, service)))
+
+
+def test_refill_is_not_allowed_before_completion(customer, service):
+    assert not selectors.can_refill(make_order(customer, service))
+
+
+def test_refill_is_not_allowed_after_the_period(customer, service):
+    order = complete_order(make_order(customer, service))
+    order.finished_at = timezone.now() - timedelta(days=service.refill_days + 1)
+    assert not selectors.can_refill(order)
+
+
+def test_refill_is_not_allowed_for_a_service_without_refill(customer):
+    service = make_service(refill=False, refill_days=0)
+    assert not selectors.can_refill(complete_order(make_order(customer, service)))
+
+
+def test_cancel_is_allowed_for_a_pending_order_of_a_cancel_service(customer, service):
+    assert selectors.can_cancel(make_order(customer, service))
+
+
+def test_cancel_is_allowed_in_progress(customer, service):
+    assert selectors.can_cancel(transition(make_order(customer, service), "in_progress"))
+
+
+def test_cancel_is_not_allowed_once_completed(customer, service):
+    assert not selectors.can_cancel(complete_order(make_order(customer, service)))
+
+
+def test_cancel_is_not_allowed_for_a_service_without_cancel(customer):
+    assert not selectors.can_cancel(make_order(customer, make_service(cancel=False)))
+
+
+def test_cancel_is_not_offered_twice(customer, service):
+    order = transition(make_order(customer, service), "in_progress")
+    request_cancel(customer, order.pk)
+    order.refresh_from_db()
+    assert not selectors.can_cancel(order)
+
+
+def test_live_rows_answer_only_the_users_own_orders(customer, service, orders):
+    other = make_order(make_user("10"), service)
+    ids = [str(orders[0].pk), str(other.pk), "junk", "-1"]
+    assert [row.order.pk for row in selectors.live_rows(customer, ids)] == [orders[0].pk]
+
+
+def test_live_rows_mark_finished_orders(customer, orders):
+    complete_order(orders[0])
+    rows = selectors.live_rows(customer, [str(orders[0].pk), str(orders[1].pk)])
+    assert [row.unfinished for row in rows] == [True, False]
+
+
+def test_order_for_hides_another_users_order(customer, service):
+    order = make_order(make_user("10"), service)
+    assert selectors.order_for(customer, order.pk) is None
+
+
+def test_order_for_finds_the_users_own_order(customer, service):
+    order = make_order(customer, service)
+    assert selectors.order_for(customer, str(order.pk)) == order
+
+
+def test_refills_page_is_keyset_paginated(customer, service):
+    refills = []
+    for _ in range(3):
+        order = complete_order(make_order(customer, service))
+        refills.append(request_refill(customer, order.pk))
+    first = selectors.refills_page(customer, limit=2)
+    second = selectors.refills_page(customer, before=first.next_before, limit=2)
+    assert [r.pk for r in first.rows + second.rows] == [r.pk for r in reversed(refills)]
+    assert second.next_before is None
+
+
+def test_refills_page_leaves_out_other_users_refills(customer, service):
+    other = make_user("10")
+    request_refill(other, complete_order(make_order(other, service)).pk)
+    assert selectors.refills_page(customer).rows == [] and Refill.objects.count() == 1
+
+
+def test_parse_before_accepts_only_an_id():
+    assert [selectors.parse_before(v) for v in ("12", "", "x", "-3", None)] == [
+        12,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+@pytest.fixture
+def catalog(db):
+    return {
+        "likes": make_service(name="Instagram Likes"),
+        "views": make_service(name="TikTok Перегляди", platform="TikTok"),
+        "off": make_service(name="Old Likes", active=False),
+    }
+
+
+def test_the_picker_lists_active_services_grouped_by_platform_and_category(catalog):
+    picker = selectors.service_picker()
+    labels = {g.label: [s.name for s in g.services] for g in picker.groups}
+    assert labels == {"Instagram — Likes": ["Instagram Likes"], "TikTok — Likes": ["TikTok Перегляди"]}
+
+
+def test_the_picker_narrows_by_platform(catalog):
+    tiktok = catalog["views"].category.platform
+    picker = selectors.service_picker(platform_id=str(tiktok.pk))
+    assert picker.platform == tiktok and picker.count == 1
+
+
+def test_the_picker_offers_the_categories_of_the_chosen_platform(catalog):
+    tiktok = catalog["views"].category.platform
+    picker = selectors.service_picker(platform_id=tiktok.pk)
+    assert picker.categories == [catalog["views"].category]
+
+
+def test_the_picker_searches_names_in_any_case_cyrillic_too(catalog):
+    picker = selectors.service_picker(search="ПЕРЕГЛЯДИ")
+    assert [s.pk for g in picker.groups for s in g.services] == [catalog["views"].pk]
+
+
+def test_the_picker_searches_by_service_id(catalog):
+    picker = selectors.service_picker(search=str(catalog["likes"].pk))
+    assert catalog["likes"] in [s for g in picker.groups for s in g.services]
+
+
+def test_the_picker_leaves_out_inactive_services(catalog):
+    picker = selectors.service_picker(search="old")
+    assert picker.count == 0 and Service.objects.filter(active=False).exists()
+
+
+def test_orders_page_rows_carry_their_actions(customer, service):
+    order = make_order(customer, service, link=post_link())
+    row = selectors.orders_page(customer).rows[0]
+    assert (row.order, row.can_cancel, row.can_refill, row.unfinished) == (
+        order,
+        True,
+        False,
+        True,
+    )
+    assert Order.objects.count() == 1
