@@ -13,7 +13,8 @@ class Command(BaseCommand):
         try:
             mismatches = ledger_mismatches()
         except DatabaseError as exc:
-            raise CommandError(f"cannot read the ledger ({exc}); run `smmpanel migrate` first")
+            message = f"cannot read the ledger ({exc}); run `smmpanel migrate` first"
+            raise CommandError(message) from None
         for m in mismatches:
             self.stderr.write(
                 f"MISMATCH user {m.user_id} {m.email}: balance {format_amount(m.balance_micros)}"
