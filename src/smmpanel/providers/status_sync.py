@@ -35,7 +35,8 @@ def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
             provider=provider, state=SubmissionState.ACTIVE, next_sync_at__lte=timezone.now()
         )
         .order_by("next_sync_at")
-        .only(*_FIELDS)[:limit]
+        .select_related("order")
+        .only(*_FIELDS, "order__runs", "order__status")[:limit]
     )
     if not due:
         return 0
@@ -59,14 +60,23 @@ def _sync_batch(provider: Provider, client, batch: list[Submission]) -> int:
         Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
         return 0
     synced = 0
-    for sub in batch:
-        answer = answers.get(sub.provider_order_id)
-        if isinstance(answer, RemoteStatus):
-            apply_remote_status(sub, answer)
-            synced += 1
-        else:
-            message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
-            _postpone([sub], f"status: {message}")
+    # A batch shares one transaction (one commit instead of a hundred); each order that
+    # ended settles in a savepoint of its own, so one failure cannot undo the others.
+    with transaction.atomic():
+        for sub in batch:
+            answer = answers.get(sub.provider_order_id)
+            if isinstance(answer, RemoteStatus):
+                if answer.status not in FINAL:
+                    apply_remote_status(sub, answer)
+                    synced += 1
+            else:
+                message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
+                _postpone([sub], f"status: {message}")
+        for sub in batch:
+            answer = answers.get(sub.provider_order_id)
+            if isinstance(answer, RemoteStatus) and answer.status in FINAL:
+                apply_remote_status(sub, answer)
+                synced += 1
     return synced
 
 
@@ -101,14 +111,22 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
         )
         if updated != 1:
             return
-        _mirror_progress(sub.order_id)
+        for name in ("start_count", "remains"):
+            if name in fields:
+                setattr(sub, name, fields[name])
+        _mirror_progress(sub.order_id, sub)
         if remote.status in FINAL:
             settle_if_finished(sub.order_id)
 
 
-def _mirror_progress(order_id: int) -> None:
+def _mirror_progress(order_id: int, sub: Submission | None = None) -> None:
     """Show the customer the upstream progress: the first run's start count, and
     remains summed over all runs (runs not sent yet count whole)."""
+    if sub is not None and sub.order.runs is None:  # one run: its figures are the order's
+        Order.objects.filter(pk=order_id, status=sub.order.status).update(
+            start_count=sub.start_count or 0, remains=sub.remains or 0, updated_at=timezone.now()
+        )
+        return
     order = Order.objects.only("runs", "quantity", "status").get(pk=order_id)
     subs = list(
         Submission.objects.filter(order_id=order_id).values(
