@@ -203,7 +203,10 @@ def catalog(db):
 def test_the_picker_lists_active_services_grouped_by_platform_and_category(catalog):
     picker = selectors.service_picker()
     labels = {g.label: [s.name for s in g.services] for g in picker.groups}
-    assert labels == {"Instagram — Likes": ["Instagram Likes"], "TikTok — Likes": ["TikTok Перегляди"]}
+    assert labels == {
+        "Instagram — Likes": ["Instagram Likes"],
+        "TikTok — Likes": ["TikTok Перегляди"],
+    }
 
 
 def test_the_picker_narrows_by_platform(catalog):
@@ -243,3 +246,18 @@ def test_orders_page_rows_carry_their_actions(customer, service):
         True,
     )
     assert Order.objects.count() == 1
+
+
+def test_the_timeline_names_each_state_change(customer, service):
+    order = complete_order(make_order(customer, service))
+    timeline = selectors.order_timeline(order)
+    assert [(e.from_label, e.to_label) for e in timeline] == [
+        ("", "Pending"),
+        ("Pending", "Completed"),
+    ]
+
+
+def test_the_timeline_says_who_canceled(customer, service):
+    order = make_order(customer, service)
+    request_cancel(customer, order.pk)
+    assert [e.by for e in selectors.order_timeline(order)] == ["", "customer"]

@@ -120,6 +120,7 @@ def test_a_rule_records_only_the_facts_it_read():
     assert hit.inputs == {
         "link_fits": False,
         "link_expected": "Instagram post",
+        "link_expected_uk": None,
         "link_example": "https://x",
     }
 
@@ -278,3 +279,20 @@ def test_replay_gives_the_recorded_outcome():
     private = decisions("link.private", customer).get()
     assert private.inputs == {"target_state": "restricted"}
     assert replay(private) == Outcome.REJECT
+
+
+def test_a_decision_replays_against_the_rule_as_it_was_when_made(db):
+    from smmpanel.policy.models import Decision, Rule
+    from smmpanel.policy.replay import replay
+    from smmpanel.policy.services import update_rule
+
+    verdict = engine.decide(
+        rulebook.ORDER_PLACE, order_facts(charge_micros=600_000_000, charge_text="600.00")
+    )
+    decision = Decision.objects.get(rule_code="order.large")
+    update_rule(Rule.objects.get(code="order.large"), actor=None, reason="raise the bar",
+                thresholds={"review_at_micros": 10**12})  # fmt: skip
+
+    assert verdict.hits[0].outcome == "review"
+    assert replay(decision) == "review"
+    assert replay(decision, Rule.objects.get(code="order.large")) == "allow"

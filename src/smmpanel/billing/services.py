@@ -383,7 +383,7 @@ def _check_actor(deposit: DepositRequest, actor) -> None:
     gateway = gateways.gateway_of(deposit)
     needs_staff = gateway is None or gateway.staff_confirms
     if needs_staff and not (actor is not None and actor.is_active and actor.is_staff):
-        raise NotAllowed("only staff may decide this deposit")
+        raise NotAllowed(_("Only staff may confirm or reject this deposit."))
 
 
 def _new_reference() -> str:

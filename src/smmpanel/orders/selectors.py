@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.catalog.models import Category, Platform, Service
-from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, OrderStatus, Refill
+from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderStatus, Refill
 
 
 def parse_ids(raw: object, limit: int) -> list[str] | None:
@@ -194,9 +194,39 @@ def order_for(user, order_id: object) -> Order | None:
     return Order.objects.filter(pk=pk, user=user).select_related("service__category").first()
 
 
-def order_events(order: Order) -> list[OrderEvent]:
-    """The order's state changes, oldest first."""
-    return list(order.events.select_related("actor").order_by("id"))
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One state change of an order as its owner sees it (staff notes stay internal)."""
+
+    at: datetime
+    from_label: str  # "" for the first event (the order was placed)
+    to_label: str
+    by: str  # "customer", "staff" or "" (the panel or the provider)
+
+
+def _status_label(status: str) -> str:
+    return str(dict(OrderStatus.choices).get(status, status)) if status else ""
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """The order's state changes, oldest first, with readable status names."""
+    entries = []
+    for event in order.events.select_related("actor").order_by("id"):
+        if event.actor_id is None:
+            by = ""
+        elif event.actor_id == order.user_id:
+            by = "customer"
+        else:
+            by = "staff" if event.actor.is_staff else ""
+        entries.append(
+            TimelineEntry(
+                event.created_at,
+                _status_label(event.from_status),
+                _status_label(event.to_status),
+                by,
+            )
+        )
+    return entries
 
 
 def order_refills(order: Order) -> list[Refill]:

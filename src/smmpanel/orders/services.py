@@ -16,6 +16,8 @@ from smmpanel.billing.models import Wallet
 from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.models import Service
+from smmpanel.catalog.selectors import orderable_service
+from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, RefillStatus
 from smmpanel.orders.models import OrderStatus as S
@@ -124,36 +126,48 @@ def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
 class OrderQuote:
     """What ``place_order`` would do with this input, found without doing it.
 
-    ``checked`` is the valid order (charge, total quantity) or None; ``refusals`` are the
-    refusals ``place_order`` would raise, first one first (a refusal of the link is
-    followed by what the rest of the input would meet with a well-formed link);
-    ``review`` is the policy hit that would hold the paid order for staff, if any.
+    ``checked`` is the order as it would be placed (charge, total quantity), or None when
+    the input is not one yet; ``refusals`` are what ``place_order`` would refuse, first
+    one first, then what the rest of the input meets (see ``quote_order``); ``review`` is
+    the policy hit that would hold the paid order for staff, if any.
     """
 
     checked: CheckedOrder | None
     refusals: tuple[OrderRefused, ...] = ()
     review: engine.RuleHit | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.checked is not None and not self.refusals
-
 
 def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuote:
     """The dry run of ``place_order`` for live validation and price: the same input
     checks, policy rules, one-active-order rule and funds check with the same messages,
-    but nothing is written, recorded or escalated and no money moves."""
-    try:
-        checked = check_order(service, data)
-    except OrderRefused as refusal:
-        return OrderQuote(None, (refusal, *_refusals_past_link(service, data, refusal)))
+    but nothing is written, recorded or escalated and no money moves.
+
+    ``place_order`` stops at the first refusal; to show the customer every field at
+    fault at once, a refused link or quantity is replaced by a stand-in (the service's
+    example link, its minimum quantity) and the rest checked again.
+    """
+    refusals: list[OrderRefused] = []
+    trial = dict(data)
+    while True:
+        try:
+            checked = check_order(service, trial)
+            break
+        except OrderRefused as refusal:
+            refusals.append(refusal)
+            stand_in = _stand_in(service, refusal.field)
+            if stand_in is None or trial.get(refusal.field) == stand_in:
+                return OrderQuote(None, tuple(refusals))
+            trial[refusal.field] = stand_in
+    if any(r.field == "link" for r in refusals):
+        return OrderQuote(None, tuple(refusals))  # the policy would judge the stand-in
     verdict = engine.evaluate(rulebook.ORDER_PLACE, gates.order_facts(user, service, checked))
     if not verdict.allowed:
         hit = verdict.deciding
-        refusal = OrderRefused(
-            hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk
+        refusals.append(
+            OrderRefused(hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk)
         )
-        return OrderQuote(checked, (refusal,))
+    if refusals:
+        return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
     if _has_active_order(user, service, checked):
         refusal = OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
@@ -163,19 +177,13 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     return OrderQuote(checked, (), review)
 
 
-def _refusals_past_link(
-    service: Service, data: Mapping[str, object], refusal: OrderRefused
-) -> tuple[OrderRefused, ...]:
-    """When the link was refused, check the rest of the input with the service's example
-    link, so a bad quantity is reported beside its field at the same time."""
-    if refusal.field != "link" or not service.service_type.needs_link:
-        return ()
-    try:
-        check_order(service, {**data, "link": service.link_format_spec.example})
-    except OrderRefused as other:
-        if other.field not in (None, "link"):
-            return (other,)
-    return ()
+def _stand_in(service: Service, field: str | None) -> str | None:
+    """A value the service accepts for ``field``, to check the rest of an order with."""
+    if field == "link" and service.service_type.needs_link:
+        return service.link_format_spec.example
+    if field == "quantity" and service.service_type.quantity_from is QuantityFrom.PARAM:
+        return str(service.min_quantity)
+    return None
 
 
 MASS_ORDER_MAX_LINES = 500
@@ -204,8 +212,6 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
     own, so a refused line (a parse error too) costs nothing and stops nothing else.
     More than ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
     """
-    from smmpanel.catalog.selectors import orderable_service
-
     lines = mass_order_lines(text)
     if len(lines) > MASS_ORDER_MAX_LINES:
         raise OrderRefused(

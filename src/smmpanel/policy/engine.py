@@ -24,6 +24,7 @@ class RuleHit:
     message_en: str
     message_uk: str
     inputs: dict[str, Any]
+    rule_snapshot: dict[str, Any] | None = None  # outcome and thresholds the rule had
 
     def message(self, language: str = "en") -> str:
         return self.message_uk if language.startswith("uk") else self.message_en
@@ -97,6 +98,7 @@ def evaluate(point: str, facts: Facts, rules=None) -> Verdict:
                 message_en=_fill(row.message_en, hit.details),
                 message_uk=_fill(row.message_uk, hit.details),
                 inputs=reading.used,
+                rule_snapshot={"outcome": row.outcome, "thresholds": row.thresholds or {}},
             )
         )
     return verdict
@@ -122,6 +124,9 @@ def record(verdict: Verdict, *, user=None, api_key=None, order=None, actor=None)
             order=order,
             actor=actor,
             inputs=hit.inputs,
+            # The rule as it stood, so the decision can be replayed against the version
+            # it met even after staff retune the rule.
+            rule_state=hit.rule_snapshot or {},
             reason=hit.message_en,
         )
         for hit in verdict.hits

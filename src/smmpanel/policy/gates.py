@@ -10,7 +10,7 @@ from datetime import timedelta
 from math import ceil
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from smmpanel.billing.money import format_amount
 from smmpanel.orders.links import BadLink, canonicalise
@@ -79,6 +79,7 @@ def order_facts(user, service, checked, *, api_key=None) -> Facts:
         {
             "link_fits": checked.link_fits,
             "link_expected": str(fmt.label),
+            "link_expected_uk": _in_ukrainian(fmt.label),
             "link_example": fmt.example,
             "link_host": link.host,
             "charge_micros": checked.charge_micros,
@@ -93,6 +94,11 @@ def order_facts(user, service, checked, *, api_key=None) -> Facts:
             "invalid_orders": lambda minutes: _count_decisions(user, rulebook.ORDER_PLACE, minutes),
         },
     )
+
+
+def _in_ukrainian(text) -> str:
+    with translation.override("uk"):
+        return str(text)
 
 
 def check_order(user, service, checked, *, api_key=None) -> engine.Verdict:
@@ -337,11 +343,12 @@ def sensitive_terms(params: dict) -> list[str]:
 
 
 def target_state_of_order(order) -> str | None:
-    from smmpanel.policy.models import KnownTarget
-
-    return (
-        KnownTarget.objects.filter(link_key=order.link_key).values_list("state", flat=True).first()
-    )
+    """What the checkers (built-in and operator hooks) know about an order's target."""
+    try:
+        link = canonicalise(order.canonical_link)
+    except BadLink:
+        return None
+    return target_state(link, order.service)
 
 
 def _escalate(verdict: engine.Verdict, user, api_key) -> None:

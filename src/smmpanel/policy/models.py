@@ -78,6 +78,9 @@ class Decision(models.Model):
         help_text=_("staff member; empty for the system"),
     )
     inputs = models.JSONField(default=dict, blank=True)
+    rule_state = models.JSONField(
+        default=dict, blank=True, help_text=_("the rule's outcome and thresholds at the time")
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

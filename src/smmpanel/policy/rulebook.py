@@ -59,7 +59,13 @@ def _restricted(level: str) -> Check:
 
 def _link_fits(facts: FactsReading, t: dict) -> Hit | None:
     if facts.get("link_fits") is False:
-        return Hit({"expected": facts.get("link_expected"), "example": facts.get("link_example")})
+        return Hit(
+            {
+                "expected": facts.get("link_expected"),
+                "expected_uk": facts.get("link_expected_uk"),
+                "example": facts.get("link_example"),
+            }
+        )
     return None
 
 
@@ -169,7 +175,7 @@ RULES: tuple[RuleSpec, ...] = (
         "link.service_match", (ORDER_PLACE,), Outcome.REJECT, _link_fits,
         "This link does not fit the service: expected {expected}, for example {example}. "
         "Choose the service that matches the platform and link type.",
-        "Посилання не підходить для цієї послуги: очікується {expected}, наприклад {example}. "
+        "Посилання не підходить для цієї послуги: очікується {expected_uk}, наприклад {example}. "
         "Оберіть послугу, що відповідає платформі й типу посилання.",
         "Correct service match: platform and link type fit the service",
     ),

@@ -196,12 +196,26 @@ def reject_order(order: Order, *, actor, reason: str) -> None:
 
 
 def staff_cancel(order: Order, *, actor, reason: str, action: str = "order.cancel") -> None:
-    """Cancel an order with a full refund (nothing upstream may still be running)."""
+    """Cancel an order with a full refund.
+
+    Refused while the provider is running it (cancel upstream first, or mark it partial
+    when it ends). A run in doubt ("unknown") is closed: staff checked upstream.
+    """
+    from smmpanel.providers.models import Submission, SubmissionState
     from smmpanel.providers.outbox import withdraw_unsent
 
     reason = _need_reason(reason)
     with transaction.atomic():
-        withdraw_unsent(order)
+        if not withdraw_unsent(order):
+            runs = Submission.objects.filter(order=order)
+            if runs.filter(state__in=(SubmissionState.ACTIVE, SubmissionState.SENDING)).exists():
+                raise ValueError(
+                    "this order is running upstream: cancel it with the provider first, "
+                    "or mark it partial when it ends"
+                )
+            runs.filter(state=SubmissionState.UNKNOWN).update(
+                state=SubmissionState.DONE, error=f"closed by staff: {reason}"[:500]
+            )
         orders.cancel_and_refund(order, actor=actor, note=reason)
         _audit(action, actor=actor, user=order.user, reason=reason, outcome="reject", order=order)
 

@@ -81,20 +81,19 @@ def deposit_action(request, pk: int, verb: str):
 def chargeback(request, user_id: int):
     customer = get_object_or_404(User, pk=user_id)
     form = ChargebackForm(request.POST or None, initial={"amount": request.GET.get("amount", "")})
-    if request.method == "POST":
-        if form.is_valid():
-            policy.record_chargeback(
-                customer,
-                form.cleaned_data["amount"],
-                memo=form.cleaned_data["memo"],
-                actor=request.user,
-            )
-            messages.success(
-                request,
-                _("Chargeback of %(amount)s recorded for %(email)s.")
-                % {"amount": format_amount(form.cleaned_data["amount"]), "email": customer.email},
-            )
-            return _back(request)
+    if request.method == "POST" and form.is_valid():
+        policy.record_chargeback(
+            customer,
+            form.cleaned_data["amount"],
+            memo=form.cleaned_data["memo"],
+            actor=request.user,
+        )
+        messages.success(
+            request,
+            _("Chargeback of %(amount)s recorded for %(email)s.")
+            % {"amount": format_amount(form.cleaned_data["amount"]), "email": customer.email},
+        )
+        return _back(request)
     return render(
         request,
         "staff/funds/chargeback.html",

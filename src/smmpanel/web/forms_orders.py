@@ -130,7 +130,7 @@ class NewOrderForm(forms.Form):
             )
 
     @property
-    def order_fields(self) -> list[forms.BoundField]:
+    def entry_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name != "service"]
 
     def order_data(self) -> dict[str, str]:
@@ -154,7 +154,7 @@ def live_messages(
     still empty (``Quantity is required`` while typing the link) only in the summary,
     so nobody is scolded for what they have not reached yet.
     """
-    beside = dict.fromkeys((f.name for f in form.order_fields), "")
+    beside = dict.fromkeys((f.name for f in form.entry_fields), "")
     summary = ""
     for refusal in refusals:
         text = refusal.text(language)

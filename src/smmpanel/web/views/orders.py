@@ -177,7 +177,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         {
             "row": selectors.order_row(order),
             "order": order,
-            "events": selectors.order_events(order),
+            "events": selectors.order_timeline(order),
             "refills": selectors.order_refills(order),
         },
     )
