@@ -20,7 +20,12 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **fields)
 
     def create_superuser(self, email, password=None, **fields):
-        fields |= {"is_staff": True, "is_superuser": True, "role": User.Role.STAFF}
+        fields |= {
+            "is_staff": True,
+            "is_superuser": True,
+            "role": User.Role.STAFF,
+            "staff_role": User.StaffRole.OWNER,
+        }
         return self._create(email, password, **fields)
 
 
@@ -38,6 +43,15 @@ class User(AbstractUser):
     email = models.EmailField(_("email"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+
+    class StaffRole(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        SUPPORT = "support", _("Support agent")
+        MODERATOR = "moderator", _("Moderator")
+
+    staff_role = models.CharField(
+        max_length=16, choices=StaffRole.choices, blank=True, help_text=_("for staff accounts")
+    )
     language = models.CharField(max_length=8, default="en")
     timezone = models.CharField(max_length=64, default="UTC")
 

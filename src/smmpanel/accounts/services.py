@@ -37,6 +37,7 @@ def create_user(
             role=role,
             language=language,
             is_staff=role == User.Role.STAFF,
+            staff_role=User.StaffRole.OWNER if role == User.Role.STAFF else "",
         )
         open_wallet(user)
     return user

@@ -2,7 +2,7 @@
 the audit log. Thin views over ``policy.services`` and ``policy.selectors``."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order
-from smmpanel.policy import selectors
+from smmpanel.policy import rulebook, selectors
 from smmpanel.policy import services as policy
 from smmpanel.policy.engine import rules_for
 from smmpanel.policy.models import ApiLimit, BalanceReview, DenyEntry, Restriction, Rule
-from smmpanel.policy.rulebook import BY_CODE, RULES
+from smmpanel.policy.rulebook import BY_CODE
+from smmpanel.staff import permissions
 from smmpanel.staff.forms import (
     ApiLimitForm,
     DenyEntryForm,
@@ -23,9 +24,10 @@ from smmpanel.staff.forms import (
     RestrictForm,
     RuleForm,
 )
+from smmpanel.staff.permissions import MODERATE, ORDERS, USERS, can, staff_required
 
 
-@staff_member_required
+@staff_required(MODERATE)
 def moderation(request):
     return render(request, "staff/moderation.html", selectors.moderation_queue())
 
@@ -46,7 +48,7 @@ def _act(request, form_class, action, success: str):
     return redirect(target if target.startswith("/staff/") else "staff:moderation")
 
 
-@staff_member_required
+@staff_required(ORDERS)
 @require_POST
 def order_action(request, order_id: int, verb: str):
     order = get_object_or_404(Order, pk=order_id)
@@ -64,11 +66,13 @@ def order_action(request, order_id: int, verb: str):
     }  # fmt: skip
     if verb not in actions:
         return redirect("staff:moderation")
+    if verb in ("approve", "reject") and not can(request.user, MODERATE):
+        raise PermissionDenied("your staff role cannot moderate")
     form_class, action = actions[verb]
     return _act(request, form_class, action, _("Order %(id)s: done.") % {"id": order.pk})
 
 
-@staff_member_required
+@staff_required(MODERATE)
 @require_POST
 def user_action(request, user_id: int, verb: str):
     user = get_object_or_404(User, pk=user_id)
@@ -86,7 +90,7 @@ def user_action(request, user_id: int, verb: str):
     return _act(request, form_class, action, _("%(email)s: done.") % {"email": user.email})
 
 
-@staff_member_required
+@staff_required(MODERATE)
 @require_POST
 def lift(request, kind: str, pk: int):
     if kind == "restriction":
@@ -99,6 +103,8 @@ def lift(request, kind: str, pk: int):
         row = get_object_or_404(ApiLimit, pk=pk)
         action = lambda d: policy.lift_api_limit(row, actor=request.user, reason=d["reason"])  # noqa: E731
     elif kind == "api-key":
+        if not can(request.user, USERS):
+            raise PermissionDenied("your staff role cannot manage users")
         row = get_object_or_404(ApiKey, pk=pk)
         action = lambda d: policy.revoke_exposed_key(row, actor=request.user, reason=d["reason"])  # noqa: E731
     else:
@@ -106,15 +112,15 @@ def lift(request, kind: str, pk: int):
     return _act(request, ReasonForm, action, _("Done."))
 
 
-@staff_member_required
+@staff_required(permissions.RULES)
 def rules(request):
-    for code in {p for spec in RULES for p in spec.points}:
+    for code in {p for spec in rulebook.RULES for p in spec.points}:
         rules_for(code)  # seed rows of rules never evaluated yet
     rows = [(row, BY_CODE.get(row.code)) for row in Rule.objects.all()]
     return render(request, "staff/rules.html", {"rows": rows})
 
 
-@staff_member_required
+@staff_required(permissions.RULES)
 def rule_edit(request, code: str):
     rule = get_object_or_404(Rule, code=code)
     if request.method == "POST":
@@ -137,7 +143,7 @@ def rule_edit(request, code: str):
                                                     "form": form})  # fmt: skip
 
 
-@staff_member_required
+@staff_required(permissions.RULES)
 def deny_list(request):
     form = DenyEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -149,7 +155,7 @@ def deny_list(request):
     return render(request, "staff/deny.html", {"form": form, "entries": entries})
 
 
-@staff_member_required
+@staff_required(permissions.RULES)
 @require_POST
 def deny_remove(request, pk: int):
     entry = get_object_or_404(DenyEntry, pk=pk)
@@ -162,7 +168,7 @@ def deny_remove(request, pk: int):
     return redirect("staff:deny")
 
 
-@staff_member_required
+@staff_required(MODERATE)
 def audit(request):
     decisions = selectors.search_decisions(
         email=request.GET.get("email", ""),

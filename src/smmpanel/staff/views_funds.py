@@ -2,7 +2,6 @@
 chargebacks. Thin views over ``billing.services`` and ``policy.services``."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from smmpanel.billing.forms import ChargebackForm, DepositNoteForm, DepositRejec
 from smmpanel.billing.models import DepositRequest
 from smmpanel.billing.money import format_amount
 from smmpanel.policy import services as policy
+from smmpanel.staff.permissions import FUNDS, staff_required
 
 
 def _back(request, default: str = "staff:deposits"):
@@ -25,7 +25,7 @@ def _errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-@staff_member_required
+@staff_required(FUNDS)
 def deposits(request):
     return render(
         request,
@@ -34,7 +34,7 @@ def deposits(request):
     )
 
 
-@staff_member_required
+@staff_required(FUNDS)
 @require_POST
 def deposit_action(request, pk: int, verb: str):
     deposit = get_object_or_404(DepositRequest, pk=pk)
@@ -77,7 +77,7 @@ def deposit_action(request, pk: int, verb: str):
     return _back(request)
 
 
-@staff_member_required
+@staff_required(FUNDS)
 def chargeback(request, user_id: int):
     customer = get_object_or_404(User, pk=user_id)
     form = ChargebackForm(request.POST or None, initial={"amount": request.GET.get("amount", "")})

@@ -3,13 +3,13 @@ orders, replies with canned answers, assignment and closing. Thin views over
 ``support.services`` and ``support.selectors``."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smmpanel.staff.permissions import TICKETS, staff_required
 from smmpanel.support import selectors, services
 from smmpanel.support.errors import TicketError
 from smmpanel.support.forms import CannedReplyForm, InboxFilterForm, ReplyForm
@@ -28,7 +28,7 @@ def _ticket(ticket_id: int):
     return ticket
 
 
-@staff_member_required
+@staff_required(TICKETS)
 def inbox(request):
     filters = InboxFilterForm(request.GET or None)
     wanted = filters.cleaned_data if filters.is_valid() else {}
@@ -48,7 +48,7 @@ def inbox(request):
     )
 
 
-@staff_member_required
+@staff_required(TICKETS)
 def ticket(request, ticket_id: int):
     ticket = _ticket(ticket_id)
     if request.method == "POST":
@@ -78,7 +78,7 @@ def ticket(request, ticket_id: int):
     )
 
 
-@staff_member_required
+@staff_required(TICKETS)
 @require_POST
 def ticket_assign(request, ticket_id: int):
     ticket = _ticket(ticket_id)
@@ -91,7 +91,7 @@ def ticket_assign(request, ticket_id: int):
     return redirect("staff:ticket", ticket_id=ticket.pk)
 
 
-@staff_member_required
+@staff_required(TICKETS)
 @require_POST
 def ticket_close(request, ticket_id: int):
     ticket = _ticket(ticket_id)
@@ -100,7 +100,7 @@ def ticket_close(request, ticket_id: int):
     return redirect("staff:ticket", ticket_id=ticket.pk)
 
 
-@staff_member_required
+@staff_required(TICKETS)
 def canned_replies(request):
     form = CannedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -114,7 +114,7 @@ def canned_replies(request):
     )
 
 
-@staff_member_required
+@staff_required(TICKETS)
 @require_POST
 def canned_reply_remove(request, pk: int):
     canned = selectors.canned_reply(pk)

@@ -1,0 +1,53 @@
+"""What each staff role may do. Views name the capability they need; one table here
+decides, so "support cannot change prices, moderators cannot edit providers" is one
+place to read and to test."""
+
+from functools import wraps
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+
+from smmpanel.accounts.models import User
+
+MODERATE = "moderate"  # moderation queue, restrictions, balance reviews, Review orders
+RULES = "rules"  # policy rules and deny lists
+TICKETS = "tickets"
+USERS = "users"  # view users, their ledger; restrict; reset API keys
+FUNDS = "funds"  # confirm deposits, adjust balances, chargebacks
+ORDERS = "orders"  # bulk order actions
+PRICES = "prices"  # services, categories, rates
+PROVIDERS = "providers"
+REPORTS = "reports"
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    User.StaffRole.OWNER: frozenset(
+        {MODERATE, RULES, TICKETS, USERS, FUNDS, ORDERS, PRICES, PROVIDERS, REPORTS}
+    ),
+    User.StaffRole.SUPPORT: frozenset({TICKETS, USERS, FUNDS, ORDERS, REPORTS}),
+    User.StaffRole.MODERATOR: frozenset({MODERATE, RULES, TICKETS, USERS, ORDERS}),
+}
+
+
+def can(user, capability: str) -> bool:
+    """Whether ``user`` (a staff member) has ``capability``; superusers always do."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if user.is_superuser:
+        return True
+    return capability in ROLE_CAPABILITIES.get(user.staff_role, frozenset())
+
+
+def staff_required(capability: str):
+    """View decorator: staff sign-in required, then ``capability`` (403 otherwise)."""
+
+    def decorator(view):
+        @staff_member_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not can(request.user, capability):
+                raise PermissionDenied(f"your staff role cannot {capability}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,51 @@
+"""Staff roles: each page needs its capability; support cannot change prices,
+moderators cannot edit providers."""
+
+import pytest
+
+from smmpanel.accounts.models import User
+from smmpanel.staff.permissions import MODERATE, PRICES, PROVIDERS, RULES, TICKETS, can
+from tests.factories import make_user
+
+
+def staff_member(role: str) -> User:
+    user = make_user(role=User.Role.STAFF)
+    User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.mark.parametrize(
+    ("role", "capability", "allowed"),
+    [
+        ("owner", PRICES, True),
+        ("owner", PROVIDERS, True),
+        ("support", PRICES, False),
+        ("support", TICKETS, True),
+        ("support", MODERATE, False),
+        ("moderator", PROVIDERS, False),
+        ("moderator", MODERATE, True),
+        ("moderator", RULES, True),
+    ],
+)
+def test_roles_have_exactly_their_capabilities(db, role, capability, allowed):
+    assert can(staff_member(role), capability) is allowed
+
+
+def test_a_customer_has_no_staff_capability(db):
+    assert not can(make_user(), TICKETS)
+
+
+def test_support_cannot_open_the_rules_page(client, db):
+    client.force_login(staff_member("support"))
+    assert client.get("/staff/rules/").status_code == 403
+
+
+def test_a_moderator_can_open_the_rules_page(client, db):
+    client.force_login(staff_member("moderator"))
+    assert client.get("/staff/rules/").status_code == 200
+
+
+def test_support_can_open_the_ticket_inbox(client, db):
+    client.force_login(staff_member("support"))
+    assert client.get("/staff/tickets/").status_code == 200
