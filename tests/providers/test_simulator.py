@@ -17,6 +17,7 @@ import pytest
 from smmpanel.providers.simulator import SimConfig, SimulatorState, serve
 from smmpanel.providers.simulator.catalog import base_services, build_catalog
 from smmpanel.providers.simulator.server import run_forever
+from tests.providers.conftest import HandClock as Clock
 
 KEY = "sim-key"
 LINK = "https://instagram.com/p/Abc123/"
@@ -26,19 +27,6 @@ SERVICE_KEYS = {"service", "name", "type", "category", "rate", "min", "max"}
 SERVICE_KEYS |= {"refill", "cancel", "dripfeed"}
 TYPES = ["Default", "Package", "Custom Comments", "Mentions Custom List", "Poll"]
 TYPES += ["Subscriptions", "Web Traffic"]
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @pytest.fixture

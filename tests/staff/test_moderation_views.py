@@ -2,24 +2,12 @@
 
 import pytest
 
-from smmpanel.accounts.models import User
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import place_order
 from smmpanel.policy.models import Decision, DenyEntry, Restriction, Rule
 from smmpanel.policy.services import add_deny_entry
 from tests.factories import make_service, make_user
-
-
-@pytest.fixture
-def staff(db):
-    return make_user(role=User.Role.STAFF)
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

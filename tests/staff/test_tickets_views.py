@@ -4,22 +4,10 @@ assignment and closing."""
 import pytest
 from django.urls import reverse
 
-from smmpanel.accounts.models import User
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.support import services
 from smmpanel.support.models import CannedReply, TicketStatus
-from tests.factories import make_order, make_user
-
-
-@pytest.fixture
-def staff(db):
-    return make_user(role=User.Role.STAFF)
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
+from tests.factories import make_order
 
 
 @pytest.fixture
