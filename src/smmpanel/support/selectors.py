@@ -79,13 +79,20 @@ def staff_inbox(
     elif assigned == "unassigned":
         rows = rows.filter(assigned_to__isnull=True)
     needle = fold(search).lstrip("#")
-    if needle:
-        matches = Q(search_text__contains=needle) | Q(
-            pk__in=TicketMessage.objects.filter(search_text__contains=needle).values("ticket_id")
+    if needle.isascii() and needle.isdigit() and len(needle) <= 18:
+        # A number is a ticket or order number, matched exactly: "#12" must not find
+        # every ticket whose text happens to contain "12".
+        number = int(needle)
+        rows = rows.filter(Q(pk=number) | Q(orders__id=number)).distinct()
+    elif needle:
+        rows = rows.filter(
+            Q(search_text__contains=needle)
+            | Q(
+                pk__in=TicketMessage.objects.filter(search_text__contains=needle).values(
+                    "ticket_id"
+                )
+            )
         )
-        if needle.isascii() and needle.isdigit() and len(needle) <= 18:
-            matches |= Q(pk=int(needle))
-        rows = rows.filter(matches)
     return rows.annotate(
         waiting_rank=Case(
             When(status=TicketStatus.OPEN, then=Value(0)),
