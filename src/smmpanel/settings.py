@@ -7,6 +7,7 @@ storage beside it. Production sets ``DATABASE_URL=postgres://…`` and ``REDIS_U
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "smmpanel.accounts",
     "smmpanel.catalog",
     "smmpanel.billing",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "smmpanel.web.middleware.UserLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "smmpanel.urls"
@@ -184,6 +187,11 @@ if REDIS_URL:
 else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
 
+# API v2: invalid keys allowed per client IP (a minute's rate, and at once) before every
+# keyed request from that IP is refused for a while (api/views.py).
+API_BAD_KEY_PER_MINUTE = env.int("API_BAD_KEY_PER_MINUTE", default=30)
+API_BAD_KEY_BURST = env.int("API_BAD_KEY_BURST", default=30)
+
 # Upstream providers (see providers/gateway.py and providers/forwarding.py).
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20.0)
@@ -199,16 +207,52 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per provider call is noise at INFO; failures are logged by our client.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
+# Security (README, "Security"). `manage.py check --deploy` is clean with DEBUG=false, a long
+# SECRET_KEY, ALLOWED_HOSTS and HTTPS=true (tests/security/test_deploy_settings.py).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("HTTPS", default=False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = 31536000
+# HTTPS=true: the panel is served over TLS (usually a proxy in front sets X-Forwarded-Proto).
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# Off by default: Django's redirect would also catch /api/v2, and a redirected POST loses
+# its body (key included). Redirect plain HTTP at the TLS proxy, or not listen on it at all.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading is hard to undo (browsers ship the list): the operator opts in.
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+    if not SECURE_SSL_REDIRECT:
+        # security.W008 (no SECURE_SSL_REDIRECT): deliberate, see above; HSTS makes
+        # browsers use https on their own after the first visit.
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is the operator's opt-in
+# Content-Security-Policy (django-csp): nothing inline. Behaviour lives in
+# web/static/web/panel.js, styles in panel.css; htmx injects no styles (see base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
