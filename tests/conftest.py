@@ -95,3 +95,16 @@ def nothing_written():
         assert snapshot(users) == before
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def _staff_without_second_factor(settings, request):
+    """Most staff tests sign in with force_login and no authenticator; the tests of the
+    two-factor requirement itself ask for ``staff_2fa_enforced``."""
+    if "staff_2fa_enforced" not in request.fixturenames:
+        settings.STAFF_REQUIRE_2FA = False
+
+
+@pytest.fixture
+def staff_2fa_enforced(settings):
+    settings.STAFF_REQUIRE_2FA = True

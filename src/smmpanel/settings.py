@@ -132,6 +132,8 @@ ACCOUNT_SESSION_REMEMBER = None
 # Failed logins: per IP and per account (at most 60 an hour per account).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff pages (and so every back-office action) need a TOTP authenticator on the account.
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=True)
 MFA_TOTP_ISSUER = env.str("SITE_NAME", default="SMM Panel")
 
 AUTHENTICATION_BACKENDS = ["smmpanel.policy.auth.PolicyAuthBackend"]
@@ -205,13 +207,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No secret in a log line: API keys and passwords are masked (logging_filters.py).
+    "filters": {"mask_secrets": {"()": "smmpanel.logging_filters.MaskSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # One line per provider call is noise at INFO; failures are logged by our client.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # runserver's request lines (with query strings: ?key=…) through the masked handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

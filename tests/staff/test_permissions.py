@@ -49,3 +49,18 @@ def test_a_moderator_can_open_the_rules_page(client, db):
 def test_support_can_open_the_ticket_inbox(client, db):
     client.force_login(staff_member("support"))
     assert client.get("/staff/tickets/").status_code == 200
+
+
+def test_staff_pages_need_two_factor_authentication_set_up(client, db, staff_2fa_enforced):
+    client.force_login(staff_member("owner"))
+    response = client.get("/staff/")
+    assert response.status_code == 302 and "/accounts/2fa/totp/activate/" in response["Location"]
+
+
+def test_staff_with_a_totp_authenticator_get_in(client, db, staff_2fa_enforced):
+    from allauth.mfa.models import Authenticator
+
+    owner = staff_member("owner")
+    Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(owner)
+    assert client.get("/staff/").status_code == 200

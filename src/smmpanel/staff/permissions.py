@@ -4,8 +4,12 @@ place to read and to test."""
 
 from functools import wraps
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from smmpanel.accounts.models import User
 
@@ -37,13 +41,25 @@ def can(user, capability: str) -> bool:
     return capability in ROLE_CAPABILITIES.get(user.staff_role, frozenset())
 
 
+def has_second_factor(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
 def staff_required(capability: str):
-    """View decorator: staff sign-in required, then ``capability`` (403 otherwise)."""
+    """View decorator: staff sign-in required, with two-factor authentication set up
+    (allauth then asks for the code at every sign-in), then ``capability`` (403)."""
 
     def decorator(view):
         @staff_member_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
+            if settings.STAFF_REQUIRE_2FA and not has_second_factor(request.user):
+                messages.warning(
+                    request, _("Staff pages need two-factor authentication: set it up first.")
+                )
+                return redirect("mfa_activate_totp")
             if not can(request.user, capability):
                 raise PermissionDenied(f"your staff role cannot {capability}")
             return view(request, *args, **kwargs)
