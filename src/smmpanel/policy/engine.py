@@ -78,6 +78,12 @@ def rules_for(point: str) -> list[tuple[rulebook.RuleSpec, Rule]]:
     return [(s, rows[s.code]) for s in specs if rows[s.code].enabled]
 
 
+def rule_enabled(code: str) -> bool:
+    """Whether rule ``code`` is on (a rule never seeded yet is on by default)."""
+    enabled = Rule.objects.filter(code=code).values_list("enabled", flat=True).first()
+    return True if enabled is None else enabled
+
+
 def evaluate(point: str, facts: Facts, rules=None) -> Verdict:
     """Run the rules of ``point`` over ``facts``; pure given the rule rows and facts."""
     verdict = Verdict(point)
@@ -112,6 +118,8 @@ def decide(point: str, facts: Facts, *, user=None, api_key=None, order=None) -> 
 
 
 def record(verdict: Verdict, *, user=None, api_key=None, order=None, actor=None) -> None:
+    if not verdict.hits:
+        return  # a plain allow writes nothing (and opens no transaction)
     Decision.objects.bulk_create(
         Decision(
             point=verdict.point,

@@ -198,6 +198,13 @@ def check_ticket(user, kind: str, order_ids: list[int], *, title: str = "") -> e
     return verdict
 
 
+def login_block_reason(user) -> str | None:
+    """The reason of an active login restriction (if its rule is on), else None."""
+    if not engine.rule_enabled("account.login_blocked"):
+        return None
+    return _restriction_reason(user, "login")
+
+
 def check_login(user) -> engine.Verdict:
     facts = Facts({}, {"restriction_login": lambda: _restriction_reason(user, "login")})
     return engine.decide(rulebook.LOGIN, facts, user=user)
