@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from smmpanel.api import shapes
 from smmpanel.billing.money import format_amount
 from smmpanel.billing.selectors import balance_of
-from smmpanel.catalog.selectors import active_services, orderable_service
+from smmpanel.catalog.selectors import active_services, orderable_service, rates_for
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order, request_cancel, request_refill
@@ -25,7 +25,9 @@ class ApiError(Exception):
 
 
 def services(user, params: Params, *, api_key=None) -> list[dict]:
-    return [shapes.service_row(s) for s in active_services()]
+    """The active services at the caller's own rates (custom rate or discount, if any)."""
+    rates = rates_for(user)
+    return [shapes.service_row(s, rates.rate_for(s)) for s in active_services()]
 
 
 def add(user, params: Params, *, api_key=None) -> dict:

@@ -24,13 +24,14 @@ REFILL_STATUS_NAMES = {
 }
 
 
-def service_row(service: Service) -> dict:
+def service_row(service: Service, rate_micros: int | None = None) -> dict:
+    """One ``services`` entry; ``rate_micros`` is the caller's own rate when they have one."""
     return {
         "service": service.pk,
         "name": service.name,
         "type": service.service_type.name,
         "category": service.category.name,
-        "rate": format_amount(service.rate_micros),
+        "rate": format_amount(service.rate_micros if rate_micros is None else rate_micros),
         "min": str(service.min_quantity),
         "max": str(service.max_quantity),
         "refill": service.refill,

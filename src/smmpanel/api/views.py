@@ -3,9 +3,17 @@ a JSON body or the query string; always HTTP 200 JSON, errors as ``{"error": …
 
 import json
 import logging
+from math import ceil
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
@@ -13,6 +21,7 @@ from smmpanel.accounts.selectors import api_key_for
 from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
 from smmpanel.policy.gates import check_api_request
+from smmpanel.policy.rate_limit import take, waiting
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,15 @@ def _refused(gate) -> HttpResponse:
     return response
 
 
+def _too_many_bad_keys(wait: float) -> HttpResponse:
+    seconds = max(ceil(wait), 1)
+    response = _error(f"Too many invalid API keys, retry in {seconds} s")
+    response["Retry-After"] = str(seconds)
+    response["RateLimit-Policy"] = f'"badkey";q={settings.API_BAD_KEY_PER_MINUTE};w=60'
+    response["RateLimit"] = f'"badkey";r=0;t={seconds}'
+    return response
+
+
 def request_params(request: HttpRequest) -> dict[str, object]:
     """Merge query string, form body and JSON body (later ones win).
 
@@ -61,7 +79,13 @@ def request_params(request: HttpRequest) -> dict[str, object]:
             params |= {k: v for k, v in request.POST.items()}
     except (RequestDataTooBig, TooManyFieldsSent):
         raise ApiError("Request is too large") from None
-    except (ValueError, UnicodeDecodeError, SuspiciousOperation):
+    except (
+        ValueError,  # also JSON and Unicode decoding errors
+        LookupError,  # an unknown charset
+        BadRequest,  # a form body that is not UTF-8
+        SuspiciousOperation,
+        MultiPartParserError,
+    ):
         raise ApiError("Incorrect request") from None
     return params
 
@@ -76,13 +100,21 @@ def api_v2(request: HttpRequest) -> HttpResponse:
     with translation.override("en"):
         try:
             params = request_params(request)
+            ip = client_ip(request)
+            # Guessing keys: invalid ones fill a bucket per IP. While it is full, every
+            # request from that IP is refused alike, so a right guess is not told apart.
+            bucket = f"badkey:{ip or 'unknown'}"
+            limit = (settings.API_BAD_KEY_PER_MINUTE, settings.API_BAD_KEY_BURST)
+            if wait := waiting(bucket, *limit):
+                return _too_many_bad_keys(wait)
             api_key = api_key_for(str(params.get("key") or "").strip())
             if api_key is None:
+                if wait := take(bucket, *limit):
+                    return _too_many_bad_keys(wait)
                 return _error("Invalid API key")
             action = ACTIONS.get(str(params.get("action") or "").strip().lower())
             if action is None:
                 return _error("Incorrect request")
-            ip = client_ip(request)
             gate = check_api_request(api_key, ip)
             record_key_use(api_key, ip)
             if gate.refused:

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from smmpanel.billing.money import div_round_half_up
 from smmpanel.catalog import link_formats, service_types
 
 
@@ -106,3 +108,80 @@ class ServiceUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.kind} {self.old_value} → {self.new_value}"
+
+
+class CustomRate(models.Model):
+    """A customer's own price: a fixed rate per 1000 for one service, or a discount in
+    basis points (1/100 of a percent) for one service or, with no service, for all.
+
+    A rule for the service wins over the all-services rule. Set by staff through
+    ``policy.services.staff_set_custom_rate`` (audited); read by order pricing.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custom_rates"
+    )
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="custom_rates",
+        help_text=_("empty: every service"),
+    )
+    rate_micros = models.BigIntegerField(
+        null=True, blank=True, help_text=_("own price per 1000 in micro-units")
+    )
+    discount_bp = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("discount in basis points (100 = 1%)")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "service_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "service"], name="custom_rate_one_per_service"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(service__isnull=True),
+                name="custom_rate_one_for_all",
+            ),
+            # Exactly one of the two kinds, and a fixed rate only for one service.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(rate_micros__isnull=False, discount_bp__isnull=True,
+                             service__isnull=False, rate_micros__gte=0)
+                    | models.Q(rate_micros__isnull=True, discount_bp__isnull=False,
+                               discount_bp__lte=10000)
+                ),
+                name="custom_rate_kind",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        if self.rate_micros is not None:
+            return f"{self.user_id}: {self.service_id} at {self.rate_micros} micros"
+        return f"{self.user_id}: {self.service_id or 'all'} less {self.discount_bp} bp"
+
+    @property
+    def discount_percent(self) -> str:
+        """The discount as a percent for people: 750 bp → ``"7.5"``."""
+        whole, part = divmod(self.discount_bp or 0, 100)
+        return f"{whole}.{part:02d}".rstrip("0").rstrip(".")
+
+    def rate_for(self, base_micros: int) -> int:
+        """The price per 1000 this rule gives a service whose list rate is ``base_micros``."""
+        if self.rate_micros is not None:
+            return self.rate_micros
+        return discounted(base_micros, self.discount_bp or 0)
+
+
+def discounted(base_micros: int, discount_bp: int) -> int:
+    """``base`` less ``discount_bp`` basis points, rounded half-up to a micro-unit."""
+    return div_round_half_up(base_micros * (10000 - discount_bp), 10000)

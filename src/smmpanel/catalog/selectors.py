@@ -1,8 +1,8 @@
 """Reads for the catalog."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from smmpanel.catalog.models import Category, Platform, Service, ServiceUpdate
+from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
 
 
 def active_services() -> QuerySet[Service]:
@@ -84,3 +84,88 @@ def updates_page(
 def _positive_int(value: object) -> int | None:
     text = str(value or "").strip()
     return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
+
+
+# --- a customer's own prices -------------------------------------------------------------
+
+
+def custom_rates_of(user) -> list[CustomRate]:
+    """The user's own price rules, the all-services discount first (for staff pages)."""
+    if user is None or user.pk is None:
+        return []
+    rows = CustomRate.objects.filter(user=user).select_related("service")
+    return sorted(rows, key=lambda r: (r.service_id is not None, r.service_id or 0))
+
+
+class UserRates:
+    """What one user pays per 1000 for any service: their rule for the service, else
+    their all-services discount, else the list rate. Read once, asked many times."""
+
+    def __init__(self, rules: list[CustomRate]):
+        self._by_service = {r.service_id: r for r in rules if r.service_id is not None}
+        self._for_all = next((r for r in rules if r.service_id is None), None)
+
+    def rule_for(self, service: Service) -> CustomRate | None:
+        return self._by_service.get(service.pk) or self._for_all
+
+    def rate_for(self, service: Service) -> int:
+        rule = self.rule_for(service)
+        return rule.rate_for(service.rate_micros) if rule is not None else service.rate_micros
+
+
+def rates_for(user) -> UserRates:
+    """The user's price rules in one query (none for an anonymous or missing user)."""
+    if user is None or not getattr(user, "pk", None):
+        return UserRates([])
+    return UserRates(list(CustomRate.objects.filter(user=user)))
+
+
+def rate_for(user, service: Service) -> int:
+    """What ``user`` pays per 1000 of ``service`` (per package for package services)."""
+    if user is None or not getattr(user, "pk", None):
+        return service.rate_micros
+    rules = list(
+        CustomRate.objects.filter(user=user).filter(Q(service=service) | Q(service__isnull=True))
+    )
+    return UserRates(rules).rate_for(service)
+
+
+# --- the staff catalog ------------------------------------------------------------------
+
+
+def staff_services(
+    platform: object = None, category: object = None, query: str = "", state: str = ""
+) -> QuerySet[Service]:
+    """Every service (enabled or not) in catalog order for the staff list, filtered by
+    platform id, category id, state (``active``/``inactive``) and a search over the name
+    (or an exact id); annotated with ``route_count``."""
+    rows = (
+        Service.objects.select_related("category__platform")
+        .annotate(route_count=Count("routes"))
+        .order_by("category__platform__position", "category__position", "position", "id")
+    )
+    if (platform_id := _positive_int(platform)) is not None:
+        rows = rows.filter(category__platform_id=platform_id)
+    if (category_id := _positive_int(category)) is not None:
+        rows = rows.filter(category_id=category_id)
+    if state in ("active", "inactive"):
+        rows = rows.filter(active=state == "active")
+    query = " ".join(str(query or "").split())[:100]
+    if query:
+        match = Q(name__icontains=query)
+        if (pk := _positive_int(query)) is not None:
+            match |= Q(pk=pk)
+        rows = rows.filter(match)
+    return rows
+
+
+def staff_categories() -> QuerySet[Category]:
+    """Every category in catalog order with ``service_count`` and ``active_count``."""
+    return Category.objects.select_related("platform").annotate(
+        service_count=Count("services"),
+        active_count=Count("services", filter=Q(services__active=True)),
+    )
+
+
+def all_platforms() -> QuerySet[Platform]:
+    return Platform.objects.all()

@@ -8,6 +8,8 @@ resellers' software sends whatever its author typed.
 from dataclasses import dataclass
 from enum import Enum
 
+from django.utils.translation import gettext_lazy as _
+
 
 class QuantityFrom(Enum):
     PARAM = "quantity"  # the client sends ``quantity``
@@ -24,7 +26,7 @@ class ServiceType:
     optional: tuple[str, ...] = ()
     lines_param: str | None = None  # the list whose lines count as quantity
     needs_link: bool = True
-    description: str = ""
+    description: str = ""  # shown in the API documentation (translated)
 
     @property
     def slug(self) -> str:
@@ -36,29 +38,29 @@ class ServiceType:
 
 
 SERVICE_TYPES: tuple[ServiceType, ...] = (
-    ServiceType("Default", description="link + quantity; runs + interval when drip-feed"),
-    ServiceType("Package", QuantityFrom.PACKAGE, description="link only; a fixed package"),
+    ServiceType("Default", description=_("link + quantity; runs + interval when drip-feed")),
+    ServiceType("Package", QuantityFrom.PACKAGE, description=_("link only; a fixed package")),
     ServiceType(
         "Custom Comments",
         QuantityFrom.LINES,
         required=("comments",),
         lines_param="comments",
-        description="one comment per line; quantity = number of lines",
+        description=_("one comment per line; quantity = number of lines"),
     ),
     ServiceType(
         "Custom Comments Package",
         QuantityFrom.PACKAGE,
         required=("comments",),
-        description="one comment per line; a fixed package price",
+        description=_("one comment per line; a fixed package price"),
     ),
-    ServiceType("Mentions", required=(), description="link + quantity"),
+    ServiceType("Mentions", required=(), description=_("link + quantity")),
     ServiceType("Mentions with Hashtags", required=("usernames", "hashtags")),
     ServiceType(
         "Mentions Custom List",
         QuantityFrom.LINES,
         required=("usernames",),
         lines_param="usernames",
-        description="one username per line; quantity = number of lines",
+        description=_("one username per line; quantity = number of lines"),
     ),
     ServiceType("Mentions Hashtag", required=("hashtag",)),
     ServiceType("Mentions User Followers", required=("username",)),
@@ -70,7 +72,7 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
         required=("username", "comments"),
         lines_param="comments",
     ),
-    ServiceType("Poll", required=("answer_number",), description="link + quantity + answer"),
+    ServiceType("Poll", required=("answer_number",), description=_("link + quantity + answer")),
     ServiceType("Invites from Groups", required=("groups",)),
     ServiceType("SEO", required=("keywords",)),
     ServiceType(
@@ -79,9 +81,9 @@ SERVICE_TYPES: tuple[ServiceType, ...] = (
         required=("username", "min", "max", "posts"),
         optional=("delay", "expiry"),
         needs_link=False,
-        description="username + min/max per new post × posts; charged for max × posts",
+        description=_("username + min/max per new post × posts; charged for max × posts"),
     ),
-    ServiceType("Web Traffic", description="link + quantity"),
+    ServiceType("Web Traffic", description=_("link + quantity")),
 )
 
 _BY_SLUG = {t.slug: t for t in SERVICE_TYPES}

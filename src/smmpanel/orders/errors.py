@@ -1,5 +1,40 @@
 """Why an order request was refused, in words a client can show (and match)."""
 
+import re
+
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+# API v2 answers these refusals in fixed English that clients match, so they are raised
+# untranslated; the web shows them in the customer's language through ``text``.
+FIXED_TEXTS = (
+    gettext_noop("Not enough funds on balance"),
+    gettext_noop("Your balance is under review and cannot be spent until the review ends"),
+    gettext_noop("You have active order with this link. Please wait until order being completed."),
+    gettext_noop("Incorrect service ID"),
+    gettext_noop("Incorrect order ID"),
+)
+NUMBERED_TEXTS = (
+    (
+        re.compile(r"Quantity less than minimal (\d+)"),
+        gettext_noop("Quantity less than minimal %(n)s"),
+    ),
+    (
+        re.compile(r"Quantity more than maximum (\d+)"),
+        gettext_noop("Quantity more than maximum %(n)s"),
+    ),
+)
+
+
+def translated(message: str, language: str) -> str:
+    """``message`` in ``language`` from the catalog (unchanged when it has no entry)."""
+    with translation.override(language):
+        for pattern, msgid in NUMBERED_TEXTS:
+            match = pattern.fullmatch(message)
+            if match:
+                return translation.gettext(msgid) % {"n": match.group(1)}
+        return translation.gettext(message)
+
 
 class OrderRefused(Exception):
     """The request cannot become an order; nothing was written and no money moved.
@@ -22,9 +57,9 @@ class OrderRefused(Exception):
         self.message_uk = message_uk
 
     def text(self, language: str = "en") -> str:
-        """The message in ``language`` where a translation was given."""
-        if language.startswith("uk") and self.message_uk:
-            return self.message_uk
+        """The message in ``language``: the translation given, else the catalog's."""
+        if language.startswith("uk"):
+            return self.message_uk or translated(self.message, "uk")
         return self.message
 
 

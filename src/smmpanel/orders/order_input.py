@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from smmpanel.billing.money import charge_for
 from smmpanel.catalog.models import Service
+from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, fits_format
@@ -37,8 +38,12 @@ class CheckedOrder:
         return self.quantity * (self.runs or 1)
 
 
-def check_order(service: Service, data: Mapping[str, object]) -> CheckedOrder:
-    """Validate ``data`` for ``service``: parameters of its type, link shape, limits, price."""
+def check_order(service: Service, data: Mapping[str, object], user=None) -> CheckedOrder:
+    """Validate ``data`` for ``service``: parameters of its type, link shape, limits, price.
+
+    The price is what ``user`` pays (their own rate or discount, see
+    ``catalog.selectors.rate_for``); without a user, the list rate.
+    """
     stype = service.service_type
     params = {name: _text_param(data, name, required=True) for name in stype.required}
     params |= {
@@ -89,10 +94,11 @@ def check_order(service: Service, data: Mapping[str, object]) -> CheckedOrder:
                 field="interval",
             )
 
+    rate = rate_for(user, service)
     if stype.quantity_from is QuantityFrom.PACKAGE:
-        charge = service.rate_micros
+        charge = rate
     else:
-        charge = charge_for(service.rate_micros, quantity * (runs or 1))
+        charge = charge_for(rate, quantity * (runs or 1))
     return CheckedOrder(raw_link, canonical, quantity, charge, runs, interval, params, link_fits)
 
 

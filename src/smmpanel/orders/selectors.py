@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -297,4 +298,115 @@ def service_picker(
         groups.setdefault(s.category_id, ServiceGroup(label, [])).services.append(s)
     return ServicePicker(
         platforms, categories, list(groups.values()), platform, category, len(services)
+    )
+
+
+# --- staff: every customer's orders, filtered; one customer's summary --------------------
+
+
+@dataclass(frozen=True)
+class StaffOrderFilter:
+    """What the staff orders page narrows by; empty fields do not narrow.
+
+    Dates are UTC days, both ends included.
+    """
+
+    status: str = ""
+    provider_id: int | None = None
+    service_id: int | None = None
+    user_id: int | None = None
+    email: str = ""
+    link: str = ""
+    order_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def staff_orders_page(
+    filters: StaffOrderFilter, before: int | None = None, limit: int = 50
+) -> Page:
+    """One keyset page of all customers' orders matching ``filters``, newest first.
+
+    ``provider_id`` matches orders with a run sent (or to be sent) through that provider
+    (``providers.Submission.provider``). Email and link match any part, in any case
+    (Ukrainian too: emails are stored lower-case; a non-ASCII link is matched as typed
+    and in lower case). Pages on the id like the customer's list: no count, no offset.
+    """
+    from smmpanel.providers.models import Submission
+
+    f = filters
+    orders = Order.objects.select_related("user", "service")
+    if f.status in OrderStatus.values:
+        orders = orders.filter(status=f.status)
+    if f.order_id is not None:
+        orders = orders.filter(pk=f.order_id)
+    if f.service_id is not None:
+        orders = orders.filter(service_id=f.service_id)
+    if f.user_id is not None:
+        orders = orders.filter(user_id=f.user_id)
+    if f.provider_id is not None:
+        sent_there = Submission.objects.filter(provider_id=f.provider_id).values("order_id")
+        orders = orders.filter(pk__in=sent_there)
+    email = " ".join(f.email.split())[:MAX_SEARCH]
+    if email:
+        orders = orders.filter(
+            Q(user__email__icontains=email)
+            if email.isascii()
+            else Q(user__email__contains=email.lower())
+        )
+    link = f.link.strip()[:MAX_SEARCH]
+    if link:
+        orders = orders.filter(
+            Q(link__icontains=link)
+            if link.isascii()
+            else Q(link__contains=link) | Q(link__contains=link.lower())
+        )
+    if f.date_from is not None:
+        orders = orders.filter(created_at__gte=datetime.combine(f.date_from, time.min, UTC))
+    if f.date_to is not None:
+        end = datetime.combine(f.date_to + timedelta(days=1), time.min, UTC)
+        orders = orders.filter(created_at__lt=end)
+    if before is not None:
+        orders = orders.filter(pk__lt=before)
+    found = list(orders.prefetch_related("submissions__provider").order_by("-id")[: limit + 1])
+    return Page(found[:limit], found[limit - 1].pk if len(found) > limit else None)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+    charged_micros: int
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """A customer's orders at a glance: how many in each status and what they cost."""
+
+    by_status: list[StatusCount]
+    total: int
+    active: int
+    charged_micros: int  # charges of all orders, refunds not deducted
+
+
+def order_summary(user) -> OrderSummary:
+    """Counts and charges of ``user``'s orders per status, in one grouped query."""
+    rows = {
+        row["status"]: row
+        for row in Order.objects.filter(user=user)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"), charged=Sum("charge_micros"))
+    }
+    by_status = [
+        StatusCount(value, str(label), rows[value]["n"], rows[value]["charged"] or 0)
+        for value, label in OrderStatus.choices
+        if value in rows
+    ]
+    return OrderSummary(
+        by_status,
+        sum(s.count for s in by_status),
+        sum(s.count for s in by_status if s.status in ACTIVE_STATUSES),
+        sum(s.charged_micros for s in by_status),
     )

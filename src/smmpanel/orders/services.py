@@ -52,7 +52,7 @@ def place_order(
     debit cannot race with a concurrent order of the same user.
     """
     try:
-        checked = check_order(service, data)
+        checked = check_order(service, data, user)
     except OrderRefused as refusal:
         gates.record_invalid_order(
             user,
@@ -150,7 +150,7 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     trial = dict(data)
     while True:
         try:
-            checked = check_order(service, trial)
+            checked = check_order(service, trial, user)
             break
         except OrderRefused as refusal:
             refusals.append(refusal)

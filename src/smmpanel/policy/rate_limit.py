@@ -39,3 +39,17 @@ def take(key: str, per_minute: int, burst: int, now: float | None = None) -> flo
         except IntegrityError:
             continue  # another process created it first: try the UPDATE again
     return 0.0
+
+
+def waiting(key: str, per_minute: int, burst: int, now: float | None = None) -> float:
+    """Seconds until bucket ``key`` would allow a request; 0 when it would now. Spends
+    nothing: for checking a bucket that only some requests fill (see ``take``)."""
+    if per_minute <= 0:
+        return 60.0
+    stored = RateBucket.objects.filter(key=key).values_list("tat", flat=True).first()
+    if stored is None:
+        return 0.0
+    now = time.time() if now is None else now
+    tolerance = 60.0 / per_minute * max(burst - 1, 0)
+    wait = stored - now - tolerance
+    return wait if wait > 0 else 0.0

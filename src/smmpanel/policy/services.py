@@ -1,16 +1,22 @@
 """Enforcement actions, by rule or by staff. Each one lands in the audit log as a
 ``Decision`` saying who acted (``actor``; empty for the system) and why."""
 
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
+from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import format_amount
 from smmpanel.orders import services as orders
+from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
 from smmpanel.policy import engine, rulebook
@@ -25,7 +31,11 @@ from smmpanel.policy.models import (
     Rule,
 )
 
+if TYPE_CHECKING:
+    from smmpanel.catalog.models import CustomRate
+
 STAFF = "staff"
+log = logging.getLogger(__name__)
 
 
 def _audit(action: str, *, actor, user=None, reason: str, outcome: str = "", **refs: Any) -> None:
@@ -350,8 +360,221 @@ def staff_resend(order: Order, *, actor, reason: str) -> None:
     from smmpanel.providers.outbox import nudge_forwarding
 
     reason = _need_reason(reason)
+    if order.status != OrderStatus.FAIL:
+        raise ValueError(_("Only a failed order can be resent."))
     with transaction.atomic():
         resend(order, actor=actor)
         _audit("order.resend", actor=actor, user=order.user, reason=reason, outcome="allow",
                order=order)  # fmt: skip
     nudge_forwarding(order.pk)
+
+
+def staff_adjust_balance(user, amount_micros: int, *, actor, reason: str) -> LedgerEntry:
+    """Add (positive) or deduct (negative) funds by hand: one ledger adjustment entry
+    with the reason as its memo, allowed under balance review and below zero, audited."""
+    reason = _need_reason(reason)
+    if not isinstance(amount_micros, int) or isinstance(amount_micros, bool) or not amount_micros:
+        raise ValueError(_("The amount must not be zero."))
+    with transaction.atomic():
+        entry = billing.adjust(user, amount_micros, memo=reason[:255], created_by=actor)
+        _audit(
+            "balance.adjust",
+            actor=actor,
+            user=user,
+            reason=reason,
+            outcome="adjust",
+            amount=amount_micros,
+            entry=entry.pk,
+        )
+    return entry
+
+
+def staff_set_start_count(order: Order, start_count: int, *, actor, reason: str) -> None:
+    """Correct an order's start count (what the target showed before delivery)."""
+    reason = _need_reason(reason)
+    if isinstance(start_count, bool) or not isinstance(start_count, int) or start_count < 0:
+        raise ValueError(_("The start count must be a whole number, 0 or more."))
+    with transaction.atomic():
+        changed = (
+            Order.objects.filter(pk=order.pk)
+            .exclude(status=OrderStatus.CANCELED)
+            .update(start_count=start_count, updated_at=timezone.now())
+        )
+        if changed != 1:
+            raise ValueError(_("A canceled order has no start count."))
+        _audit(
+            "order.start_count",
+            actor=actor,
+            user=order.user,
+            reason=reason,
+            outcome="update",
+            order=order,
+            start_count=start_count,
+            was=order.start_count,
+        )
+    order.start_count = start_count
+
+
+def staff_complete(order: Order, *, actor, reason: str, start_count: int | None = None) -> None:
+    """Mark an order fully delivered (no refund) after staff checked upstream.
+
+    Its runs not yet sent are withdrawn and runs in doubt are closed, so nothing is
+    sent after the order ended. Raises ``InvalidTransition`` unless the order is
+    Pending, In progress or Processing.
+    """
+    from smmpanel.providers.models import Submission, SubmissionState
+
+    reason = _need_reason(reason)
+    if start_count is not None and (isinstance(start_count, bool) or start_count < 0):
+        raise ValueError(_("The start count must be a whole number, 0 or more."))
+    with transaction.atomic():
+        orders.complete_order(order, start_count=start_count, actor=actor)
+        Submission.objects.filter(
+            order=order, state__in=(SubmissionState.QUEUED, SubmissionState.UNKNOWN)
+        ).update(state=SubmissionState.DONE, error=f"closed by staff: completed: {reason}"[:500])
+        _audit(
+            "order.complete",
+            actor=actor,
+            user=order.user,
+            reason=reason,
+            outcome="complete",
+            order=order,
+        )
+
+
+def staff_set_custom_rate(
+    user,
+    service,
+    *,
+    actor,
+    reason: str,
+    rate_micros: int | None = None,
+    discount_bp: int | None = None,
+) -> "CustomRate":
+    """Give a customer their own rate for one service, or a discount for one service or
+    (``service`` None) for all; replaces the rule they had there. Audited."""
+    from smmpanel.catalog.services import set_custom_rate
+
+    reason = _need_reason(reason)
+    with transaction.atomic():
+        rule = set_custom_rate(
+            user, service, rate_micros=rate_micros, discount_bp=discount_bp, created_by=actor
+        )
+        _audit(
+            "price.custom_rate",
+            actor=actor,
+            user=user,
+            reason=reason,
+            outcome="update",
+            service=service.pk if service is not None else "all",
+            rate=rate_micros,
+            discount_bp=discount_bp,
+        )
+    return rule
+
+
+def staff_remove_custom_rate(rule: "CustomRate", *, actor, reason: str) -> None:
+    """End a customer's own rate or discount: the list rate applies again. Audited."""
+    from smmpanel.catalog.services import remove_custom_rate
+
+    reason = _need_reason(reason)
+    with transaction.atomic():
+        remove_custom_rate(rule)
+        _audit(
+            "price.custom_rate_remove",
+            actor=actor,
+            user=rule.user,
+            reason=reason,
+            outcome="update",
+            service=rule.service_id or "all",
+        )
+
+
+# --- bulk order actions ------------------------------------------------------------------
+
+BULK_RESEND = "resend"
+BULK_CANCEL = "cancel"
+BULK_PARTIAL = "partial"
+BULK_START_COUNT = "start-count"
+BULK_COMPLETE = "complete"
+BULK_ACTIONS = (BULK_RESEND, BULK_CANCEL, BULK_PARTIAL, BULK_START_COUNT, BULK_COMPLETE)
+MAX_BULK_ORDERS = 200
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What one order of a bulk action came to: done, or why not."""
+
+    order_id: int
+    ok: bool
+    message: str = ""
+
+
+def staff_bulk_order_action(
+    order_ids: Iterable[int],
+    action: str,
+    *,
+    actor,
+    reason: str,
+    values: Mapping[int, int | None] | None = None,
+) -> list[BulkResult]:
+    """Apply one staff order action to many orders, each through its own service and
+    transaction (and audit record). An order that cannot take the action is reported
+    with the reason and the others still proceed.
+
+    ``values`` holds the number an action needs per order: remains for ``partial``, the
+    start count for ``start-count`` (and optionally for ``complete``).
+    """
+    reason = _need_reason(reason)
+    if action not in BULK_ACTIONS:
+        raise ValueError(_("Unknown bulk action."))
+    ids = list(dict.fromkeys(order_ids))
+    if not ids:
+        raise ValueError(_("Select at least one order."))
+    if len(ids) > MAX_BULK_ORDERS:
+        raise ValueError(_("At most %(n)d orders at once.") % {"n": MAX_BULK_ORDERS})
+    values = values or {}
+    found = Order.objects.select_related("user", "service").in_bulk(ids)
+    results = []
+    for pk in ids:
+        order = found.get(pk)
+        if order is None:
+            results.append(BulkResult(pk, False, _("No such order.")))
+            continue
+        try:
+            _bulk_one(order, action, actor=actor, reason=reason, value=values.get(pk))
+        except InvalidTransition:
+            order.refresh_from_db(fields=["status"])
+            results.append(
+                BulkResult(
+                    pk,
+                    False,
+                    _("Not possible for an order that is %(status)s.")
+                    % {"status": order.get_status_display().lower()},
+                )
+            )
+        except (ValueError, billing.AlreadySettled) as exc:
+            results.append(BulkResult(pk, False, str(exc)))
+        except Exception:  # one broken order must not stop the rest; the log has it
+            log.exception("bulk %s failed for order %s", action, pk)
+            results.append(BulkResult(pk, False, _("Unexpected error; see the server log.")))
+        else:
+            results.append(BulkResult(pk, True))
+    return results
+
+
+def _bulk_one(order: Order, action: str, *, actor, reason: str, value: int | None) -> None:
+    if action == BULK_RESEND:
+        staff_resend(order, actor=actor, reason=reason)
+    elif action == BULK_CANCEL:
+        staff_cancel(order, actor=actor, reason=reason)
+    elif action == BULK_PARTIAL:
+        if value is None:
+            raise ValueError(_("Enter the remains for this order."))
+        staff_mark_partial(order, value, actor=actor, reason=reason)
+    elif action == BULK_START_COUNT:
+        if value is None:
+            raise ValueError(_("Enter the start count for this order."))
+        staff_set_start_count(order, value, actor=actor, reason=reason)
+    else:
+        staff_complete(order, actor=actor, reason=reason, start_count=value)

@@ -5,10 +5,13 @@ machine sees the same open circuit and one bad provider cannot slow the others.
 """
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from smmpanel.providers.client import ProviderClient, ProviderUnavailable
@@ -20,10 +23,21 @@ BREAKER_COOLDOWN = timedelta(seconds=30)
 
 
 class DatabaseBreaker:
-    """Open after ``BREAKER_THRESHOLD`` consecutive failures for ``BREAKER_COOLDOWN``."""
+    """Open after ``BREAKER_THRESHOLD`` consecutive failures for ``BREAKER_COOLDOWN``.
 
-    def __init__(self, provider: Provider):
+    It also measures latency cheaply: the client asks ``allow()`` right before each
+    attempt and reports the outcome right after it, so the time between the two is the
+    attempt's duration. It is kept as ``last_latency_ms`` and a rolling average
+    (``avg_latency_ms``, each call weighing ``1 / LATENCY_WEIGHT``). Clients are shared
+    between threads, so the start time is per thread.
+    """
+
+    LATENCY_WEIGHT = 5
+
+    def __init__(self, provider: Provider, clock: Callable[[], float] = time.monotonic):
         self.provider_id = provider.pk
+        self._clock = clock
+        self._started = threading.local()
 
     def allow(self) -> bool:
         open_until = (
@@ -31,11 +45,13 @@ class DatabaseBreaker:
             .values_list("breaker_open_until", flat=True)
             .first()
         )
-        return open_until is None or open_until <= timezone.now()
+        allowed = open_until is None or open_until <= timezone.now()
+        self._started.at = self._clock() if allowed else None
+        return allowed
 
     def record_success(self) -> None:
         Provider.objects.filter(pk=self.provider_id).update(
-            calls=F("calls") + 1, breaker_failures=0, breaker_open_until=None
+            calls=F("calls") + 1, breaker_failures=0, breaker_open_until=None, **self._latency()
         )
 
     def record_failure(self) -> None:
@@ -44,10 +60,26 @@ class DatabaseBreaker:
             calls=F("calls") + 1,
             failed_calls=F("failed_calls") + 1,
             breaker_failures=F("breaker_failures") + 1,
+            **self._latency(),
         )
         rows.filter(breaker_failures__gte=BREAKER_THRESHOLD).update(
             breaker_open_until=timezone.now() + BREAKER_COOLDOWN
         )
+
+    def _latency(self) -> dict:
+        """Column updates for the attempt that just ended (none if its start is unknown)."""
+        started = getattr(self._started, "at", None)
+        self._started.at = None
+        if started is None:
+            return {}
+        ms = max(0, round((self._clock() - started) * 1000))
+        weight = self.LATENCY_WEIGHT
+        return {
+            "last_latency_ms": ms,
+            "avg_latency_ms": Coalesce(
+                (F("avg_latency_ms") * (weight - 1) + Value(ms)) / Value(weight), Value(ms)
+            ),
+        }
 
 
 _clients: dict[tuple, ProviderClient] = {}

@@ -22,6 +22,11 @@ class Provider(models.Model):
     calls = models.PositiveBigIntegerField(default=0)
     failed_calls = models.PositiveBigIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    services_synced_at = models.DateTimeField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    avg_latency_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("rolling average of recent calls")
+    )
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

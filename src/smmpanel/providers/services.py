@@ -10,7 +10,12 @@ from django.utils import timezone
 from smmpanel.billing.money import div_round_half_up, to_micros
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.service_types import DEFAULT, type_named
-from smmpanel.catalog.services import create_service, get_or_create_category, update_service
+from smmpanel.catalog.services import (
+    create_service,
+    get_or_create_category,
+    staff_update_service,
+    update_service,
+)
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import Provider, ServiceRoute
@@ -40,18 +45,20 @@ def add_provider(name: str, api_url: str, api_key: str, *, allow_private: bool =
     )
 
 
-def refresh_balance(provider: Provider) -> None:
-    """Ask the provider for our balance there and keep it for staff to see."""
+def refresh_balance(provider: Provider) -> bool:
+    """Ask the provider for our balance there and keep it for staff to see; False (and
+    the error kept as ``last_error``) if it could not be asked."""
     try:
         amount, currency = client_for(provider).balance()
     except ProviderError as exc:
         Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
-        return
+        return False
     Provider.objects.filter(pk=provider.pk).update(
         balance_micros=to_micros(round(amount, 6)),
         balance_currency=(currency or "")[:3],
         balance_checked_at=timezone.now(),
     )
+    return True
 
 
 def price_with_markup(cost_micros: int, markup_percent: Decimal) -> int:
@@ -162,6 +169,7 @@ def sync_services(provider: Provider) -> dict[str, int]:
             if any(getattr(service, k) != v for k, v in changes.items()):
                 update_service(service, **changes)
                 counts["updated"] += 1
+    Provider.objects.filter(pk=provider.pk).update(services_synced_at=timezone.now())
     return counts
 
 
@@ -186,3 +194,146 @@ def route_unrouted_services(provider: Provider) -> int:
         )
         routed += 1
     return routed
+
+
+# --- staff actions: each one audited -------------------------------------------------
+
+
+def _audit_staff(action: str, *, actor, reason: str, outcome: str = "update", **refs) -> None:
+    # Imported here: policy's services import the order flow, which imports providers.
+    from smmpanel.policy.services import _audit
+
+    _audit(action, actor=actor, reason=reason, outcome=outcome, **refs)
+
+
+def staff_add_provider(name: str, api_url: str, api_key: str, *, actor) -> Provider:
+    """Add a provider on behalf of staff (public https URLs only; audited, key not logged)."""
+    with transaction.atomic():
+        provider = add_provider(name, api_url, api_key)
+        _audit_staff("provider.add", actor=actor, reason=f"provider {name} added: {api_url}",
+                     provider=provider.pk)  # fmt: skip
+    return provider
+
+
+def update_provider(
+    provider: Provider, *, actor, name: str, api_url: str, active: bool, api_key: str = ""
+) -> Provider:
+    """Change a provider's name, URL (SSRF-checked again), switch or key; an empty
+    ``api_key`` keeps the current one. Audited without the key."""
+    check_provider_url(api_url, allow_private=provider.allow_private)
+    changes: dict[str, object] = {"name": name, "api_url": api_url, "active": active}
+    changed = [f for f, v in changes.items() if getattr(provider, f) != v]
+    if api_key:
+        changes.update(api_key_sealed=seal(api_key), api_key_last4=api_key[-4:])
+        changed.append(f"key (now ending {api_key[-4:]})")
+    if not changed:
+        return provider
+    with transaction.atomic():
+        for field_name, value in changes.items():
+            setattr(provider, field_name, value)
+        provider.save(update_fields=list(changes))
+        _audit_staff("provider.update", actor=actor,
+                     reason=f"provider {provider.name}: {', '.join(changed)}",
+                     provider=provider.pk)  # fmt: skip
+    return provider
+
+
+def staff_refresh_balance(provider: Provider, *, actor) -> bool:
+    """Refresh the provider's balance for staff (audited); False if the call failed."""
+    ok = refresh_balance(provider)
+    _audit_staff("provider.balance", actor=actor, outcome="update" if ok else "error",
+                 reason=f"provider {provider.name}: balance refreshed" if ok
+                 else f"provider {provider.name}: balance check failed",
+                 provider=provider.pk)  # fmt: skip
+    return ok
+
+
+def staff_import_services(
+    provider: Provider, *, actor, markup_percent: Decimal, only: set[str] | None = None
+) -> ImportResult:
+    """Import the provider's services with a markup for staff (audited). A provider
+    error is kept as ``last_error``, audited, and raised."""
+    try:
+        result = import_services(provider, markup_percent=markup_percent, only=only)
+    except ProviderError as exc:
+        Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
+        _audit_staff("provider.import", actor=actor, outcome="error", provider=provider.pk,
+                     reason=f"provider {provider.name}: import failed: {exc.message}")  # fmt: skip
+        raise
+    ids = ", ".join(str(s.pk) for s in result.created)
+    _audit_staff("provider.import", actor=actor, provider=provider.pk,
+                 reason=f"provider {provider.name}: {len(result.created)} services imported "
+                        f"at {markup_percent} % markup" + (f" ({ids})" if ids else ""))  # fmt: skip
+    return result
+
+
+def staff_sync_services(provider: Provider, *, actor) -> dict[str, int]:
+    """Re-sync the provider's services now for staff (audited); a provider error is
+    kept as ``last_error``, audited, and raised."""
+    try:
+        counts = sync_services(provider)
+    except ProviderError as exc:
+        Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
+        _audit_staff("provider.sync", actor=actor, outcome="error", provider=provider.pk,
+                     reason=f"provider {provider.name}: sync failed: {exc.message}")  # fmt: skip
+        raise
+    _audit_staff("provider.sync", actor=actor, provider=provider.pk,
+                 reason=f"provider {provider.name}: {counts['updated']} updated, "
+                        f"{counts['paused']} paused")  # fmt: skip
+    return counts
+
+
+class RouteExists(ValueError):
+    """The service is already routed to that provider."""
+
+
+def add_route(
+    service: Service, provider: Provider, provider_service_id: str, *, actor, cost_micros: int,
+    markup_percent: Decimal = Decimal(0), priority: int = 0,
+) -> ServiceRoute:  # fmt: skip
+    """Route ``service`` to a provider's service at ``priority`` (0 = primary, then the
+    fallbacks in order); audited."""
+    if ServiceRoute.objects.filter(service=service, provider=provider).exists():
+        raise RouteExists(f"service {service.pk} is already routed to {provider.name}")
+    with transaction.atomic():
+        route = ServiceRoute.objects.create(
+            service=service, provider=provider, provider_service_id=provider_service_id.strip(),
+            cost_micros=cost_micros, markup_percent=markup_percent, priority=priority,
+        )  # fmt: skip
+        _audit_staff("route.add", actor=actor, service=service.pk, provider=provider.pk,
+                     reason=f"service {service.pk} routed to {provider.name} "
+                            f"#{route.provider_service_id}, priority {priority}")  # fmt: skip
+    return route
+
+
+def update_route(
+    route: ServiceRoute, *, actor, priority: int, markup_percent: Decimal, active: bool,
+    reprice: bool = False,
+) -> ServiceRoute:  # fmt: skip
+    """Change a route's priority, markup or switch; with ``reprice`` the service's rate
+    becomes the route's cost plus the markup (a public rate update). Audited."""
+    with transaction.atomic():
+        ServiceRoute.objects.filter(pk=route.pk).update(
+            priority=priority, markup_percent=markup_percent, active=active
+        )
+        route.priority, route.markup_percent, route.active = priority, markup_percent, active
+        _audit_staff("route.update", actor=actor, service=route.service_id,
+                     provider=route.provider_id,
+                     reason=f"route {route.pk}: priority {priority}, markup {markup_percent} %, "
+                            f"{'active' if active else 'inactive'}")  # fmt: skip
+        if reprice:
+            staff_update_service(
+                route.service, actor=actor, note=f"repriced from route {route.pk}",
+                rate_micros=price_with_markup(route.cost_micros, markup_percent),
+            )  # fmt: skip
+    return route
+
+
+def remove_route(route: ServiceRoute, *, actor) -> None:
+    """Remove a route (orders already sent through it keep their provider); audited."""
+    with transaction.atomic():
+        ServiceRoute.objects.filter(pk=route.pk).delete()
+        _audit_staff("route.remove", actor=actor, service=route.service_id,
+                     provider=route.provider_id,
+                     reason=f"route {route.pk} removed: service {route.service_id} via "
+                            f"{route.provider.name} #{route.provider_service_id}")  # fmt: skip

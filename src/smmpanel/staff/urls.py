@@ -15,4 +15,9 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("", include("smmpanel.staff.urls_tickets")),
     path("", include("smmpanel.staff.urls_funds")),
+    path("", include("smmpanel.staff.urls_users")),
+    path("", include("smmpanel.staff.urls_orders")),
+    path("", include("smmpanel.staff.urls_catalog")),
+    path("", include("smmpanel.staff.urls_providers")),
+    path("", include("smmpanel.staff.urls_reports")),
 ]

@@ -1,0 +1,126 @@
+"""Reads for providers: their health for staff, a service's routes, and the provider
+figures of the reports (cost per period, error rates). Everything aggregates in the
+database."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from smmpanel.billing.reports import ReportRange
+from smmpanel.providers.models import Provider, ServiceRoute, Submission, SubmissionState
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to two decimals (half-up); None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class ProviderHealth:
+    """One provider as the staff list shows it."""
+
+    provider: Provider
+    circuit_open_until: datetime | None  # None: the circuit is closed (calls go out)
+    error_rate: Decimal | None  # failed calls as % of all calls; None before any call
+    routes: int
+
+    @property
+    def circuit_open(self) -> bool:
+        return self.circuit_open_until is not None
+
+
+def provider_health(now: datetime | None = None) -> list[ProviderHealth]:
+    """Every provider with its circuit state, call error rate and number of routes."""
+    now = now or timezone.now()
+    rows = Provider.objects.annotate(route_count=Count("routes")).order_by("name")
+    return [
+        ProviderHealth(
+            provider=p,
+            circuit_open_until=(
+                p.breaker_open_until
+                if p.breaker_open_until and p.breaker_open_until > now
+                else None
+            ),
+            error_rate=percent(p.failed_calls, p.calls),
+            routes=p.route_count,
+        )
+        for p in rows
+    ]
+
+
+def routes_of(service) -> QuerySet[ServiceRoute]:
+    """The routes of ``service`` in fallback order (primary first)."""
+    return ServiceRoute.objects.filter(service=service).select_related("provider")
+
+
+def active_providers() -> QuerySet[Provider]:
+    return Provider.objects.filter(active=True)
+
+
+def provider_cost_by_period(rng: ReportRange) -> dict[date, int]:
+    """What upstream providers charged for the orders placed in each period of ``rng``
+    (sum of the submissions' provider charges, by the order's date)."""
+    rows = (
+        Submission.objects.filter(order__created_at__gte=rng.since, order__created_at__lt=rng.until)
+        .annotate(bucket=rng.trunc("order__created_at"))
+        .values("bucket")
+        .annotate(cost=Sum("provider_charge_micros"))
+        .order_by()
+    )
+    return {rng.bucket_of(r["bucket"]): r["cost"] or 0 for r in rows}
+
+
+@dataclass(frozen=True)
+class ProviderErrors:
+    name: str
+    calls: int  # every call ever made (the circuit breaker's counters)
+    failed_calls: int
+    submissions: int  # orders (runs) sent to the provider in the range
+    refused: int  # of those, refused by the provider
+    unknown: int  # of those, still of unknown outcome (staff check)
+
+    @property
+    def call_error_rate(self) -> Decimal | None:
+        return percent(self.failed_calls, self.calls)
+
+    @property
+    def refusal_rate(self) -> Decimal | None:
+        return percent(self.refused, self.submissions)
+
+
+def provider_errors(rng: ReportRange) -> list[ProviderErrors]:
+    """Per provider: lifetime call error figures and, for the orders placed in ``rng``,
+    how many submissions it refused or left unknown. One query."""
+    placed = Q(
+        submission__order__created_at__gte=rng.since,
+        submission__order__created_at__lt=rng.until,
+    )
+    rows = (
+        Provider.objects.annotate(
+            subs=Count("submission", filter=placed),
+            refused=Count(
+                "submission", filter=placed & Q(submission__state=SubmissionState.REFUSED)
+            ),
+            unknown=Count(
+                "submission", filter=placed & Q(submission__state=SubmissionState.UNKNOWN)
+            ),
+        )
+        .order_by("name")
+        .values("name", "calls", "failed_calls", "subs", "refused", "unknown")
+    )
+    return [
+        ProviderErrors(
+            name=r["name"],
+            calls=r["calls"],
+            failed_calls=r["failed_calls"],
+            submissions=r["subs"],
+            refused=r["refused"],
+            unknown=r["unknown"],
+        )
+        for r in rows
+    ]

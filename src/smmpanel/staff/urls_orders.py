@@ -1,0 +1,10 @@
+"""Staff pages: orders. Included by staff/urls.py under the `staff` namespace."""
+
+from django.urls import path
+
+from smmpanel.staff import views_orders
+
+urlpatterns = [
+    path("orders/", views_orders.orders, name="orders"),
+    path("orders/bulk/", views_orders.orders_bulk, name="orders-bulk"),
+]
