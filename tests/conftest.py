@@ -4,6 +4,7 @@ import httpx
 import hypothesis
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
@@ -108,3 +109,11 @@ def _staff_without_second_factor(settings, request):
 @pytest.fixture
 def staff_2fa_enforced(settings):
     settings.STAFF_REQUIRE_2FA = True
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request served in Ukrainian leaves uk active in the thread; the next test
+    must start in the default language."""
+    yield
+    translation.deactivate()

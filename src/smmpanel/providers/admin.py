@@ -8,7 +8,8 @@ class ProviderAdmin(admin.ModelAdmin):
     list_display = ["name", "api_url", "api_key_last4", "active", "balance_micros", "last_sync_at"]
     exclude = ["api_key_sealed"]
     readonly_fields = ["api_key_last4", "breaker_failures", "breaker_open_until", "calls",
-                       "failed_calls", "last_sync_at", "last_error"]  # fmt: skip
+                       "failed_calls", "last_sync_at", "services_synced_at", "last_latency_ms",
+                       "avg_latency_ms", "last_error"]  # fmt: skip
 
 
 @admin.register(ServiceRoute)
