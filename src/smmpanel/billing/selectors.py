@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
 
@@ -21,21 +22,33 @@ def balance_of(user) -> int:
 
 
 def ledger_mismatches() -> list[LedgerMismatch]:
-    """Every wallet whose balance differs from the sum of its ledger entries."""
-    sums = dict(
-        LedgerEntry.objects.values("user_id")
+    """Every wallet whose balance differs from the sum of its ledger entries.
+
+    Each comparison is one SQL statement, so it sees one snapshot of the database:
+    an order committed while the audit runs cannot look like a mismatch.
+    """
+    ledger_sum = (
+        LedgerEntry.objects.filter(user=OuterRef("user"))
+        .order_by()
+        .values("user")
+        .annotate(total=Sum("amount_micros"))
+        .values("total")
+    )
+    mismatches = [
+        LedgerMismatch(user_id, email, balance, total)
+        for user_id, email, balance, total in Wallet.objects.annotate(
+            ledger=Coalesce(Subquery(ledger_sum), Value(0), output_field=BigIntegerField())
+        )
+        .exclude(balance_micros=F("ledger"))
+        .values_list("user_id", "user__email", "balance_micros", "ledger")
+    ]
+    orphans = (
+        LedgerEntry.objects.exclude(user__wallet__isnull=False)
+        .values("user_id")
         .annotate(total=Sum("amount_micros"))
         .values_list("user_id", "total")
     )
-    mismatches = []
-    for user_id, email, balance in Wallet.objects.values_list(
-        "user_id", "user__email", "balance_micros"
-    ).iterator(chunk_size=5000):
-        total = sums.pop(user_id, 0) or 0
-        if total != balance:
-            mismatches.append(LedgerMismatch(user_id, email, balance, total))
-    for user_id, total in sums.items():  # entries for a user with no wallet at all
-        mismatches.append(LedgerMismatch(user_id, "", 0, total))
+    mismatches += [LedgerMismatch(user_id, "", 0, total) for user_id, total in orphans]
     return mismatches
 
 
