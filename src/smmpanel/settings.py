@@ -190,7 +190,7 @@ else:
     HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
 
 # API v2: invalid keys allowed per client IP (a minute's rate, and at once) before every
-# keyed request from that IP is refused for a while (api/views.py).
+# keyed request from that IP is refused for a while (api/views.py); 0 turns it off.
 API_BAD_KEY_PER_MINUTE = env.int("API_BAD_KEY_PER_MINUTE", default=30)
 API_BAD_KEY_BURST = env.int("API_BAD_KEY_BURST", default=30)
 
@@ -222,13 +222,15 @@ LOGGING = {
         # One line per provider call is noise at INFO; failures are logged by our client.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
-        # runserver's request lines (with query strings: ?key=…) through the masked handler.
+        # Django's loggers write through the masked handler too, not Django's default ones;
+        # runserver's request lines carry query strings (?key=…).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
-# Security (README, "Security"). `manage.py check --deploy` is clean with DEBUG=false, a long
-# SECRET_KEY, ALLOWED_HOSTS and HTTPS=true (tests/security/test_deploy_settings.py).
+# Security. `manage.py check --deploy` is clean with DEBUG=false, a long SECRET_KEY,
+# ALLOWED_HOSTS and HTTPS=true (tests/security/test_deploy_settings.py).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
