@@ -1,0 +1,55 @@
+"""The back-office in a real browser: a moderator approves a held order, and the owner
+raises prices by a percentage; both land in the audit log."""
+
+from playwright.sync_api import expect
+
+from smmpanel.accounts.models import User
+from smmpanel.catalog.models import ServiceUpdate
+from smmpanel.orders.models import OrderStatus
+from smmpanel.orders.services import place_order
+from smmpanel.policy.models import Decision
+from smmpanel.policy.services import add_deny_entry
+from tests.browser.conftest import log_in, screenshot
+from tests.browser.journey import PASSWORD
+from tests.factories import make_service, make_user
+
+
+def test_a_moderator_approves_a_held_order(page, transactional_db):
+    staff = make_user(role=User.Role.STAFF)
+    add_deny_entry("term", "giveaway", actor=staff, reason="needs a human look")
+    service = make_service(type="custom comments", min_quantity=1, max_quantity=50)
+    order = place_order(make_user("20"), service, {
+        "link": "https://instagram.com/p/HeldInBrowser", "comments": "free giveaway\nnice"})  # fmt: skip
+    assert order.status == OrderStatus.REVIEW
+
+    log_in(page, staff.email, PASSWORD)
+    page.goto("/staff/")
+    row = page.locator("tr", has_text="HeldInBrowser")
+    row.locator("form", has=page.get_by_role("button", name="Approve")).get_by_label("Reason").fill(
+        "a real giveaway post"
+    )
+    row.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state("load")
+    screenshot(page, "staff-flow-approved")
+    expect(page.get_by_text(f"Order {order.pk}: done.").first).to_be_visible()
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert Decision.objects.get(rule_code="order.approve").actor == staff
+
+
+def test_the_owner_raises_prices_by_a_percentage(page, transactional_db):
+    owner = make_user(role=User.Role.STAFF)
+    service = make_service(rate_micros=1_000_000)
+    log_in(page, owner.email, PASSWORD)
+    page.goto("/staff/catalog/services/")
+    page.get_by_label(f"Select service {service.pk}").check()
+    page.get_by_label("Action").select_option("percent")
+    page.get_by_label("Percentage (e.g. 10 or -5.5)").fill("10")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state("load")
+    screenshot(page, "staff-flow-bulk-price")
+
+    service.refresh_from_db()
+    assert service.rate_micros == 1_100_000
+    assert ServiceUpdate.objects.filter(service=service, kind="rate").exists()
