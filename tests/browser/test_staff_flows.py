@@ -18,8 +18,8 @@ def test_a_moderator_approves_a_held_order(page, transactional_db):
     staff = make_user(role=User.Role.STAFF)
     add_deny_entry("term", "giveaway", actor=staff, reason="needs a human look")
     service = make_service(type="custom comments", min_quantity=1, max_quantity=50)
-    order = place_order(make_user("20"), service, {
-        "link": "https://instagram.com/p/HeldInBrowser", "comments": "free giveaway\nnice"})  # fmt: skip
+    held = {"link": "https://instagram.com/p/HeldInBrowser", "comments": "free giveaway\nnice"}
+    order = place_order(make_user("20"), service, held)
     assert order.status == OrderStatus.REVIEW
 
     log_in(page, staff.email, PASSWORD)
