@@ -64,3 +64,9 @@ def test_staff_with_a_totp_authenticator_get_in(client, db, staff_2fa_enforced):
     Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client.force_login(owner)
     assert client.get("/staff/").status_code == 200
+
+
+def test_the_django_admin_also_needs_two_factor_authentication(client, db, staff_2fa_enforced):
+    client.force_login(staff_member("owner"))
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
