@@ -56,3 +56,11 @@ def make_order(user: User, service: Service, link: str | None = None, **data):
         fields["quantity"] = 100
     fields.update(data)
     return place_order(user, service, fields)
+
+
+def make_staff(role: str) -> User:
+    """A staff member with one role (owner, support, moderator), not a superuser."""
+    user = make_user(role=User.Role.STAFF)
+    User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
+    user.refresh_from_db()
+    return user

@@ -14,3 +14,17 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def support(db):
+    """A support agent: tickets, users, funds, orders, reports — not prices."""
+    from tests.factories import make_staff
+
+    return make_staff(User.StaffRole.SUPPORT)
+
+
+@pytest.fixture
+def as_support(client, support):
+    client.force_login(support)
+    return client

@@ -16,24 +16,7 @@ from smmpanel.policy.models import Decision
 from smmpanel.providers.models import Provider, Submission
 from smmpanel.providers.secrets import seal
 from tests.factories import make_order, make_service, make_user
-
-
-def staff_member(role: str) -> User:
-    user = make_user(role=User.Role.STAFF)
-    User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
-    user.refresh_from_db()
-    return user
-
-
-@pytest.fixture
-def support(db):
-    return staff_member(User.StaffRole.SUPPORT)
-
-
-@pytest.fixture
-def as_support(client, support):
-    client.force_login(support)
-    return client
+from tests.factories import make_staff as staff_member
 
 
 @pytest.fixture

@@ -3,16 +3,9 @@ moderators cannot edit providers."""
 
 import pytest
 
-from smmpanel.accounts.models import User
 from smmpanel.staff.permissions import MODERATE, PRICES, PROVIDERS, RULES, TICKETS, can
+from tests.factories import make_staff as staff_member
 from tests.factories import make_user
-
-
-def staff_member(role: str) -> User:
-    user = make_user(role=User.Role.STAFF)
-    User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
-    user.refresh_from_db()
-    return user
 
 
 @pytest.mark.parametrize(

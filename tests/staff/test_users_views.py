@@ -15,13 +15,7 @@ from smmpanel.orders.models import OrderStatus
 from smmpanel.policy import services as policy
 from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
 from tests.factories import make_order, make_user
-
-
-def staff_member(role: str) -> User:
-    user = make_user(role=User.Role.STAFF)
-    User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
-    user.refresh_from_db()
-    return user
+from tests.factories import make_staff as staff_member
 
 
 @pytest.fixture
