@@ -1,6 +1,7 @@
 """The actions of API v2. Each takes the caller and the request parameters and returns
 the JSON-ready answer; refusals are ``ApiError`` (answered as ``{"error": …}``)."""
 
+import logging
 from collections.abc import Callable, Mapping
 
 from smmpanel.api import shapes
@@ -10,6 +11,8 @@ from smmpanel.catalog.selectors import active_services, orderable_service, rates
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order, request_cancel, request_refill
+
+log = logging.getLogger(__name__)
 
 MAX_IDS = 100
 INCORRECT_ORDER_ID = "Incorrect order ID"
@@ -156,3 +159,6 @@ def _try(call: Callable[[], object]) -> object:
         return call()
     except OrderRefused as exc:
         return {"error": _with_rule(exc)}
+    except Exception:  # one id's failure must not turn the whole list into an error
+        log.exception("api v2: one id of a list request failed")
+        return {"error": "Internal error, please try again"}

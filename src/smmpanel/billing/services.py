@@ -51,14 +51,27 @@ def _move(
         if amount_micros < 0 and not allow_negative:
             wallets = wallets.filter(balance_micros__gte=-amount_micros)
         if wallets.update(balance_micros=F("balance_micros") + amount_micros) != 1:
-            frozen = Wallet.objects.filter(user=user).values_list("frozen", flat=True).first()
+            # Lock the wallet before deciding: a review closing at this moment holds the
+            # lock until it has unfrozen the wallet and released what was held, so a
+            # credit is never held after that release (it would be stranded).
+            locked = Wallet.objects.filter(user=user)
+            if connection.features.has_select_for_update:
+                locked = locked.select_for_update()
+            frozen = locked.values_list("frozen", flat=True).first()
             if frozen is None:
                 raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
             if frozen and not by_staff:
-                if amount_micros > 0:
+                if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
                     return _hold(user, kind, amount_micros, cause)
                 raise BalanceFrozen()
-            raise InsufficientFunds()
+            if (
+                not frozen
+                and not by_staff
+                and wallets.update(balance_micros=F("balance_micros") + amount_micros)
+            ):
+                pass  # the review ended while we waited: the movement goes through
+            else:
+                raise InsufficientFunds()
         balance = Wallet.objects.values_list("balance_micros", flat=True).get(user=user)
         try:
             with transaction.atomic():

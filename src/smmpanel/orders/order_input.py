@@ -17,6 +17,7 @@ from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, fits_format
 
 MAX_RUNS = 1000
+MAX_ORDER_UNITS = 2_000_000_000  # what one order row can hold (a 32-bit quantity)
 MAX_INTERVAL_MINUTES = 60 * 24 * 30
 MAX_TEXT = 100_000  # characters of a list parameter (comments, usernames…)
 MAX_PARAM = 500  # characters of a single-value parameter
@@ -83,7 +84,8 @@ def check_order(service: Service, data: Mapping[str, object], user=None) -> Chec
     if stype.slug == "poll":
         _whole(params["answer_number"], "answer_number", _("Answer number"))
 
-    if service.dripfeed and _present(data, "runs"):
+    # Drip-feed splits a quantity into runs; a package or a list is sent once.
+    if service.dripfeed and stype.quantity_from is QuantityFrom.PARAM and _present(data, "runs"):
         runs = _whole(data.get("runs"), "runs", _("Runs"))
         interval = _whole(data.get("interval"), "interval", _("Interval"))
         if runs > MAX_RUNS:
@@ -121,6 +123,8 @@ def _subscription_quantity(service: Service, params: dict[str, str]) -> int:
         raise OrderRefused(_("Posts must be at most %(n)d") % {"n": MAX_RUNS}, field="posts")
     if "delay" in params:
         _whole(params["delay"], "delay", _("Delay"), allow_zero=True)
+    if high * posts > MAX_ORDER_UNITS:
+        raise OrderRefused(f"Quantity more than maximum {MAX_ORDER_UNITS}", field="posts")
     return high * posts
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -216,6 +217,13 @@ def staff_cancel(order: Order, *, actor, reason: str, action: str = "order.cance
 
     reason = _need_reason(reason)
     with transaction.atomic():
+        delivered = Submission.objects.filter(
+            order=order, state=SubmissionState.DONE, remains__isnull=False
+        ).exclude(remains=F("quantity"))
+        if delivered.exists():
+            raise ValueError(
+                "part of this order was delivered: mark it partial instead of canceling it"
+            )
         if not withdraw_unsent(order):
             runs = Submission.objects.filter(order=order)
             if runs.filter(state__in=(SubmissionState.ACTIVE, SubmissionState.SENDING)).exists():

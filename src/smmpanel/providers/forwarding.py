@@ -54,18 +54,24 @@ def due_submissions(limit: int = 500) -> list[int]:
 def forward_submission(submission_id: int) -> str:
     """Try to send one submission upstream; returns what happened (for logs and tests)."""
     now = timezone.now()
+    # The claim filters on the submission's own columns only. A filter through the order
+    # would make Django write "WHERE id IN (SELECT …)", and PostgreSQL re-checks only the
+    # outer condition after waiting for a concurrent claim: both would win and send twice.
     claimed = Submission.objects.filter(
-        pk=submission_id,
-        state=SubmissionState.QUEUED,
-        next_attempt_at__lte=now,
-        order__status__in=FORWARDABLE,
-        order__cancel_requested_at__isnull=True,  # its waiting runs are withdrawn instead
+        pk=submission_id, state=SubmissionState.QUEUED, next_attempt_at__lte=now
     ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return "not-due"
     sub = Submission.objects.select_related("order__service", "route__provider").get(
         pk=submission_id
     )
+    if sub.order.status not in FORWARDABLE or sub.order.cancel_requested_at is not None:
+        # Held for review, failed, ended or being canceled (its waiting runs are
+        # withdrawn instead): give the claim back untouched.
+        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+            state=SubmissionState.QUEUED, attempts=F("attempts") - 1
+        )
+        return "not-due"
     route = sub.route or _route_after(sub.order.service_id, None)
     if route is None:
         _requeue(sub, None, "no active provider route for this service", seconds=300)

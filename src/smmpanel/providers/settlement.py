@@ -6,7 +6,7 @@ order services: all delivered → Completed; none → Canceled with full refund;
 otherwise → Partial with charge × remains / quantity refunded.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from smmpanel.orders import services as orders
 from smmpanel.orders.errors import InvalidTransition
@@ -19,7 +19,12 @@ SETTLEABLE = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSI
 def settle_if_finished(order_id: int) -> str | None:
     """Settle ``order_id`` if all its runs are final; returns the new status or None."""
     with transaction.atomic():
-        order = Order.objects.select_related("user").get(pk=order_id)
+        # Lock the order: two runs finishing at once must not each see the other as still
+        # running (PostgreSQL, READ COMMITTED) and leave the order unsettled.
+        orders_q = Order.objects.select_related("user")
+        if connection.features.has_select_for_update:
+            orders_q = orders_q.select_for_update(of=("self",))
+        order = orders_q.get(pk=order_id)
         if order.status not in SETTLEABLE:
             return None
         subs = list(Submission.objects.filter(order_id=order_id))

@@ -24,6 +24,7 @@ BATCH = 100
 FAST_INTERVAL = 5
 SLOWEST_INTERVAL = 900
 FINAL = {"Completed", "Partial", "Canceled"}
+MAX_PROVIDER_CHARGE = 10**9  # a charge beyond this is nonsense (and overflows 64-bit micros)
 _FIELDS = ("id", "order_id", "quantity", "provider_order_id", "remote_status", "remains",
            "start_count", "sync_interval")  # fmt: skip
 
@@ -67,17 +68,27 @@ def _sync_batch(provider: Provider, client, batch: list[Submission]) -> int:
             answer = answers.get(sub.provider_order_id)
             if isinstance(answer, RemoteStatus):
                 if answer.status not in FINAL:
-                    apply_remote_status(sub, answer)
-                    synced += 1
+                    synced += _apply_safely(sub, answer)
             else:
                 message = answer.message if isinstance(answer, ProviderRefused) else "no answer"
                 _postpone([sub], f"status: {message}")
         for sub in batch:
             answer = answers.get(sub.provider_order_id)
             if isinstance(answer, RemoteStatus) and answer.status in FINAL:
-                apply_remote_status(sub, answer)
-                synced += 1
+                synced += _apply_safely(sub, answer)
     return synced
+
+
+def _apply_safely(sub: Submission, remote: RemoteStatus) -> int:
+    """One submission's trouble must not stop the batch (nor every later pass): it is
+    logged and that submission alone is polled again later."""
+    try:
+        apply_remote_status(sub, remote)
+    except Exception as exc:
+        log.exception("status of order %s run %s could not be applied", sub.order_id, sub.run)
+        _postpone([sub], f"status could not be applied: {exc}")
+        return 0
+    return 1
 
 
 def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
@@ -94,9 +105,14 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
     }
     if remote.start_count is not None and remote.start_count >= 0:
         fields["start_count"] = remote.start_count
-    if remote.charge is not None and remote.charge >= 0:
+    if remote.charge is not None and 0 <= remote.charge < MAX_PROVIDER_CHARGE:
         fields["provider_charge_micros"] = to_micros(round(remote.charge, 6))
-    if remote.status in FINAL:
+    if remote.status == "Partial" and remains is None and sub.remains is None:
+        # Partial, but never a figure of what is left: settling would have to guess the
+        # refund. Staff check upstream instead (the moderation queue lists it).
+        fields["state"] = SubmissionState.UNKNOWN
+        fields["error"] = "provider reported Partial without remains; check upstream"
+    elif remote.status in FINAL:
         fields["state"] = SubmissionState.DONE
         # A Partial without a usable count keeps the last one we saw: never invent remains.
         last_known = remains if remains is not None else (sub.remains or 0)
@@ -115,7 +131,7 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
             if name in fields:
                 setattr(sub, name, fields[name])
         _mirror_progress(sub.order_id, sub)
-        if remote.status in FINAL:
+        if fields.get("state") == SubmissionState.DONE:
             settle_if_finished(sub.order_id)
 
 
