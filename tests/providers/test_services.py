@@ -15,6 +15,7 @@ from smmpanel.providers.services import (
     add_provider,
     import_services,
     refresh_balance,
+    refresh_catalogs,
     route_unrouted_services,
     sync_services,
 )
@@ -220,3 +221,23 @@ def test_route_unrouted_services_picks_an_offer_covering_the_limits(provider):
     route_ = service.routes.get()
     assert route_.provider == provider
     assert route_.provider_service_id == "1"  # the first Default offer covering 100–5000
+
+
+def test_the_hourly_catalog_sync_pauses_a_service_whose_cost_rose(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, rate="0.90")
+
+    outcome = refresh_catalogs()
+
+    imported.refresh_from_db()
+    assert outcome == {provider.name: "1 updated, 1 paused"}  # the pause is the update
+    assert imported.active is False
+
+
+def test_the_hourly_catalog_sync_records_a_provider_that_fails(imported, provider, sim):
+    Provider.objects.filter(pk=provider.pk).update(api_url="http://127.0.0.1:9/api/v2")
+
+    outcome = refresh_catalogs()
+
+    provider.refresh_from_db()
+    assert outcome[provider.name].startswith("failed:")
+    assert provider.last_error

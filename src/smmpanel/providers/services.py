@@ -337,3 +337,18 @@ def remove_route(route: ServiceRoute, *, actor) -> None:
                      provider=route.provider_id,
                      reason=f"route {route.pk} removed: service {route.service_id} via "
                             f"{route.provider.name} #{route.provider_service_id}")  # fmt: skip
+
+
+def refresh_catalogs() -> dict[str, str]:
+    """Re-sync services and balances of every active provider that has routes; one
+    provider's failure is recorded on it and does not stop the others."""
+    outcome = {}
+    for provider in Provider.objects.filter(active=True, routes__isnull=False).distinct():
+        try:
+            counts = sync_services(provider)
+            refresh_balance(provider)
+            outcome[provider.name] = f"{counts['updated']} updated, {counts['paused']} paused"
+        except ProviderError as exc:
+            Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
+            outcome[provider.name] = f"failed: {exc.message}"
+    return outcome

@@ -10,6 +10,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from smmpanel.providers import customer_requests, forwarding
 from smmpanel.providers.models import Submission, SubmissionState
+from smmpanel.providers.services import refresh_catalogs
 from smmpanel.providers.sweep import sweep_once
 
 log = logging.getLogger(__name__)
@@ -45,3 +46,11 @@ def sweep() -> None:
         finally:
             close_old_connections()
         time.sleep(settings.SWEEP_INTERVAL_SECONDS)
+
+
+@db_periodic_task(crontab(minute="7"))
+@lock_task("providers-catalog-sync")
+def sync_provider_catalogs() -> None:
+    """Hourly: bring routed services in line with each provider's offer (limits, refill,
+    cancel; paused when the cost rises above our price) and refresh provider balances."""
+    refresh_catalogs()
