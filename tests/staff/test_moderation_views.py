@@ -130,3 +130,21 @@ def test_a_failed_order_is_resent_by_staff_with_its_runs_queued_again(staff_clie
     assert order.status == OrderStatus.PENDING
     assert Submission.objects.get(order=order).state == SubmissionState.QUEUED
     assert Decision.objects.filter(rule_code="order.resend", actor=staff).exists()
+
+
+def test_a_refill_no_provider_can_settle_is_closed_by_staff(staff_client, staff):
+    from smmpanel.orders.models import RefillStatus
+    from smmpanel.orders.services import complete_order, request_refill
+
+    customer = make_user("20")
+    data = {"link": "https://instagram.com/p/Refill1", "quantity": 100}
+    order = complete_order(place_order(customer, make_service(), data))
+    refill = request_refill(customer, order.pk)
+    assert f"Order {order.pk}" in staff_client.get("/staff/").content.decode()
+
+    staff_client.post(f"/staff/refills/{refill.pk}/rejected/", {"reason": "not eligible"})
+
+    refill.refresh_from_db()
+    assert refill.status == RefillStatus.REJECTED
+    assert Decision.objects.get(rule_code="refill.rejected").actor == staff
+    assert request_refill(customer, order.pk).status == RefillStatus.PENDING  # may ask again

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
 from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
 from smmpanel.providers.models import Submission, SubmissionState
 
@@ -32,6 +32,14 @@ def moderation_queue(limit: int = 100) -> dict[str, list]:
             Submission.objects.filter(state=SubmissionState.UNKNOWN)
             .exclude(order__status=OrderStatus.FAIL)
             .select_related("order__user", "provider")[:limit]
+        ),
+        "stuck_refills": list(
+            Refill.objects.filter(status=RefillStatus.PENDING)
+            .filter(
+                Q(refillsubmission__isnull=True)
+                | Q(refillsubmission__state=SubmissionState.UNKNOWN)
+            )
+            .select_related("user", "order")[:limit]
         ),
         "balance_reviews": list(
             BalanceReview.objects.filter(closed_at__isnull=True).select_related("user")[:limit]

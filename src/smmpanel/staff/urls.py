@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/<int:order_id>/<slug:verb>/", views.order_action, name="order-action"),
     path("users/<int:user_id>/<slug:verb>/", views.user_action, name="user-action"),
     path("lift/<slug:kind>/<int:pk>/", views.lift, name="lift"),
+    path("refills/<int:refill_id>/<slug:verb>/", views.refill_action, name="refill-action"),
     path("rules/", views.rules, name="rules"),
     path("rules/<str:code>/", views.rule_edit, name="rule-edit"),
     path("deny/", views.deny_list, name="deny"),

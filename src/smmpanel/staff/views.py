@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.orders.errors import InvalidTransition
-from smmpanel.orders.models import Order
+from smmpanel.orders.models import Order, Refill, RefillStatus
 from smmpanel.policy import rulebook, selectors
 from smmpanel.policy import services as policy
 from smmpanel.policy.engine import rules_for
@@ -88,6 +88,20 @@ def user_action(request, user_id: int, verb: str):
         return redirect("staff:moderation")
     form_class, action = actions[verb]
     return _act(request, form_class, action, _("%(email)s: done.") % {"email": user.email})
+
+
+@staff_required(ORDERS)
+@require_POST
+def refill_action(request, refill_id: int, verb: str):
+    refill = get_object_or_404(Refill, pk=refill_id)
+    if verb not in (RefillStatus.COMPLETED, RefillStatus.REJECTED):
+        return redirect("staff:moderation")
+    return _act(
+        request,
+        ReasonForm,
+        lambda d: policy.staff_close_refill(refill, verb, actor=request.user, reason=d["reason"]),
+        _("Refill %(id)s: done.") % {"id": refill.pk},
+    )
 
 
 @staff_required(MODERATE)
