@@ -15,7 +15,11 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 if not CHROMIUM.exists() and os.environ.get("REQUIRE_BROWSER") != "1":
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed here; CI installs it and sets REQUIRE_BROWSER=1, "
+        "which turns this skip into a failure",
+        allow_module_level=True,
+    )
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
 # make are still synchronous and safe.
@@ -75,7 +79,10 @@ def serious_accessibility_violations(page) -> list[dict]:
     if not AXE.exists():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             raise AssertionError(f"axe-core missing at {AXE}; run `make test` to install it")
-        pytest.skip("axe-core is not installed (npm)")
+        pytest.skip(
+            "axe-core is not installed (no npm on this machine); `make test` installs it "
+            "where npm exists, and CI fails instead of skipping"
+        )
     # Evaluated through the DevTools protocol, not as a <script> tag: the panel's
     # Content-Security-Policy (script-src 'self') rightly refuses inline scripts.
     if not page.evaluate("() => typeof window.axe === 'object'"):

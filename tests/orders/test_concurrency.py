@@ -164,5 +164,8 @@ def test_run_uses_the_expected_database_engine():
     here instead of quietly skipping every PostgreSQL-only test."""
     expected = os.environ.get("SMMPANEL_EXPECT_DB_VENDOR")
     if not expected:
-        pytest.skip("SMMPANEL_EXPECT_DB_VENDOR not set")
+        pytest.skip(
+            "run outside `make test`: no engine was named (SMMPANEL_EXPECT_DB_VENDOR), "
+            "so there is nothing to compare the connected engine with"
+        )
     assert expected == VENDOR
