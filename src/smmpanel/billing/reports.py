@@ -175,26 +175,37 @@ class TopUser:
         return self.charged - self.refunded
 
 
-def top_users(rng: ReportRange, limit: int = 10) -> list[TopUser]:
-    """The customers who spent most (charges minus refunds) on orders placed in ``rng``."""
+def spend_by(rng: ReportRange, *group: str, limit: int) -> list[dict]:
+    """Charges and refunds of the orders placed in ``rng``, grouped by the ``group``
+    fields (the first one an id), biggest net spend first. Each row has the group
+    fields, ``orders``, ``charged`` and ``refunded`` (positive micros)."""
     rows = (
         LedgerEntry.objects.filter(_placed_in(rng))
-        .values("user_id", "user__email")
+        .values(*group)
         .annotate(
             orders=Count("id", filter=Q(kind=_CHARGE)),
             charged=Sum("amount_micros", filter=Q(kind=_CHARGE)),
             refunded=Sum("amount_micros", filter=Q(kind=_REFUND)),
             balance=Sum("amount_micros"),
         )
-        .order_by("balance", "user_id")[:limit]  # most negative = most spent
+        .order_by("balance", group[0])[:limit]  # most negative = most spent
     )
+    return [
+        {name: r[name] for name in group}
+        | {"orders": r["orders"], "charged": -(r["charged"] or 0), "refunded": r["refunded"] or 0}
+        for r in rows
+    ]
+
+
+def top_users(rng: ReportRange, limit: int = 10) -> list[TopUser]:
+    """The customers who spent most (charges minus refunds) on orders placed in ``rng``."""
     return [
         TopUser(
             user_id=r["user_id"],
             email=r["user__email"],
             orders=r["orders"],
-            charged=-(r["charged"] or 0),
-            refunded=r["refunded"] or 0,
+            charged=r["charged"],
+            refunded=r["refunded"],
         )
-        for r in rows
+        for r in spend_by(rng, "user_id", "user__email", limit=limit)
     ]

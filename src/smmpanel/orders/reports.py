@@ -6,10 +6,9 @@ placed and aggregate in the database.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
-from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.reports import ReportRange
+from smmpanel.billing.reports import ReportRange, spend_by
 from smmpanel.orders.models import Order, OrderStatus
 
 
@@ -56,29 +55,13 @@ class TopService:
 
 def top_services(rng: ReportRange, limit: int = 10) -> list[TopService]:
     """The services that earned most (charges minus refunds) from orders placed in ``rng``."""
-    charge, refund = LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.REFUND
-    rows = (
-        LedgerEntry.objects.filter(
-            kind__in=(charge, refund),
-            order__created_at__gte=rng.since,
-            order__created_at__lt=rng.until,
-        )
-        .values("order__service_id", "order__service__name")
-        .annotate(
-            orders=Count("id", filter=Q(kind=charge)),
-            charged=Sum("amount_micros", filter=Q(kind=charge)),
-            refunded=Sum("amount_micros", filter=Q(kind=refund)),
-            balance=Sum("amount_micros"),
-        )
-        .order_by("balance", "order__service_id")[:limit]  # most negative = most earned
-    )
     return [
         TopService(
             service_id=r["order__service_id"],
             name=r["order__service__name"],
             orders=r["orders"],
-            charged=-(r["charged"] or 0),
-            refunded=r["refunded"] or 0,
+            charged=r["charged"],
+            refunded=r["refunded"],
         )
-        for r in rows
+        for r in spend_by(rng, "order__service_id", "order__service__name", limit=limit)
     ]
