@@ -340,3 +340,15 @@ def _own_order(user, order_id: object) -> Order:
     if order is None:
         raise OrderRefused("Incorrect order ID")
     return order
+
+
+def move_refill(refill_id: int, status: str) -> bool:
+    """Move an unfinished refill to ``status`` (the one place refill statuses change);
+    a refill that already ended stays as it is. Returns whether it moved."""
+    unfinished = (RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
+    return (
+        Refill.objects.filter(pk=refill_id, status__in=unfinished)
+        .exclude(status=status)
+        .update(status=status)
+        == 1
+    )

@@ -591,17 +591,14 @@ def _bulk_one(order: Order, action: str, *, actor, reason: str, value: int | Non
 def staff_close_refill(refill, status: str, *, actor, reason: str) -> None:
     """Staff end a refill the provider route cannot settle (never forwarded, or an
     ambiguous answer): Completed after checking upstream, or Rejected."""
-    from smmpanel.orders.models import Refill, RefillStatus
+    from smmpanel.orders.models import RefillStatus
     from smmpanel.providers.models import RefillSubmission, SubmissionState
 
     reason = _need_reason(reason)
     if status not in (RefillStatus.COMPLETED, RefillStatus.REJECTED):
         raise ValueError("a refill is closed as completed or rejected")
     with transaction.atomic():
-        moved = Refill.objects.filter(
-            pk=refill.pk, status__in=(RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
-        ).update(status=status)
-        if moved != 1:
+        if not orders.move_refill(refill.pk, status):
             raise ValueError("this refill has already ended")
         RefillSubmission.objects.filter(pk=refill.pk).update(
             state=SubmissionState.DONE, error=f"closed by staff: {reason}"[:500]

@@ -6,7 +6,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from smmpanel.orders.models import Refill, RefillStatus
+from smmpanel.orders.models import RefillStatus
+from smmpanel.orders.services import move_refill
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
@@ -70,7 +71,7 @@ def _close_refill(refill_id: int, state: str, refill_status: str | None, message
     with transaction.atomic():
         RefillSubmission.objects.filter(pk=refill_id).update(state=state, error=message[:500])
         if refill_status is not None:
-            Refill.objects.filter(pk=refill_id).update(status=refill_status)
+            move_refill(refill_id, refill_status)
 
 
 def sync_refills(limit: int = 500) -> int:
@@ -89,7 +90,7 @@ def sync_refills(limit: int = 500) -> int:
         if status is None:
             continue
         with transaction.atomic():
-            Refill.objects.filter(pk=entry.pk).exclude(status=status).update(status=status)
+            move_refill(entry.pk, status)
             if status in (RefillStatus.COMPLETED, RefillStatus.REJECTED):
                 RefillSubmission.objects.filter(pk=entry.pk).update(state=SubmissionState.DONE)
         synced += 1
