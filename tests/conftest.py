@@ -6,9 +6,11 @@ import pytest
 from django.test import override_settings
 from django.utils import translation
 
+from smmpanel.api import service_list
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
 from smmpanel.orders.models import Order, OrderEvent, Refill
+from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
@@ -117,3 +119,14 @@ def _default_language():
     must start in the default language."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _cached_reads_start_afresh():
+    """Each test's database starts over; rule rows, deny entries and the services list
+    cached in this process by an earlier test must not leak into it."""
+    rule_cache.forget()
+    service_list.forget()
+    yield
+    rule_cache.forget()
+    service_list.forget()

@@ -148,6 +148,10 @@ CACHES = {
 }
 # Operator hooks that may tell whether a target is public (see policy/link_checkers.py).
 POLICY_LINK_CHECKERS = env.list("POLICY_LINK_CHECKERS", default=[])
+# How long a process may serve rule rows and the deny list from memory (policy/rule_cache.py).
+POLICY_CACHE_SECONDS = env.float("POLICY_CACHE_SECONDS", default=5.0)
+# How long a process may serve the API's services list from memory (api/service_list.py).
+CATALOG_CACHE_SECONDS = env.float("CATALOG_CACHE_SECONDS", default=5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -218,3 +218,38 @@ def test_rate_state_is_shared_with_another_process():
     assert there == pytest.approx(1.0)  # the other process saw this bucket exhausted
     assert fresh == 0.0
     assert take("only-there", 60, 1, now=t) == pytest.approx(1.0)  # and we see its spend
+
+
+@pytest.mark.django_db
+def test_take_all_spends_from_every_bucket_in_one_go():
+    t = 3_000_000.0
+    limits = [("a", 60, 2), ("b", 60, 5)]
+
+    answers = [rate_limit.take_all(limits, now=t) for _ in range(3)]
+
+    assert answers[:2] == [0.0, 0.0]
+    assert answers[2] == pytest.approx(1.0)  # "a" is full: a second to wait
+    assert dict(RateBucket.objects.values_list("key", "tat")) == {"a": t + 2, "b": t + 2}
+
+
+@pytest.mark.django_db
+def test_a_refused_request_spends_nothing_from_the_other_buckets():
+    t = 4_000_000.0
+    rate_limit.take_all([("small", 60, 1)], now=t)
+    rate_limit.take_all([("big", 60, 100)], now=t)
+
+    wait = rate_limit.take_all([("small", 60, 1), ("big", 60, 100)], now=t)
+
+    assert wait == pytest.approx(1.0)
+    assert RateBucket.objects.get(key="big").tat == t + 1
+
+
+@pytest.mark.django_db
+def test_a_new_bucket_beside_a_known_one_is_created_holding_the_request():
+    t = 5_000_000.0
+    rate_limit.take_all([("known", 60, 3)], now=t)
+
+    wait = rate_limit.take_all([("known", 60, 3), ("new", 60, 3)], now=t)
+
+    assert wait == 0.0
+    assert dict(RateBucket.objects.values_list("key", "tat")) == {"known": t + 2, "new": t + 1}

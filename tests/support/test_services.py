@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from smmpanel.policy import engine, rulebook
+from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.models import Decision, Rule
 from smmpanel.support import services
 from smmpanel.support.errors import TicketError, TicketRefused
@@ -19,6 +19,7 @@ def open_about(user, order, kind="order", title="Where is my order?"):
 def set_thresholds(code: str, **values) -> None:
     engine.rules_for(rulebook.TICKET_CREATE)
     Rule.objects.filter(code=code).update(thresholds=values)
+    rule_cache.forget()  # a queryset update sends no signal
 
 
 # -- opening ---------------------------------------------------------------------------

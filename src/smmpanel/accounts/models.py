@@ -54,6 +54,9 @@ class User(AbstractUser):
     )
     language = models.CharField(max_length=8, default="en")
     timezone = models.CharField(max_length=64, default="UTC")
+    # Set with every restriction or API limitation, cleared when the last one is lifted:
+    # the per-request policy checks read those tables only for accounts that have one.
+    policy_limited = models.BooleanField(default=False, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -10,11 +10,12 @@ from smmpanel.accounts.models import ApiKey, User
 
 
 def api_key_for(plaintext: str) -> ApiKey | None:
-    """The active key matching ``plaintext`` (with its user), or None."""
+    """The active key matching ``plaintext`` (with its user and the user's wallet, read
+    in the same query), or None."""
     if not plaintext or not key_format.is_well_formed(plaintext):
         return None
     return (
-        ApiKey.objects.select_related("user")
+        ApiKey.objects.select_related("user", "user__wallet")
         .filter(
             key_hash=key_format.digest(plaintext),
             revoked_at__isnull=True,

@@ -5,9 +5,9 @@ import logging
 from collections.abc import Callable, Mapping
 
 from smmpanel.api import shapes
+from smmpanel.api.service_list import services_answer
 from smmpanel.billing.money import format_amount
-from smmpanel.billing.selectors import balance_of
-from smmpanel.catalog.selectors import active_services, orderable_service, rates_for
+from smmpanel.catalog.selectors import orderable_service, rates_for
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order, request_cancel, request_refill
@@ -27,10 +27,10 @@ class ApiError(Exception):
         self.message = message
 
 
-def services(user, params: Params, *, api_key=None) -> list[dict]:
-    """The active services at the caller's own rates (custom rate or discount, if any)."""
-    rates = rates_for(user)
-    return [shapes.service_row(s, rates.rate_for(s)) for s in active_services()]
+def services(user, params: Params, *, api_key=None) -> bytes:
+    """The active services at the caller's own rates (custom rate or discount, if any),
+    already encoded (see ``service_list``)."""
+    return services_answer(rates_for(user))
 
 
 def add(user, params: Params, *, api_key=None) -> dict:
@@ -116,7 +116,9 @@ def cancel(user, params: Params, *, api_key=None) -> list:
 
 
 def balance(user, params: Params, *, api_key=None) -> dict:
-    return {"balance": format_amount(balance_of(user)), "currency": user.wallet.currency}
+    # The wallet was read with the API key, in this request's first query.
+    wallet = user.wallet
+    return {"balance": format_amount(wallet.balance_micros), "currency": wallet.currency}
 
 
 ACTIONS: dict[str, Callable[..., object]] = {

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
+from smmpanel.api.service_list import encode
 from smmpanel.policy.gates import check_api_request
 from smmpanel.policy.rate_limit import take, waiting
 
@@ -27,9 +28,9 @@ log = logging.getLogger(__name__)
 
 
 def _json(data: object) -> HttpResponse:
-    return HttpResponse(
-        json.dumps(data, separators=(",", ":")), content_type="application/json", status=200
-    )
+    """The answer; ``bytes`` are an answer encoded already (the cached ``services``)."""
+    body = data if isinstance(data, bytes) else encode(data)
+    return HttpResponse(body, content_type="application/json", status=200)
 
 
 def _error(message: str) -> HttpResponse:

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,13 +43,13 @@ def _move(
     A frozen wallet (balance review) moves only ``by_staff``; a credit that arrives
     meanwhile is held and written when the review ends.
     """
+    conditions = {
+        "unfrozen_only": not by_staff,
+        "covered_only": amount_micros < 0 and not allow_negative,
+    }
     with transaction.atomic():
-        wallets = Wallet.objects.filter(user=user)
-        if not by_staff:
-            wallets = wallets.filter(frozen=False)
-        if amount_micros < 0 and not allow_negative:
-            wallets = wallets.filter(balance_micros__gte=-amount_micros)
-        if wallets.update(balance_micros=F("balance_micros") + amount_micros) != 1:
+        balance = _apply(user, amount_micros, **conditions)
+        if balance is None:
             # Lock the wallet before deciding: a review closing at this moment holds the
             # lock until it has unfrozen the wallet and released what was held, so a
             # credit is never held after that release (it would be stranded).
@@ -64,17 +63,13 @@ def _move(
                 if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
                     return _hold(user, kind, amount_micros, cause)
                 raise BalanceFrozen()
-            if (
-                not frozen
-                and not by_staff
-                and wallets.update(balance_micros=F("balance_micros") + amount_micros)
-            ):
-                pass  # the review ended while we waited: the movement goes through
-            else:
+            # The review may have ended while we waited: the movement goes through then.
+            if by_staff or (balance := _apply(user, amount_micros, **conditions)) is None:
                 raise InsufficientFunds()
-        balance = Wallet.objects.values_list("balance_micros", flat=True).get(user=user)
         try:
-            with transaction.atomic():
+            # No savepoint of its own: the error leaves the block above at once, and that
+            # block's savepoint (or transaction) undoes the wallet UPDATE with it.
+            with transaction.atomic(savepoint=False):
                 return LedgerEntry.objects.create(
                     user=user,
                     kind=kind,
@@ -84,6 +79,31 @@ def _move(
                 )
         except IntegrityError as exc:
             raise AlreadySettled(f"order {cause.get('order')} already has a {kind}") from exc
+
+
+def _apply(user, amount_micros: int, unfrozen_only: bool, covered_only: bool) -> int | None:
+    """Add ``amount_micros`` to the wallet if the conditions hold; the new balance, or
+    None when they do not. One statement (``UPDATE … RETURNING``, which the ORM has no
+    spelling for), so the balance written to the ledger is the one this UPDATE made."""
+    table, q = Wallet._meta.db_table, connection.ops.quote_name
+    balance, user_id, frozen = (q(Wallet._meta.get_field(f).column) for f in
+                                ("balance_micros", "user", "frozen"))  # fmt: skip
+    conditions = [f"{user_id} = %s"]
+    params: list[object] = [amount_micros, user.pk]
+    if unfrozen_only:
+        conditions.append(f"{frozen} = %s")
+        params.append(False)
+    if covered_only:
+        conditions.append(f"{balance} >= %s")
+        params.append(-amount_micros)
+    sql = (
+        f"UPDATE {q(table)} SET {balance} = {balance} + %s "
+        f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:

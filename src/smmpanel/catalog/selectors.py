@@ -105,6 +105,10 @@ class UserRates:
         self._by_service = {r.service_id: r for r in rules if r.service_id is not None}
         self._for_all = next((r for r in rules if r.service_id is None), None)
 
+    def __bool__(self) -> bool:
+        """Whether the user has any price rule at all."""
+        return bool(self._by_service) or self._for_all is not None
+
     def rule_for(self, service: Service) -> CustomRate | None:
         return self._by_service.get(service.pk) or self._for_all
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
-from smmpanel.billing.models import Wallet
 from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.models import Service
@@ -47,9 +46,9 @@ def place_order(
 
     The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
     Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
-    no money moved. The wallet row is locked first (PostgreSQL; SQLite's IMMEDIATE
-    transaction already serialises writers), so the one-active-order check and the
-    debit cannot race with a concurrent order of the same user.
+    no money moved. The one-active-order check runs after the debit, whose UPDATE locks
+    the wallet row until commit (SQLite's IMMEDIATE transaction serialises writers
+    anyway), so it cannot race with a concurrent order of the same user.
     """
     try:
         checked = check_order(service, data, user)
@@ -76,10 +75,6 @@ def place_order(
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
     held = verdict.outcome == Outcome.REVIEW
     with transaction.atomic():
-        if connection.features.has_select_for_update:
-            Wallet.objects.select_for_update().filter(user=user).first()
-        if _has_active_order(user, service, checked):
-            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
         order = Order.objects.create(
             user=user,
             service=service,
@@ -102,6 +97,10 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
         except billing.BalanceFrozen:
             raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
+        # Only now: the charge's UPDATE holds the wallet row until commit, so the same
+        # account's orders pass this point one at a time and each sees the ones before.
+        if _has_active_order(user, service, checked, placing=order):
+            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
         note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
         OrderEvent.objects.create(order=order, to_status=order.status, note=note)
         gates.record_placed(verdict, order, api_key=api_key)
@@ -109,17 +108,19 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
     return order
 
 
-def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
-    """Whether the one-active-order-per-link rule refuses this order."""
-    return (
-        not service.allow_multiple_active
-        and Order.objects.filter(
-            user=user,
-            service=service,
-            link_key=checked.canonical.key,
-            status__in=ACTIVE_STATUSES,
-        ).exists()
+def _has_active_order(
+    user, service: Service, checked: CheckedOrder, placing: Order | None = None
+) -> bool:
+    """Whether the one-active-order-per-link rule refuses this order (``placing``: the
+    order being placed, already written, which does not count)."""
+    if service.allow_multiple_active:
+        return False
+    others = Order.objects.filter(
+        user=user, service=service, link_key=checked.canonical.key, status__in=ACTIVE_STATUSES
     )
+    if placing is not None:
+        others = others.exclude(pk=placing.pk)
+    return others.exists()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from smmpanel.policy import rulebook
+from smmpanel.policy import rule_cache, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.models import SEVERITY, Decision, Outcome, Rule
 
@@ -59,29 +59,34 @@ class Verdict:
 
 
 def rules_for(point: str) -> list[tuple[rulebook.RuleSpec, Rule]]:
-    """The enabled rules of ``point`` with their current rows (seeded on first use)."""
+    """The enabled rules of ``point`` with their current rows (seeded on first use).
+
+    Rows come from ``rule_cache``: no query on the hot path.
+    """
     specs = [s for s in rulebook.RULES if point in s.points]
-    rows = {r.code: r for r in Rule.objects.filter(code__in=[s.code for s in specs])}
-    missing = [s for s in specs if s.code not in rows]
-    for spec in missing:
-        rows[spec.code], _ = Rule.objects.get_or_create(
-            code=spec.code,
-            defaults={
-                "enabled": spec.enabled,
-                "shadow": spec.shadow,
-                "outcome": spec.outcome,
-                "thresholds": spec.thresholds,
-                "message_en": spec.message_en,
-                "message_uk": spec.message_uk,
-            },
-        )
+    rows = rule_cache.rule_rows()
+    if any(s.code not in rows for s in specs):
+        for spec in specs:
+            Rule.objects.get_or_create(
+                code=spec.code,
+                defaults={
+                    "enabled": spec.enabled,
+                    "shadow": spec.shadow,
+                    "outcome": spec.outcome,
+                    "thresholds": spec.thresholds,
+                    "message_en": spec.message_en,
+                    "message_uk": spec.message_uk,
+                },
+            )
+        rule_cache.forget()
+        rows = rule_cache.rule_rows()
     return [(s, rows[s.code]) for s in specs if rows[s.code].enabled]
 
 
 def rule_enabled(code: str) -> bool:
     """Whether rule ``code`` is on (a rule never seeded yet is on by default)."""
-    enabled = Rule.objects.filter(code=code).values_list("enabled", flat=True).first()
-    return True if enabled is None else enabled
+    row = rule_cache.rule_rows().get(code)
+    return True if row is None else row.enabled
 
 
 def evaluate(point: str, facts: Facts, rules=None) -> Verdict:

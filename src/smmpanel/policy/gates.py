@@ -14,11 +14,11 @@ from django.utils import timezone, translation
 
 from smmpanel.billing.money import format_amount
 from smmpanel.orders.links import BadLink, canonicalise
-from smmpanel.policy import engine, rulebook
+from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.link_checkers import target_state
 from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
-from smmpanel.policy.rate_limit import take
+from smmpanel.policy.rate_limit import take_all
 
 VALIDATION_RULE = "order.invalid"
 INELIGIBLE_REFILL_RULE = "refill.ineligible"
@@ -34,6 +34,8 @@ def active_restrictions(user, level: str | None = None):
 
 
 def _restriction_reason(user, level: str, api_key=None) -> str | None:
+    if not user.policy_limited:
+        return None  # no restriction was ever left unlifted: nothing to read
     rows = active_restrictions(user, level)
     rows = (
         rows.filter(Q(api_key__isnull=True) | Q(api_key=api_key))
@@ -234,9 +236,11 @@ def check_api_request(api_key, ip: str | None) -> ApiGate:
 
     def retry_after() -> int | None:
         # A lowered rate (an API limitation of 2 a minute) lowers the burst with it.
-        wait = max(
-            take(f"key:{api_key.pk}", key_rate, min(burst, key_rate)),
-            take(f"user:{user.pk}", account_rate, min(burst * 2, account_rate)),
+        wait = take_all(
+            [
+                (f"key:{api_key.pk}", key_rate, min(burst, key_rate)),
+                (f"user:{user.pk}", account_rate, min(burst * 2, account_rate)),
+            ]
         )
         state["retry_after"] = wait
         return ceil(wait) if wait > 0 else None
@@ -257,6 +261,8 @@ def check_api_request(api_key, ip: str | None) -> ApiGate:
 def _api_rates(api_key, thresholds: dict) -> tuple[int, int]:
     key_rate = int(thresholds.get("key_per_minute", 600))
     account_rate = int(thresholds.get("account_per_minute", 1200))
+    if not api_key.user.policy_limited:
+        return key_rate, account_rate
     now = timezone.now()
     limits = ApiLimit.objects.filter(user=api_key.user, lifted_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
@@ -309,11 +315,9 @@ def _record_api_verdict(verdict: engine.Verdict, user, api_key) -> None:
 def deny_match(url: str, host: str) -> str | None:
     """The deny-list entry a link falls under, described for the user, or None."""
     lowered = url.lower()
-    for kind, value in (
-        DenyEntry.objects.filter(active=True)
-        .exclude(kind=DenyEntry.Kind.TERM)
-        .values_list("kind", "value")
-    ):
+    for kind, value in rule_cache.active_deny_entries():
+        if kind == DenyEntry.Kind.TERM:
+            continue
         needle = _canonical_entry(kind, value.lower().strip())
         if not needle:
             continue
@@ -343,9 +347,7 @@ def sensitive_terms(params: dict) -> list[str]:
     text = " ".join(str(params.get(p, "")) for p in TEXT_PARAMS).casefold()
     if not text.strip():
         return []
-    terms = DenyEntry.objects.filter(active=True, kind=DenyEntry.Kind.TERM).values_list(
-        "value", flat=True
-    )
+    terms = [v for k, v in rule_cache.active_deny_entries() if k == DenyEntry.Kind.TERM]
     return sorted({t for t in terms if t.strip() and t.casefold().strip() in text})
 
 

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.accounts.models import User
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import format_amount
@@ -20,7 +21,7 @@ from smmpanel.orders import services as orders
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
-from smmpanel.policy import engine, rulebook
+from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.models import (
     ApiLimit,
@@ -72,6 +73,7 @@ def restrict(
     if existing and rule_code and existing.rule_code == rule_code:
         return existing  # an escalation repeating itself adds nothing
     with transaction.atomic():
+        _mark_limited(user)
         row = Restriction.objects.create(
             user=user,
             level=level,
@@ -93,6 +95,27 @@ def restrict(
     return row
 
 
+def _mark_limited(user) -> None:
+    """Flag the account before its restriction or limitation exists: the per-request
+    checks read those tables only for flagged accounts. The UPDATE also locks the user
+    row, so a concurrent ``_unmark_if_clear`` cannot clear the flag under a new row."""
+    User.objects.filter(pk=user.pk).update(policy_limited=True)
+    user.policy_limited = True
+
+
+def _unmark_if_clear(user) -> None:
+    """Clear the flag once nothing is left unlifted (expired rows count until lifted;
+    they only cost the reads, never a refusal)."""
+    locked = User.objects.select_for_update().filter(pk=user.pk)
+    locked.values_list("pk", flat=True).first()  # hold the row while deciding
+    if not (
+        Restriction.objects.filter(user=user, lifted_at__isnull=True).exists()
+        or ApiLimit.objects.filter(user=user, lifted_at__isnull=True).exists()
+    ):
+        locked.update(policy_limited=False)
+        user.policy_limited = False
+
+
 def lift_restriction(restriction: Restriction, *, actor, reason: str) -> None:
     """End a restriction early, with the reason kept."""
     reason = _need_reason(reason)
@@ -100,6 +123,7 @@ def lift_restriction(restriction: Restriction, *, actor, reason: str) -> None:
         Restriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
             lifted_at=timezone.now(), lifted_by=actor, lift_reason=reason
         )
+        _unmark_if_clear(restriction.user)
         _audit(
             "restriction.lift",
             actor=actor,
@@ -124,6 +148,7 @@ def limit_api(
         return ApiLimit.objects.filter(user=user, lifted_at__isnull=True).first()
     expires = now + timedelta(minutes=minutes) if minutes else None
     with transaction.atomic():
+        _mark_limited(user)
         row = ApiLimit.objects.create(
             user=user,
             api_key=api_key,
@@ -151,6 +176,7 @@ def lift_api_limit(limit: ApiLimit, *, actor, reason: str) -> None:
         ApiLimit.objects.filter(pk=limit.pk, lifted_at__isnull=True).update(
             lifted_at=timezone.now()
         )
+        _unmark_if_clear(limit.user)
         _audit("api.limit_lift", actor=actor, user=limit.user, reason=reason, outcome="allow")
 
 
@@ -358,6 +384,7 @@ def remove_deny_entry(entry: DenyEntry, *, actor, reason: str) -> None:
     reason = _need_reason(reason)
     with transaction.atomic():
         DenyEntry.objects.filter(pk=entry.pk).update(active=False)
+        rule_cache.forget_on_change()  # a queryset update sends no signal
         _audit("deny.remove", actor=actor, reason=reason, outcome="update", kind=entry.kind,
                value=entry.value)  # fmt: skip
 
