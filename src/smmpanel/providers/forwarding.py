@@ -54,28 +54,33 @@ def due_submissions(limit: int = 500) -> list[int]:
 def forward_submission(submission_id: int) -> str:
     """Try to send one submission upstream; returns what happened (for logs and tests)."""
     now = timezone.now()
-    # The claim filters on the submission's own columns only. A filter through the order
-    # would make Django write "WHERE id IN (SELECT …)", and PostgreSQL re-checks only the
-    # outer condition after waiting for a concurrent claim: both would win and send twice.
-    claimed = Submission.objects.filter(
-        pk=submission_id, state=SubmissionState.QUEUED, next_attempt_at__lte=now
-    ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return "not-due"
-    sub = Submission.objects.select_related("order__service", "route__provider").get(
-        pk=submission_id
-    )
-    if sub.order.status not in FORWARDABLE or sub.order.cancel_requested_at is not None:
-        # Held for review, failed, ended or being canceled (its waiting runs are
-        # withdrawn instead): give the claim back untouched.
-        Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
-            state=SubmissionState.QUEUED, attempts=F("attempts") - 1
+    # The claim and every read the send needs commit together: if the database fails
+    # before the send, the claim rolls back and the run stays queued. Committed alone, it
+    # would be left "sending" though nothing went out, and turn into an unknown
+    # submission (a Fail for staff) once stale. After the commit the send needs no query.
+    with transaction.atomic():
+        # The claim filters on the submission's own columns only. A filter through the
+        # order would make Django write "WHERE id IN (SELECT …)", and PostgreSQL re-checks
+        # only the outer condition after waiting for a concurrent claim: both would win.
+        claimed = Submission.objects.filter(
+            pk=submission_id, state=SubmissionState.QUEUED, next_attempt_at__lte=now
+        ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        if claimed != 1:
+            return "not-due"
+        sub = Submission.objects.select_related("order__service", "route__provider").get(
+            pk=submission_id
         )
-        return "not-due"
-    route = sub.route or _route_after(sub.order.service_id, None)
-    if route is None:
-        _requeue(sub, None, "no active provider route for this service", seconds=300)
-        return "no-route"
+        if sub.order.status not in FORWARDABLE or sub.order.cancel_requested_at is not None:
+            # Held for review, failed, ended or being canceled (its waiting runs are
+            # withdrawn instead): give the claim back untouched.
+            Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+                state=SubmissionState.QUEUED, attempts=F("attempts") - 1
+            )
+            return "not-due"
+        route = sub.route or _route_after(sub.order.service_id, None)
+        if route is None:
+            _requeue(sub, None, "no active provider route for this service", seconds=300)
+            return "no-route"
     try:
         provider_order_id = client_for(route.provider).add(add_params(sub, route))
     except ProviderUnavailable as exc:
