@@ -67,6 +67,7 @@ class Scenario:
     body: str = ""
     keys: tuple[str, ...] = ()
     unique_link: bool = False
+    cookie: str = ""  # a signed-in customer's session, for pages
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Seeded:
     status_ids: tuple[int, ...]
     services: int
     server_version: str
+    session_cookie: str  # the main bench user signed in, for the orders page
+    orders_of_main_user: int
     limiter: str
 
 
@@ -98,6 +101,7 @@ def scenarios(seeded: Seeded) -> list[Scenario]:
             main_key,
         ),
         Scenario("add (1 user)", "POST", "/api/v2", add, main_key, unique_link=True),
+        Scenario("orders page", "GET", "/orders/", cookie=seeded.session_cookie),
     ]
     if len(seeded.keys) > 1:
         others = seeded.keys[1:]
@@ -228,19 +232,24 @@ class ThrowawayRedis:
 # --- set-up: migrate and seed through the ORM, in this process ------------------------------
 
 
-def seed(tag: str, users: int) -> Seeded:
-    """Migrate, load the demo catalog, make 1 + ``users`` bench resellers, 100 orders."""
+def seed(tag: str, users: int, services: int, scale: dict | None) -> Seeded:
+    """Migrate, load the demo catalog (grown to ``services`` active services), make
+    1 + ``users`` bench resellers, 100 orders; with ``scale``, first fill the database
+    with ``bench/scale_data.py`` and make its big user (100,000 orders) the main one."""
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, connections
+    from django.test import Client
 
     from smmpanel.accounts.models import User
     from smmpanel.accounts.services import create_user, issue_api_key
     from smmpanel.billing.money import to_micros
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.models import Service
+    from smmpanel.orders.models import Order
     from smmpanel.orders.services import place_order
 
     if connection.vendor != "postgresql":
@@ -256,12 +265,21 @@ def seed(tag: str, users: int) -> Seeded:
         sys.exit("the demo catalog has no active Default Instagram post service")
     quantity = max(service.min_quantity, 100)
 
+    grow_catalog(service, services)
+
     staff = User.objects.filter(role=User.Role.STAFF).order_by("pk").first()
     limiter = lift_api_rate_limit(staff)
 
+    big_user = None
+    if scale is not None:
+        from scale_data import fill
+
+        big_user = User.objects.get(pk=fill(**scale).big_user_id)
     accounts = []
     for n in range(1 + users):
-        user = create_user(f"bench-{tag}-{n}@example.com", None, role=User.Role.RESELLER)
+        user = big_user if n == 0 and big_user is not None else None
+        if user is None:
+            user = create_user(f"bench-{tag}-{n}@example.com", None, role=User.Role.RESELLER)
         deposit(user, to_micros("10000000"), memo="bench balance")
         accounts.append((user, issue_api_key(user, "bench").plaintext))
     main_user = accounts[0][0]
@@ -274,6 +292,9 @@ def seed(tag: str, users: int) -> Seeded:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0].split()[0]
+    browser = Client()
+    browser.force_login(main_user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     seeded = Seeded(
         keys=tuple(key for _, key in accounts),
         user_ids=tuple(user.pk for user, _ in accounts),
@@ -283,9 +304,28 @@ def seed(tag: str, users: int) -> Seeded:
         services=Service.objects.filter(active=True).count(),
         server_version=version,
         limiter=limiter,
+        session_cookie=cookie,
+        orders_of_main_user=Order.objects.filter(user=main_user).count(),
     )
     connections.close_all()
     return seeded
+
+
+def grow_catalog(template, total: int) -> None:
+    """Add active copies of ``template`` (spread over its category) until the catalog
+    lists ``total`` services: the ``services`` answer at a large panel's size."""
+    from smmpanel.catalog.models import Service
+
+    missing = total - Service.objects.filter(active=True).count()
+    if missing <= 0:
+        return
+    fields = {f.attname: getattr(template, f.attname) for f in Service._meta.concrete_fields
+              if not f.primary_key and f.attname not in ("created_at", "updated_at")}  # fmt: skip
+    Service.objects.bulk_create(
+        (Service(**(fields | {"name": f"{template.name} — bench copy {n}", "position": n}))
+         for n in range(missing)),
+        batch_size=1000,
+    )  # fmt: skip
 
 
 def lift_api_rate_limit(actor) -> str:
@@ -412,7 +452,7 @@ end
 
 function response(status, headers, b)
   responses = responses + 1
-  if status ~= 200 or string.find(b, '"error"', 1, true) then
+  if status ~= 200 or (@API@ and string.find(b, '"error"', 1, true)) then
     errors = errors + 1
     if first_error == "" then first_error = status .. " " .. string.sub(b, 1, 200) end
   end
@@ -451,6 +491,8 @@ def run_wrk(base_url: str, sc: Scenario, seconds: float, connections: int, threa
     headers = "{}"
     if sc.method == "POST":
         headers = '{["Content-Type"] = "application/x-www-form-urlencoded"}'
+    elif sc.cookie:
+        headers = '{["Cookie"] = ' + lua_string(sc.cookie) + "}"
     values = {
         "@KEYS@": "{" + ", ".join(lua_string(k) for k in sc.keys) + "}",
         "@UNIQUE@": "true" if sc.unique_link else "false",
@@ -460,6 +502,7 @@ def run_wrk(base_url: str, sc: Scenario, seconds: float, connections: int, threa
         "@BODY@": lua_string(sc.body),
         "@TAG@": lua_string(tag),
         "@LIMIT@": str(max(1, max_requests // threads)),
+        "@API@": "true" if sc.path.startswith("/api/") else "false",
     }
     script = WRK_LUA
     for placeholder, value in values.items():
@@ -514,11 +557,12 @@ def _client_process(base_url: str, sc: Scenario, seconds: float, threads: int,
                     body += f"{tag}p{proc}t{tid}n{n}%2F"
                 t0 = time.perf_counter()
                 if sc.method == "GET":
-                    r = client.get(sc.path)
+                    r = client.get(sc.path, headers={"Cookie": sc.cookie} if sc.cookie else None)
                 else:
                     r = client.post(sc.path, content=body, headers=headers)
                 mine.append(time.perf_counter() - t0)
-                if r.status_code != 200 or b'"error"' in r.content:
+                api = sc.path.startswith("/api/")
+                if r.status_code != 200 or (api and b'"error"' in r.content):
                     bad += 1
                     first = first or f"{r.status_code} {r.text[:200]}"
         with lock:
@@ -609,6 +653,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)"
     )
     p.add_argument(
+        "--services",
+        type=int,
+        default=5000,
+        help="active services the catalog is grown to before the run (default 5000)",
+    )
+    p.add_argument(
+        "--scale",
+        action="store_true",
+        help="first fill the database with bench/scale_data.py (10M orders, 50k users; "
+        "see --scale-orders) and make its 100,000-order user the main bench user",
+    )
+    p.add_argument("--scale-orders", type=int, default=10_000_000, help="with --scale")
+    p.add_argument("--scale-users", type=int, default=50_000, help="with --scale")
+    p.add_argument("--big-user-orders", type=int, default=100_000, help="with --scale")
+    p.add_argument(
         "--users",
         type=int,
         default=16,
@@ -675,7 +734,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(env)  # the in-process set-up uses the server's settings
 
         print(f"bench: migrating and seeding ({db_note}) ...", flush=True)
-        seeded = seed(tag, args.users)
+        scale = None
+        if args.scale:
+            scale = {"orders": args.scale_orders, "users": args.scale_users,
+                     "big_user_orders": args.big_user_orders}  # fmt: skip
+        seeded = seed(tag, args.users, args.services, scale)
         server = stack.enter_context(
             Gunicorn(env, args.workers, args.threads, workdir / "gunicorn.log")
         )
@@ -718,8 +781,9 @@ def main(argv: list[str] | None = None) -> int:
         cells = (f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", r.errors, ratio)
         print(row.format(sc.name, *cells))
     print(
-        f"\n`services` lists {seeded.services} services; orders placed by `add` (warm-ups "
-        f"included): {placed}; ledger mismatches after the run: {mismatches}"
+        f"\n`services` lists {seeded.services} services; the main bench user has "
+        f"{seeded.orders_of_main_user:,} orders (orders page, status); orders placed by "
+        f"`add` (warm-ups included): {placed}; ledger mismatches after the run: {mismatches}"
     )
     failed = [(sc, r) for sc, r in results if r.errors]
     for sc, r in failed:

@@ -49,6 +49,7 @@ import httpx
 import pytest
 from django.db import OperationalError, connection
 
+from smmpanel.api.views import DATABASE_UNAVAILABLE
 from smmpanel.billing.money import share_of
 from smmpanel.orders.models import OrderStatus
 from smmpanel.providers import forwarding
@@ -321,6 +322,7 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     ][:5]
     messages = Counter(c.answer.get("error") for c in calls if c.outcome == "error")
     assert all(clean_error({"error": m}) for m in messages), messages
+    assert {c.answer["error"] for c in while_down} == {DATABASE_UNAVAILABLE}
     # Once one request succeeded after the restart, all later ones did too (both workers'
     # dead persistent connections were replaced, none was left broken).
     after = [c for c in calls if c.sent >= marks["recovered"]]

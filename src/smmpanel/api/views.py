@@ -12,6 +12,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
     TooManyFieldsSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
@@ -25,6 +26,10 @@ from smmpanel.policy.gates import check_api_request
 from smmpanel.policy.rate_limit import take, waiting
 
 log = logging.getLogger(__name__)
+
+# Said when the database cannot be reached. An ``add`` cut off this way may or may not
+# have been placed: ``status`` (or the order list) tells before a retry.
+DATABASE_UNAVAILABLE = "Service temporarily unavailable, please try again shortly"
 
 
 def _json(data: object) -> HttpResponse:
@@ -131,6 +136,11 @@ def api_v2(request: HttpRequest) -> HttpResponse:
             return _json(action(api_key.user, params, api_key=api_key))
         except ApiError as exc:
             return _error(exc.message)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away (restart, failover): one line per request, not a
+            # traceback each; Django reconnects by itself once it is back.
+            log.warning("api v2 request failed, database unavailable: %s", str(exc)[:200])
+            return _error(DATABASE_UNAVAILABLE)
         except Exception:  # an answer clients can parse beats a 500 page
             log.exception("api v2 request failed")
             return _error("Internal error, please try again")
