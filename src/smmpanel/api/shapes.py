@@ -41,6 +41,8 @@ def service_row(service: Service, rate_micros: int | None = None) -> dict:
 
 
 def order_status(order: Order) -> dict:
+    """An order's ``status`` entry; ``order`` may be any row with the order's status
+    fields (see ``orders.selectors.orders_by_id``)."""
     return {
         "charge": format_amount(order.charge_micros),
         "start_count": str(order.start_count),

@@ -55,11 +55,15 @@ def moderation_queue(limit: int = 100) -> dict[str, list]:
 
 
 def notices_for(user) -> dict[str, list]:
-    """What a customer must be told about their account: restrictions, reviews, limits."""
+    """What a customer must be told about their account: restrictions, reviews, limits.
+
+    Restrictions and limits are read only for accounts flagged ``policy_limited``.
+    """
+    limited = user.policy_limited
     return {
-        "restrictions": list(_in_force(Restriction.objects.filter(user=user))),
+        "restrictions": list(_in_force(Restriction.objects.filter(user=user))) if limited else [],
         "balance_reviews": list(BalanceReview.objects.filter(user=user, closed_at__isnull=True)),
-        "api_limits": list(_in_force(ApiLimit.objects.filter(user=user))),
+        "api_limits": list(_in_force(ApiLimit.objects.filter(user=user))) if limited else [],
     }
 
 
