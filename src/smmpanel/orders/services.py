@@ -91,20 +91,21 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             remains=checked.total_quantity,
             source=source,
         )
+        note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
+        OrderEvent.objects.create(order=order, to_status=order.status, note=note)
+        gates.record_placed(verdict, order, api_key=api_key)
+        queue_order(order)
+        # Last: the charge's UPDATE holds the wallet row until commit, so the same
+        # account's orders pass from here one at a time (each sees the ones before in
+        # the active-order check), and the lock is held for two statements and the commit.
         try:
             billing.charge_order(order)
         except billing.InsufficientFunds:
             raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
         except billing.BalanceFrozen:
             raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
-        # Only now: the charge's UPDATE holds the wallet row until commit, so the same
-        # account's orders pass this point one at a time and each sees the ones before.
         if _has_active_order(user, service, checked, placing=order):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
-        note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
-        OrderEvent.objects.create(order=order, to_status=order.status, note=note)
-        gates.record_placed(verdict, order, api_key=api_key)
-        queue_order(order)
     return order
 
 

@@ -122,5 +122,12 @@ class RefillSubmission(models.Model):
     error = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        indexes = [
+            # The sweep's picks (due_refills: queued and due; sync_refills: active) read
+            # by state, like ``submission_due``: without it each pass scans every refill.
+            models.Index(fields=["state", "next_attempt_at"], name="refill_submission_due"),
+        ]
+
     def __str__(self) -> str:
         return f"refill {self.refill_id}: {self.state}"

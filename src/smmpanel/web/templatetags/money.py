@@ -12,3 +12,12 @@ def money(micros) -> str:
         return format_amount(int(micros))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def rate_in(service, rates) -> int:
+    """What the viewer pays per 1000 of ``service``: ``{{ s|rate_in:rates|money }}``,
+    with ``rates`` from ``catalog.selectors.rates_for`` (read once per page). Without
+    rates (an anonymous visitor, or a page that gives none) the list rate."""
+    rate_for = getattr(rates, "rate_for", None)
+    return rate_for(service) if rate_for is not None else service.rate_micros
