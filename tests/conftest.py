@@ -6,9 +6,9 @@ import pytest
 from django.test import override_settings
 from django.utils import translation
 
-from smmpanel.api import service_list
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
+from smmpanel.catalog import active_catalog
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
@@ -123,10 +123,10 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _cached_reads_start_afresh():
-    """Each test's database starts over; rule rows, deny entries and the services list
+    """Each test's database starts over; rule rows, deny entries and the active catalog
     cached in this process by an earlier test must not leak into it."""
     rule_cache.forget()
-    service_list.forget()
+    active_catalog.forget()
     yield
     rule_cache.forget()
-    service_list.forget()
+    active_catalog.forget()

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.conf import settings
 
-from smmpanel.api import service_list
 from smmpanel.api.actions import services as services_action
 from smmpanel.billing.money import to_micros
+from smmpanel.catalog import active_catalog
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.services import set_custom_rate, update_service
 from tests.factories import make_service, make_user
@@ -57,8 +57,8 @@ def test_a_change_made_elsewhere_shows_within_the_cache_time(monkeypatch):
     Service.objects.filter(pk=service.pk).update(active=False)  # no signal here
 
     still = service.pk in listed(make_user())
-    now = service_list._clock()
-    monkeypatch.setattr(service_list, "_clock", lambda: now + settings.CATALOG_CACHE_SECONDS + 1)
+    now = active_catalog._clock()
+    monkeypatch.setattr(active_catalog, "_clock", lambda: now + settings.CATALOG_CACHE_SECONDS + 1)
 
     assert still
     assert service.pk not in listed(make_user())

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
+from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
 
 
@@ -10,14 +11,17 @@ def active_services() -> QuerySet[Service]:
 
 
 def orderable_service(service_id: object) -> Service | None:
-    """The active service with public id ``service_id`` (any spelling of an int), or None."""
+    """The active service with public id ``service_id`` (any spelling of an int), or None.
+
+    Shared by the process's requests (read-only), at most ``CATALOG_CACHE_SECONDS`` old.
+    """
     try:
         pk = int(str(service_id).strip())
     except (TypeError, ValueError):
         return None
     if pk <= 0 or pk > 2**62:
         return None
-    return Service.objects.filter(pk=pk, active=True).select_related("category").first()
+    return active_catalog().by_id.get(pk)  # no query: see active_catalog
 
 
 def recent_updates(limit: int = 200) -> QuerySet[ServiceUpdate]:

@@ -1,0 +1,48 @@
+"""The active services as the hot paths read them (API ``services`` and ``add``, the
+order forms): from the database at most once per ``CATALOG_CACHE_SECONDS`` in each
+process.
+
+The process that saves a service, category or platform drops its copy at once (model
+signals, wired in ``CatalogConfig.ready``); every other process, and bulk changes such
+as reordering, show within ``CATALOG_CACHE_SECONDS`` (5 s by default). So a price
+change or a disabled service applies to new orders within those seconds everywhere —
+the same list the customer priced the order from.
+"""
+
+import time
+from dataclasses import dataclass
+
+from cachetools.func import ttl_cache
+from django.conf import settings
+from django.db import transaction
+
+from smmpanel.catalog.models import Service
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per refresh
+class ActiveCatalog:
+    services: tuple[Service, ...]  # in catalog order, with category and platform
+    by_id: dict[int, Service]
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+@ttl_cache(maxsize=1, ttl=settings.CATALOG_CACHE_SECONDS, timer=lambda: _clock())
+def active_catalog() -> ActiveCatalog:
+    """The active services. Shared by every request of the process: read-only."""
+    services = tuple(Service.objects.filter(active=True).select_related("category__platform"))
+    return ActiveCatalog(services, {s.pk: s for s in services})
+
+
+def forget() -> None:
+    """Drop this process's copy (between tests, or after a change)."""
+    active_catalog.cache_clear()
+
+
+def forget_on_change(**_signal_args) -> None:
+    """A service, category or platform changed: drop the copy now and once more when
+    the change commits (a read in between would have kept the old rows)."""
+    forget()
+    transaction.on_commit(forget)
