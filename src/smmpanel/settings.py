@@ -131,6 +131,18 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Failed logins: per IP and per account (at most 60 an hour per account).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# The client address every per-IP limit counts by (API invalid keys, API key IP spread,
+# the login limits above; smmpanel/client_ip.py). TRUSTED_PROXY_COUNT is how many reverse
+# proxies the operator runs in front of the panel (nginx, a load balancer, a CDN).
+# 0 (default): the client is the peer address, REMOTE_ADDR, and X-Forwarded-For is
+# ignored, since anyone can send it. N: the client is the Nth X-Forwarded-For entry from
+# the right (each trusted proxy appends the address it was reached from); entries further
+# left are the client's own and never read. Set it to exactly the number of proxies and
+# let nothing reach the panel around them: set too high, clients choose their address.
+TRUSTED_PROXY_COUNT = max(0, env.int("TRUSTED_PROXY_COUNT", default=0))
+# allauth's own setting, kept equal for any allauth code that reads it; its rate limits
+# ask the account adapter, whose get_client_ip is smmpanel/client_ip.py.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Staff pages (and so every back-office action) need a TOTP authenticator on the account.
 STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=True)

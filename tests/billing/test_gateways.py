@@ -20,9 +20,11 @@ from smmpanel.billing.services import (
     NotAllowed,
     confirm_deposit,
     reject_deposit,
+    release_held_credits,
     request_deposit,
     set_frozen,
 )
+from smmpanel.policy.services import close_balance_review, open_balance_review
 from tests.factories import make_user
 
 
@@ -170,6 +172,70 @@ def test_a_deposit_confirmed_under_balance_review_is_held(customer, pending, sta
     assert confirmed.ledger_entry is None
     assert confirmed.held_credit == HeldCredit.objects.get(user=customer)
     assert balance_of(customer) == before
+
+
+def confirmed_during_review(customer, pending, staff_member) -> DepositRequest:
+    set_frozen(customer, True)
+    return confirm_deposit(pending, actor=staff_member)
+
+
+def release(customer) -> None:
+    """What closing the last balance review does."""
+    set_frozen(customer, False)
+    release_held_credits(customer)
+
+
+def test_a_held_deposit_is_linked_to_its_ledger_entry_when_released(
+    customer, pending, staff_member
+):
+    held = confirmed_during_review(customer, pending, staff_member)
+    before = balance_of(customer)
+
+    release(customer)
+
+    held.refresh_from_db()
+    entry = held.ledger_entry
+    assert entry is not None
+    assert (entry.kind, entry.amount_micros) == ("deposit", to_micros("25.50"))
+    assert balance_of(customer) == before + to_micros("25.50")
+    assert pending.reference in entry.memo
+    assert held.held_credit.released_at is not None  # still shows it waited
+
+
+def test_a_released_deposit_entry_names_who_confirmed_it(customer, pending, staff_member):
+    confirmed_during_review(customer, pending, staff_member)
+
+    release(customer)
+
+    pending.refresh_from_db()
+    assert pending.ledger_entry.created_by == staff_member
+
+
+def test_each_held_deposit_is_linked_to_its_own_entry(customer, staff_member):
+    first = request_deposit(customer, "manual", "10")
+    second = request_deposit(customer, "manual", "20")
+    set_frozen(customer, True)
+    confirm_deposit(first, actor=staff_member)
+    confirm_deposit(second, actor=staff_member)
+
+    release(customer)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.ledger_entry.amount_micros == to_micros("10")
+    assert second.ledger_entry.amount_micros == to_micros("20")
+
+
+def test_closing_the_balance_review_links_the_held_deposit(customer, pending, staff_member):
+    review = open_balance_review(customer, reason="payment check", actor=staff_member)
+    confirm_deposit(pending, actor=staff_member)
+
+    close_balance_review(review, actor=staff_member, reason="payment is fine")
+
+    pending.refresh_from_db()
+    assert pending.ledger_entry == LedgerEntry.objects.get(
+        user=customer, kind="deposit", memo__contains=pending.reference
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,9 +10,11 @@ from django.urls import reverse
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
+from smmpanel.catalog.services import set_custom_rate
 from smmpanel.orders.models import Order, OrderStatus, Refill
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.orders.state import transition
+from smmpanel.policy.models import ApiLimit, Restriction
 from tests.factories import make_order, make_service, make_user, post_link
 
 GOOD_LINK = "https://www.instagram.com/p/Good1/"
@@ -116,6 +118,50 @@ def test_a_preselected_service_shows_its_rules_and_link_format(client, shopper, 
     assert service.link_format_spec.example in page
     assert "Yes, for 30 days after completion" in page
     assert f'value="{service.pk}" selected' in page
+
+
+def service_option(page: str, service) -> str:
+    """The text of ``service``'s option in the service picker."""
+    picker = re.search(r'<select id="pick-service".*?</select>', page, re.S)
+    assert picker, "no service picker"
+    match = re.search(rf'<option value="{service.pk}"[^>]*>(.*?)</option>', picker.group(0))
+    assert match, f"no option for service {service.pk}"
+    return html.unescape(match.group(1))
+
+
+def price_shown(page: str) -> str:
+    match = re.search(r"<dt>Price per 1000</dt><dd>(.*?)</dd>", page)
+    assert match, "no price in the service details"
+    return match.group(1)
+
+
+def test_the_service_picker_shows_the_customers_own_rate(client, shopper, service):
+    other = make_service(rate_micros=to_micros("2.00"))
+    set_custom_rate(shopper, service, rate_micros=to_micros("0.50"))
+    page = client.get(reverse("web:order-new")).content.decode()
+    assert service_option(page, service).endswith("— 0.50 USD / 1000")
+    assert service_option(page, other).endswith("— 2.00 USD / 1000")  # no rule: list rate
+
+
+def test_the_service_details_show_the_customers_own_rate(client, shopper, service):
+    set_custom_rate(shopper, None, discount_bp=2000)  # 20 % off everything
+    page = client.get(reverse("web:order-new"), {"service": service.pk}).content.decode()
+    assert price_shown(page) == "0.72 USD"
+    assert service_option(page, service).endswith("— 0.72 USD / 1000")
+
+
+def test_the_shown_rate_is_the_rate_the_quote_charges(client, shopper, service):
+    set_custom_rate(shopper, service, rate_micros=to_micros("0.50"))
+    page = client.get(reverse("web:order-new"), {"service": service.pk}).content.decode()
+    fragment = quote(client, service, link=GOOD_LINK, quantity="1000").content.decode()
+    assert price_shown(page) == "0.50 USD" and "Charge: 0.50 USD" in fragment
+
+
+def test_another_customers_own_rate_is_not_shown(client, shopper, service):
+    set_custom_rate(make_user(), service, rate_micros=to_micros("0.10"))
+    page = client.get(reverse("web:order-new"), {"service": service.pk}).content.decode()
+    assert price_shown(page) == "0.90 USD"
+    assert service_option(page, service).endswith("— 0.90 USD / 1000")
 
 
 def test_the_service_search_narrows_the_list(client, shopper, service):
@@ -334,6 +380,18 @@ def test_a_mass_order_gives_back_the_refused_lines_to_fix(client, shopper, servi
     page = client.post(reverse("web:order-mass"), {"orders": text}).content.decode()
     textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1)
     assert html.unescape(textarea).strip() == bad
+
+
+def test_a_mass_order_with_many_typos_places_every_good_line_and_limits_nothing(
+    client, shopper, service
+):
+    """50 lines, every other one a typo: at the default thresholds (10 invalid orders in
+    10 minutes refuse, 20 limit the API) one submission must not escalate."""
+    text = "\n".join(f"{service.pk} | {post_link(n)} | {5 if n % 2 else 100}" for n in range(50))
+    page = client.post(reverse("web:order-mass"), {"orders": text}).content.decode()
+    assert "25 lines accepted" in page and "25 lines refused" in page
+    assert not ApiLimit.objects.filter(user=shopper).exists()
+    assert not Restriction.objects.filter(user=shopper).exists()
 
 
 def test_a_mass_order_of_more_than_500_lines_places_nothing(

@@ -4,15 +4,21 @@ the API documentation, whose examples are checked against the real API."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from smmpanel.api import docs
 from smmpanel.api.actions import ACTIONS
 from smmpanel.billing.money import to_micros
 from smmpanel.catalog.service_types import SERVICE_TYPES
-from smmpanel.catalog.services import get_or_create_category, update_service
+from smmpanel.catalog.services import (
+    get_or_create_category,
+    set_custom_rate,
+    update_service,
+)
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.policy.services import limit_api
-from tests.factories import make_order, make_service
+from tests.factories import make_order, make_service, make_user
 
 CYRILLIC = re.compile(r"[А-Яа-яІіЇїЄєҐґ]")
 AUP_SECTIONS_EN = [
@@ -111,6 +117,62 @@ def test_the_price_list_costs_a_fixed_number_of_queries(client, catalog,
         make_service(name=f"Bulk {i}", platform=f"Platform {i % 5}")
     with django_assert_max_num_queries(3):
         client.get("/services/")
+
+
+def rate_cell(html: str, service) -> str:
+    """The rate column of ``service``'s row in the price list."""
+    row = re.search(rf"<tr><td>{service.pk}</td>.*?</tr>", html, re.S)
+    assert row, f"no row for service {service.pk}"
+    return re.findall(r"<td>(.*?)</td>", row.group(0), re.S)[2]
+
+
+def test_a_signed_in_customer_sees_their_own_rate_in_the_price_list(client, catalog):
+    customer = make_user()
+    set_custom_rate(customer, catalog["ig_likes"], rate_micros=to_micros("0.50"))
+    client.force_login(customer)
+    html = get(client, "/services/")
+    assert rate_cell(html, catalog["ig_likes"]) == "0.50 USD"
+    assert rate_cell(html, catalog["ig_views"]) == "0.90 USD"  # no rule there: list rate
+    assert "The rates shown are your own prices" in html
+
+
+def test_a_customers_discount_for_every_service_shows_in_the_price_list(client, catalog):
+    customer = make_user()
+    set_custom_rate(customer, None, discount_bp=1000)  # 10 %
+    client.force_login(customer)
+    html = get(client, "/services/")
+    assert rate_cell(html, catalog["ig_likes"]) == "0.81 USD"
+    assert rate_cell(html, catalog["tt_followers"]) == "0.81 USD"
+
+
+def test_another_customer_sees_list_rates_in_the_price_list(client, catalog):
+    set_custom_rate(make_user(), catalog["ig_likes"], rate_micros=to_micros("0.50"))
+    client.force_login(make_user())
+    html = get(client, "/services/")
+    assert rate_cell(html, catalog["ig_likes"]) == "0.90 USD"
+    assert "The rates shown are your own prices" not in html
+
+
+def test_anonymous_visitors_see_list_rates_in_the_price_list(client, catalog):
+    set_custom_rate(make_user(), None, discount_bp=5000)
+    html = get(client, "/services/")
+    assert rate_cell(html, catalog["ig_likes"]) == "0.90 USD"
+
+
+def test_own_prices_cost_the_same_queries_however_many_services(client, catalog):
+    customer = make_user()
+    set_custom_rate(customer, None, discount_bp=1000)
+    client.force_login(customer)
+    client.get("/services/")  # warm: the rule rows and other per-process caches
+    with CaptureQueriesContext(connection) as small:
+        client.get("/services/")
+    for i in range(30):
+        make_service(name=f"Bulk {i}", platform=f"Platform {i % 5}")
+    with CaptureQueriesContext(connection) as large:
+        client.get("/services/")
+    assert len(large.captured_queries) == len(small.captured_queries)
+    rules = [q for q in large.captured_queries if "catalog_customrate" in q["sql"]]
+    assert len(rules) == 1
 
 
 # --- updates -----------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""allauth hooks: a new account gets its wallet and the language it signed up in."""
+"""allauth hooks: a new account gets its wallet and the language it signed up in, and
+login limits count by the same client address as the API's limits."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
+
+from smmpanel.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,3 +20,11 @@ class AccountAdapter(DefaultAccountAdapter):
             if commit:
                 open_wallet(user)
         return user
+
+    def get_client_ip(self, request) -> str:
+        """The address allauth's rate limits count by: the panel's one reading of it
+        (``TRUSTED_PROXY_COUNT``), so login and API limits agree on who the client is."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip

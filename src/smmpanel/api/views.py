@@ -22,6 +22,7 @@ from smmpanel.accounts.selectors import api_key_for
 from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
 from smmpanel.api.service_list import encode
+from smmpanel.client_ip import client_ip
 from smmpanel.policy.gates import check_api_request
 from smmpanel.policy.rate_limit import take, waiting
 
@@ -108,10 +109,6 @@ def request_params(request: HttpRequest) -> dict[str, object]:
     ):
         raise ApiError("Incorrect request") from None
     return params
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @csrf_exempt

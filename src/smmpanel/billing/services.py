@@ -123,23 +123,41 @@ def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
 
 
 def release_held_credits(user) -> list[LedgerEntry]:
-    """Write the credits held during a balance review to the ledger (review closed)."""
+    """Write the credits held during a balance review to the ledger (review closed).
+
+    A held deposit is linked to the ledger entry it becomes, as one confirmed outside a
+    review is, and keeps its link to the held credit (the record that it waited).
+    """
     entries = []
     with transaction.atomic():
         held = HeldCredit.objects.filter(user=user, released_at__isnull=True)
-        for credit in held.select_for_update() if _locks() else held:
-            entries.append(
-                _move(
-                    user,
-                    credit.kind,
-                    credit.amount_micros,
-                    allow_negative=False,
-                    order=credit.order,
-                    memo=f"{credit.memo} (held during balance review)"[:255],
-                )
+        credits = list(held.select_for_update() if _locks() else held)
+        deposits = DepositRequest.objects.filter(held_credit__in=credits)
+        deposits = {d.held_credit_id: d for d in deposits.select_related("decided_by")}
+        for credit in credits:
+            deposit_request = deposits.get(credit.pk)
+            entry = _move(
+                user,
+                credit.kind,
+                credit.amount_micros,
+                allow_negative=False,
+                order=credit.order,
+                memo=f"{credit.memo} (held during balance review)"[:255],
+                # Who confirmed the payment, as on a deposit credited at once.
+                created_by=deposit_request.decided_by if deposit_request else None,
             )
+            entries.append(entry)
             HeldCredit.objects.filter(pk=credit.pk).update(released_at=timezone.now())
+            if deposit_request is not None:
+                _link_credit(deposit_request, entry)
     return entries
+
+
+def _link_credit(deposit_request: DepositRequest, credit: LedgerEntry | HeldCredit) -> None:
+    """Point the deposit at what it credited: the ledger entry, or (under balance review)
+    the held credit that becomes one when the review ends."""
+    link = "ledger_entry" if isinstance(credit, LedgerEntry) else "held_credit"
+    DepositRequest.objects.filter(pk=deposit_request.pk).update(**{link: credit})
 
 
 def set_frozen(user, frozen: bool) -> None:
@@ -378,8 +396,7 @@ def confirm_deposit(
             memo=f"deposit {current.reference} ({current.gateway})",
             created_by=actor,
         )
-        link = "ledger_entry" if isinstance(credit, LedgerEntry) else "held_credit"
-        DepositRequest.objects.filter(pk=current.pk).update(**{link: credit})
+        _link_credit(current, credit)
     current.refresh_from_db()
     return current
 

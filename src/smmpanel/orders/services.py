@@ -25,6 +25,7 @@ from smmpanel.orders.selectors import refill_ineligibility
 from smmpanel.orders.state import transition
 from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import Outcome
+from smmpanel.policy.submissions import MassSubmission
 from smmpanel.providers.outbox import queue_order, queue_refill, withdraw_unsent
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
@@ -50,25 +51,53 @@ def place_order(
     the wallet row until commit (SQLite's IMMEDIATE transaction serialises writers
     anyway), so it cannot race with a concurrent order of the same user.
     """
+    return _place(user, service, data, source, api_key, _SingleOrder(user, api_key))
+
+
+class _SingleOrder:
+    """How one order meets the policy: decided, recorded and escalated at once (a mass
+    order's lines meet it through ``policy.submissions.SubmissionLine`` instead)."""
+
+    def __init__(self, user, api_key):
+        self.user, self.api_key = user, api_key
+
+    def check(self, service: Service, checked: CheckedOrder) -> engine.Verdict:
+        return gates.check_order(self.user, service, checked, api_key=self.api_key)
+
+    def refused(self, service_id: int, refusal: OrderRefused, verdict=None) -> None:
+        if verdict is not None:
+            return  # gates.check_order recorded the policy's refusal itself
+        inputs = {"field": refusal.field or "", "service": service_id}
+        gates.record_invalid_order(
+            self.user,
+            refusal.message,
+            api_key=self.api_key,
+            inputs=inputs if refusal.rule is None else None,
+            rule=refusal.rule or gates.VALIDATION_RULE,
+        )
+
+
+def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
+    """``place_order``'s steps; ``policy`` decides the order and hears of each refusal a
+    customer is accountable for (``_SingleOrder`` or a mass order's ``SubmissionLine``)."""
     try:
         checked = check_order(service, data, user)
     except OrderRefused as refusal:
-        gates.record_invalid_order(
-            user,
-            refusal.message,
-            api_key=api_key,
-            inputs={"field": refusal.field or "", "service": service.pk},
-        )
+        policy.refused(service.pk, refusal)
         raise
-    verdict = gates.check_order(user, service, checked, api_key=api_key)
+    verdict = policy.check(service, checked)
     if not verdict.allowed:
         hit = verdict.deciding
-        raise OrderRefused(hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk)
+        refusal = OrderRefused(
+            hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk
+        )
+        policy.refused(service.pk, refusal, verdict)
+        raise refusal
     try:
         return _charge_and_record(user, service, checked, verdict, source, api_key)
     except OrderRefused as refusal:
-        if refusal.rule:
-            gates.record_invalid_order(user, refusal.message, api_key=api_key, rule=refusal.rule)
+        if refusal.rule:  # a second active order; short funds are no invalid order
+            policy.refused(service.pk, refusal)
         raise
 
 
@@ -210,15 +239,21 @@ def mass_order_lines(text: str) -> list[tuple[int, str]]:
 def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
     """Place each ``service_id | link | quantity`` line as its own order.
 
-    Lines are independent: each is checked, decided and charged by ``place_order`` on its
-    own, so a refused line (a parse error too) costs nothing and stops nothing else.
-    More than ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
+    Lines are independent: each is checked, decided and charged as ``place_order`` does,
+    so a refused line (a parse error too) costs nothing and stops nothing else. More than
+    ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
+
+    For the policy the whole text is one submission (``policy.submissions``): the lines a
+    single order would have recorded as refused are recorded together, as one decision
+    listing them, so a few typos among many lines count once towards
+    ``abuse.invalid_orders`` and one refused line never turns the next into a refusal.
     """
     lines = mass_order_lines(text)
     if len(lines) > MASS_ORDER_MAX_LINES:
         raise OrderRefused(
             _("At most %(n)d lines per mass order") % {"n": MASS_ORDER_MAX_LINES}, field="orders"
         )
+    submission = MassSubmission(user, len(lines))
     results = []
     for number, line in lines:
         parts = [p.strip() for p in line.split("|")]
@@ -233,14 +268,14 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
             refusal = OrderRefused("Incorrect service ID", field="service")
             results.append(MassLine(number, line, refusal=refusal))
             continue
+        data = {"link": parts[1], "quantity": parts[2]}
         try:
-            order = place_order(
-                user, service, {"link": parts[1], "quantity": parts[2]}, source=source
-            )
+            order = _place(user, service, data, source, None, submission.line(number))
         except OrderRefused as refusal:
             results.append(MassLine(number, line, refusal=refusal))
         else:
             results.append(MassLine(number, line, order=order))
+    submission.close()
     return results
 
 

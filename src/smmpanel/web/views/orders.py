@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from smmpanel.catalog.models import Service
-from smmpanel.catalog.selectors import orderable_service
+from smmpanel.catalog.selectors import orderable_service, rates_for
 from smmpanel.orders import selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order, OrderStatus
@@ -66,7 +66,14 @@ def _new_order_page(
     return render(
         request,
         "web/orders/new.html",
-        {"picker": picker, "service": service, "form": form, "q": params.get("q", "")},
+        {
+            "picker": picker,
+            "service": service,
+            "form": form,
+            "q": params.get("q", ""),
+            # The prices shown are the customer's own, as the quote and the charge are.
+            "rates": rates_for(request.user),
+        },
     )
 
 

@@ -20,6 +20,7 @@ def _by_language(base: str) -> str:
 
 
 def services(request):
+    """The price list: list rates for visitors, a signed-in customer's own prices."""
     chosen = {
         "platform": request.GET.get("platform", "").strip()[:60],
         "category": request.GET.get("category", "").strip()[:20],
@@ -35,6 +36,7 @@ def services(request):
             "categories": categories,
             "chosen": chosen,
             "filtered": any(chosen.values()),
+            "rates": selectors.rates_for(request.user),
         },
     )
 
