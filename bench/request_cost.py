@@ -1,0 +1,222 @@
+"""What one API v2 request costs: SQL statements, and CPU in the web process and in the
+PostgreSQL backend, per action — measured in-process, so the figures hold still on a
+busy machine where requests/s swing by ±30%.
+
+    .venv/bin/python bench/request_cost.py                 # this tree
+    .venv/bin/python bench/request_cost.py --history       # and earlier commits, each in
+                                                           # a temporary git worktree
+
+Each action runs ``--requests`` times (best of three rounds) through Django's full
+request stack (middleware, the API view, the policy gate, the services) on a throwaway
+PostgreSQL cluster (or ``--database-url``), Huey on a throwaway Redis when
+``redis-server`` is installed. CPU is ``process_time`` of this process plus the
+backend's ``utime + stime`` from ``/proc``; ``/health`` is the trivial baseline.
+``--history`` measures each commit of ``HISTORY`` in its own checkout with this same
+script, so the table says what each change bought.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from api_throughput import (  # noqa: E402 - the bench directory is not a package
+    LINK_PREFIX,
+    STATUS_IDS,
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    lift_api_rate_limit,
+)
+
+ACTIONS = ("health", "balance", "services", "status", "add")
+# (commit, what it changed), oldest first: the rows of ``--history``.
+HISTORY = (
+    ("5f4f226", "before the speed work (issue 7 baseline)"),
+    ("66cd9da", "rules, deny list, services answer from memory; limited-account flag; "
+                "one rate-limit UPDATE; wallet with the key; UPDATE … RETURNING"),
+    ("204cb75", "rate-limit UPDATE written once by hand; status rows as tuples"),
+    ("525a0b6", "active catalog from memory: no service query per order"),
+)  # fmt: skip
+
+
+def measure(requests: int) -> dict[str, dict[str, float]]:
+    """Seed a bench reseller and measure every action; Django is configured from env."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from smmpanel.accounts.models import User
+    from smmpanel.accounts.services import create_user, issue_api_key
+    from smmpanel.billing.money import to_micros
+    from smmpanel.billing.services import deposit
+    from smmpanel.catalog.models import Service
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("seed_demo", stdout=io.StringIO())
+    lift_api_rate_limit(User.objects.filter(role=User.Role.STAFF).order_by("pk").first())
+    user = create_user(f"cost-{time.time_ns()}@example.com", None, role=User.Role.RESELLER)
+    deposit(user, to_micros("10000000"), memo="bench balance")
+    key = issue_api_key(user, "bench").plaintext
+    service = (
+        Service.objects.filter(active=True, type="default", link_format="instagram_post")
+        .order_by("min_quantity", "pk")
+        .first()
+    )
+    quantity = max(service.min_quantity, 100)
+    client = Client()
+    counter = iter(range(10**9))
+
+    def body(action: str) -> dict[str, object]:
+        data: dict[str, object] = {"key": key, "action": action}
+        if action == "add":
+            link = f"{LINK_PREFIX}Cost{time.time_ns()}n{next(counter)}/"
+            data |= {"service": service.pk, "quantity": quantity, "link": link}
+        if action == "status":
+            data["orders"] = ids
+        return data
+
+    def call(action: str):
+        if action == "health":
+            return client.get("/health")
+        return client.post("/api/v2", body(action))
+
+    ids = ",".join(str(call("add").json()["order"]) for _ in range(STATUS_IDS))
+
+    def backend_cpu() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    figures = {}
+    for action in ACTIONS:
+        for _ in range(20):  # warm: connections, caches, imports
+            answer = call(action)
+        if answer.status_code != 200 or b'"error"' in answer.content:
+            sys.exit(f"{action} failed: {answer.content[:300]!r}")
+        # Counted at the cursor: the test client's request_started signal would empty
+        # CaptureQueriesContext's log midway.
+        statements: list[str] = []
+        with connection.execute_wrapper(partial(_count, statements)):
+            call(action)
+        rounds = []
+        for _ in range(3):
+            db0, py0 = backend_cpu(), time.process_time()
+            for _ in range(requests):
+                call(action)
+            py = (time.process_time() - py0) / requests * 1000
+            db = (backend_cpu() - db0) / requests * 1000
+            rounds.append((py + db, py, db))
+        total, py, db = min(rounds)
+        figures[action] = {"queries": len(statements), "python_ms": py, "postgres_ms": db}
+    return figures
+
+
+def _count(statements: list[str], execute, sql, params, many, context):
+    statements.append(sql)
+    return execute(sql, params, many, context)
+
+
+def run_here(args: argparse.Namespace, src: Path) -> dict:
+    """Measure the code under ``src`` in a child process (a fresh interpreter)."""
+    with contextlib.ExitStack() as stack:
+        database_url = args.database_url or stack.enter_context(ThrowawayPostgres())
+        redis_url = ""
+        if shutil_which("redis-server"):
+            redis_url = stack.enter_context(ThrowawayRedis())
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smm-cost-")))
+        env = dict(os.environ) | {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DATA_DIR": str(workdir),
+            "DJANGO_SETTINGS_MODULE": "smmpanel.settings",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "ALLOWED_HOSTS": "testserver",
+            "PYTHONPATH": f"{src}{os.pathsep}{HERE}",
+        }
+        cmd = [sys.executable, str(Path(__file__)), "--child", str(args.requests)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+        if out.returncode != 0:
+            sys.exit(f"measuring {src} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def shutil_which(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name)
+
+
+def worktree(commit: str, stack: contextlib.ExitStack) -> Path:
+    """A temporary checkout of ``commit`` (removed on exit)."""
+    path = Path(tempfile.mkdtemp(prefix=f"smm-cost-{commit}-"))
+    git = ["git", "-C", str(ROOT)]
+    subprocess.run([*git, "worktree", "add", "--detach", str(path), commit], check=True,
+                   capture_output=True)  # fmt: skip
+    stack.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(path)],
+                   capture_output=True)  # fmt: skip
+    return path / "src"
+
+
+def table(rows: list[tuple[str, dict]]) -> str:
+    head = "| code | " + " | ".join(f"{a} q / CPU ms" for a in ACTIONS) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(ACTIONS)]
+    for name, figures in rows:
+        cells = []
+        for action in ACTIONS:
+            f = figures[action]
+            cpu = f["python_ms"] + f["postgres_ms"]
+            cells.append(f"{f['queries']} / {cpu:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--requests", type=int, default=300, help="per action and round")
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    p.add_argument("--history", action="store_true", help="also measure HISTORY commits")
+    p.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child)))
+        return 0
+    rows = []
+    with contextlib.ExitStack() as stack:
+        if args.history:
+            for commit, what in HISTORY:
+                print(f"cost: measuring {commit} ({what}) ...", flush=True)
+                rows.append((f"{commit} {what}", run_here(args, worktree(commit, stack))))
+        print("cost: measuring this tree ...", flush=True)
+        rows.append(("this tree", run_here(args, ROOT / "src")))
+    print()
+    print("SQL statements and CPU (web process + PostgreSQL backend) per request, best of 3:")
+    print(table(rows))
+    detail = rows[-1][1]
+    print("\nthis tree, CPU split (python + postgres, ms):")
+    for action in ACTIONS:
+        f = detail[action]
+        print(f"  {action:<9} {f['python_ms']:.2f} + {f['postgres_ms']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
