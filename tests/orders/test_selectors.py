@@ -103,6 +103,41 @@ def test_search_by_part_of_the_link(customer, service):
     assert _ids(selectors.orders_page(customer, search="findme")) == [wanted.pk]
 
 
+def test_search_by_a_pasted_link_finds_its_order_in_another_spelling(customer, service):
+    wanted = make_order(customer, service, link="https://www.instagram.com/p/Same1/")
+    make_order(customer, service)
+    pasted = "http://INSTAGRAM.com/p/Same1?igsh=abc123"
+    assert _ids(selectors.orders_page(customer, search=pasted)) == [wanted.pk]
+
+
+def test_search_by_a_link_without_scheme_finds_its_order_in_another_spelling(customer, service):
+    wanted = make_order(customer, service, link="https://www.instagram.com/p/Same1/")
+    make_order(customer, service)
+    typed = "m.instagram.com/p/Same1/?utm_source=ig_web"
+    assert _ids(selectors.orders_page(customer, search=typed)) == [wanted.pk]
+
+
+def test_search_by_a_pasted_link_finds_only_that_target(customer, service):
+    wanted = make_order(customer, service, link="https://www.instagram.com/p/Same1/")
+    make_order(customer, service, link="https://www.instagram.com/p/Same12/")
+    pasted = "https://www.instagram.com/p/Same1"
+    assert _ids(selectors.orders_page(customer, search=pasted)) == [wanted.pk]
+
+
+def test_search_by_part_of_a_link_still_matches_every_link_holding_it(customer, service):
+    first = make_order(customer, service, link="https://www.instagram.com/p/Same1/")
+    second = make_order(customer, service, link="https://www.instagram.com/p/Same12/")
+    make_order(customer, service, link="https://www.instagram.com/p/Other/")
+    found = _ids(selectors.orders_page(customer, search="instagram.com/p/same1"))
+    assert found == [second.pk, first.pk]
+
+
+def test_search_by_a_pasted_link_leaves_out_other_users_orders(customer, service):
+    make_order(make_user("10"), service, link="https://www.instagram.com/p/Same1/")
+    pasted = "https://instagram.com/p/Same1"
+    assert _ids(selectors.orders_page(customer, search=pasted)) == []
+
+
 def test_refill_is_allowed_for_a_completed_order_within_the_period(customer, service):
     assert selectors.can_refill(complete_order(make_order(customer, service)))
 

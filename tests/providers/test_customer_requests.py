@@ -168,6 +168,16 @@ def test_cancel_refused_upstream_is_recorded_and_the_order_goes_on(user, provide
     assert forward_cancels() == 0
 
 
+def test_a_cancel_is_not_forwarded_once_the_order_has_ended(user, likes, sim):
+    order = forwarded(user, likes)
+    orders.request_cancel(user, order.pk)
+    order.refresh_from_db()
+    orders.refund_remains(order, 40, note="ended by staff before the sweep")
+
+    assert forward_cancels() == 0
+    assert requests_for(sim, "cancel") == 0
+
+
 # -- refill ------------------------------------------------------------------------------
 
 

@@ -436,6 +436,14 @@ def test_the_orders_list_searches_by_id_and_by_link(client, shopper, service):
     assert f'id="order-{other.pk}"' in by_id and f'id="order-{wanted.pk}"' not in by_id
 
 
+def test_the_orders_list_finds_a_pasted_link_in_another_spelling(client, shopper, service):
+    wanted = make_order(shopper, service, link="https://www.instagram.com/p/FindMe9/")
+    other = make_order(shopper, service)
+    pasted = "https://instagram.com/p/FindMe9?igsh=MTc4"
+    page = client.get(reverse("web:orders"), {"q": pasted}).content.decode()
+    assert f'id="order-{wanted.pk}"' in page and f'id="order-{other.pk}"' not in page
+
+
 def test_the_orders_list_pages_by_id(client, shopper, service, monkeypatch):
     monkeypatch.setattr("smmpanel.web.views.orders.PAGE_SIZE", 2)
     orders = [make_order(shopper, service) for _ in range(3)]

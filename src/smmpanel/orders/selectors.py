@@ -1,5 +1,6 @@
 """Reads for orders and refills."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.catalog.models import Category, Platform, Service
+from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderStatus, Refill
 
 
@@ -76,6 +78,7 @@ CANCELABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus
 REFILLABLE_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL)
 MAX_SEARCH = 200
 MAX_LIVE_IDS = 100
+_FULL_LINK = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,30 @@ def _order_id_from_search(text: str) -> int | None:
     return _as_pk(digits)
 
 
+def _link_search(text: str) -> Q:
+    """What a search text that is not an order id matches.
+
+    A pasted link (``http://`` or ``https://``) names a target: the user's orders on that
+    target in any spelling (``https://instagram.com/p/X?igsh=…`` finds an order placed as
+    ``https://www.instagram.com/p/X/``), by ``link_key`` on the index ``(user, link_key,
+    service)``, flat on both databases. It is not also matched as a substring: that would
+    add only longer links holding the whole one (a channel's posts, for the channel's
+    link) and would read the trigram index's long lists for ``https`` and the host, which
+    grow with the table. Other text is part of a link, in any case (PostgreSQL: the
+    trigram index ``order_link_trgm``; SQLite reads the user's orders); when it also reads
+    as a link (``instagram.com/p/X``), that target's orders in any spelling count too.
+    """
+    try:
+        # Canonicalised in full: a pasted link may be longer than the substring bound.
+        key = canonicalise(text).key
+    except BadLink:
+        key = None
+    if key is not None and _FULL_LINK.match(text):
+        return Q(link_key=key)
+    matches = Q(link__icontains=text[:MAX_SEARCH])
+    return matches if key is None else matches | Q(link_key=key)
+
+
 def orders_page(
     user,
     status: str = "",
@@ -155,22 +182,23 @@ def orders_page(
     """One page of the user's orders, newest first, as ``OrderRow``s.
 
     ``status`` is a key of ``STATUS_FILTERS`` (anything else: all). ``search`` is an order
-    id (``123`` or ``#123``) or part of a link. Keyset pagination on the id: the query is
-    ``user = ? [AND status IN …] [AND id < before] ORDER BY id DESC LIMIT n+1``, served by
-    the ``(user, -id)`` and ``(user, status, -id)`` indexes, so a page costs the same at
-    the first order and the 100,000th and nothing counts the whole table.
+    id (``123`` or ``#123``), a link (its target, in any spelling) or part of a link
+    (``_link_search``). Keyset pagination on the id: the query is ``user = ? [AND status
+    IN …] [AND id < before] ORDER BY id DESC LIMIT n+1``, served by the ``(user, -id)``
+    and ``(user, status, -id)`` indexes, so a page costs the same at the first order and
+    the 100,000th and nothing counts the whole table.
     """
     orders = Order.objects.filter(user=user).select_related("service")
     statuses = STATUS_FILTERS.get(status)
     if statuses:
         orders = orders.filter(status__in=statuses)
-    search = (search or "").strip()[:MAX_SEARCH]
+    search = (search or "").strip()
     if search:
-        order_id = _order_id_from_search(search)
+        order_id = _order_id_from_search(search[:MAX_SEARCH])
         if order_id is not None:
             orders = orders.filter(pk=order_id)
         else:
-            orders = orders.filter(link__icontains=search)
+            orders = orders.filter(_link_search(search))
     if before is not None:
         orders = orders.filter(pk__lt=before)
     found = list(orders.order_by("-id")[: limit + 1])
