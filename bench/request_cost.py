@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -139,7 +140,7 @@ def run_here(args: argparse.Namespace, src: Path) -> dict:
     with contextlib.ExitStack() as stack:
         database_url = args.database_url or stack.enter_context(ThrowawayPostgres())
         redis_url = ""
-        if shutil_which("redis-server"):
+        if shutil.which("redis-server"):
             redis_url = stack.enter_context(ThrowawayRedis())
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smm-cost-")))
         env = dict(os.environ) | {
@@ -157,12 +158,6 @@ def run_here(args: argparse.Namespace, src: Path) -> dict:
         if out.returncode != 0:
             sys.exit(f"measuring {src} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
         return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def shutil_which(name: str) -> str | None:
-    import shutil
-
-    return shutil.which(name)
 
 
 def worktree(commit: str, stack: contextlib.ExitStack) -> Path:

@@ -32,7 +32,9 @@ def _clock() -> float:
 @ttl_cache(maxsize=1, ttl=settings.CATALOG_CACHE_SECONDS, timer=lambda: _clock())
 def active_catalog() -> ActiveCatalog:
     """The active services. Shared by every request of the process: read-only."""
-    services = tuple(Service.objects.filter(active=True).select_related("category__platform"))
+    from smmpanel.catalog.selectors import active_services  # selectors imports this module
+
+    services = tuple(active_services())
     return ActiveCatalog(services, {s.pk: s for s in services})
 
 

@@ -111,7 +111,7 @@ def check_order(user, service, checked, *, api_key=None) -> engine.Verdict:
     )
     if not verdict.allowed:
         engine.record(verdict, user=user, api_key=api_key)
-        _escalate(verdict, user, api_key)
+        escalate(verdict, user, api_key)
     return verdict
 
 
@@ -148,7 +148,7 @@ def check_refill(user, order) -> engine.Verdict:
         },
     )
     verdict = engine.decide(rulebook.ORDER_REFILL, facts, user=user, order=order)
-    _escalate(verdict, user, None)
+    escalate(verdict, user, None)
     return verdict
 
 
@@ -196,7 +196,7 @@ def check_ticket(user, kind: str, order_ids: list[int], *, title: str = "") -> e
     )
     verdict = engine.evaluate(rulebook.TICKET_CREATE, facts, rules=rules)
     engine.record(verdict, user=user)
-    _escalate(verdict, user, None)
+    escalate(verdict, user, None)
     return verdict
 
 
@@ -360,7 +360,7 @@ def target_state_of_order(order) -> str | None:
     return target_state(link, order.service)
 
 
-def _escalate(verdict: engine.Verdict, user, api_key) -> None:
+def escalate(verdict: engine.Verdict, user, api_key) -> None:
     """Apply what an escalating outcome means beyond refusing this one request."""
     from smmpanel.policy import services
 

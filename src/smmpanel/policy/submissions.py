@@ -81,7 +81,7 @@ class MassSubmission:
         if self._escalation is not None:
             # The gate's own escalation, so a mass order limits or restricts exactly as a
             # single order at the same count does (gates applies it for single orders).
-            gates._escalate(self._escalation, self.user, None)
+            gates.escalate(self._escalation, self.user, None)
 
     def _summary(self) -> str:
         listed = "; ".join(f"line {r['line']}: {r['reason']}" for r in self.refusals)
