@@ -1,4 +1,5 @@
-"""Migration 0002's PostgreSQL-only trigram index for the link search."""
+"""The orders migrations: 0002's PostgreSQL-only trigram index for the link search, and
+the lean-index migrations that drop indexes a composite one already covers."""
 
 import importlib
 from types import SimpleNamespace
@@ -90,3 +91,23 @@ def test_reversing_drops_the_trigram_index_and_keeps_the_extension(db):
     with connection.schema_editor() as editor:
         scale_indexes.add_link_trigram_index(global_apps, editor)
     assert "order_link_trgm" in _index_names()
+
+
+LEAN_INDEXES = {
+    # table: (single-column index dropped, index or constraint that leads with its column)
+    "orders_order": ("orders_order_user_id_e9b59eb1", "order_user_recent"),
+    "billing_ledgerentry": ("billing_ledgerentry_user_id_b10feb9b", "ledger_user_recent"),
+    "providers_submission": ("providers_submission_order_id_16f31e7c", "submission_one_per_run"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", sorted(LEAN_INDEXES))
+def test_lean_index_migrations_leave_one_index_per_leading_column(table):
+    dropped, covering = LEAN_INDEXES[table]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    assert dropped not in constraints
+    assert covering in constraints
+    # The foreign keys themselves stay: only their redundant indexes went.
+    assert any(c["foreign_key"] for c in constraints.values())

@@ -300,3 +300,48 @@ def test_the_timeline_says_who_canceled(customer, service):
     order = make_order(customer, service)
     request_cancel(customer, order.pk)
     assert [e.by for e in selectors.order_timeline(order)] == ["", "customer"]
+
+
+# --- orders_by_id: the API status read --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_orders_by_id_answers_only_the_callers_orders_keyed_as_asked():
+    service = make_service()
+    owner, other = make_user("100"), make_user("100")
+    mine = make_order(owner, service)
+    theirs = make_order(other, service)
+    asked = [str(mine.pk), f"00{mine.pk}", str(theirs.pk), "999999999", "x1"]
+
+    found = selectors.orders_by_id(owner, asked)
+
+    assert set(found) == {str(mine.pk), f"00{mine.pk}"}
+    row = found[str(mine.pk)]
+    assert (row.id, row.status, row.charge_micros, row.remains, row.currency) == (
+        mine.pk,
+        mine.status,
+        mine.charge_micros,
+        mine.remains,
+        mine.currency,
+    )
+
+
+@pytest.mark.django_db
+def test_orders_by_id_reads_a_hundred_ids_in_one_statement():
+    service = make_service()
+    user = make_user("1000")
+    placed = [make_order(user, service).pk for _ in range(100)]
+
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.orders_by_id(user, [str(pk) for pk in placed])
+
+    assert sorted(row.id for row in found.values()) == sorted(placed)
+    assert len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_orders_by_id_with_no_id_that_is_a_number_reads_nothing():
+    user = make_user("10")
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.orders_by_id(user, ["abc", "-1", "0x10"]) == {}
+    assert len(queries) == 0

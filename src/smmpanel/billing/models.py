@@ -34,7 +34,8 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")
         CHARGEBACK = "chargeback", _("Chargeback")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    # Indexed by ``ledger_user_recent``, which starts with the user.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount_micros = models.BigIntegerField(help_text=_("signed: + credits, - debits"))
     balance_after_micros = models.BigIntegerField()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
+from smmpanel.compiled_sql import RowInsert
 
 
 class InsufficientFunds(Exception):
@@ -33,8 +34,19 @@ def open_wallet(user) -> Wallet:
     return wallet
 
 
+# Every money movement writes one: built once (see ``compiled_sql``).
+_insert_entry = RowInsert(LedgerEntry)
+
+
 def _move(
-    user, kind: str, amount_micros: int, *, allow_negative: bool, by_staff: bool = False, **cause
+    user,
+    kind: str,
+    amount_micros: int,
+    *,
+    allow_negative: bool,
+    by_staff: bool = False,
+    savepoint: bool = True,
+    **cause,
 ) -> LedgerEntry | HeldCredit:
     """Apply a signed movement atomically: the wallet UPDATE and its ledger entry.
 
@@ -42,12 +54,15 @@ def _move(
     chargebacks and staff corrections may take a balance below zero, truthfully).
     A frozen wallet (balance review) moves only ``by_staff``; a credit that arrives
     meanwhile is held and written when the review ends.
+
+    ``savepoint=False`` is for a caller whose whole transaction ends on any error here
+    (placing an order): a refused movement then leaves no savepoint to roll back to.
     """
     conditions = {
         "unfrozen_only": not by_staff,
         "covered_only": amount_micros < 0 and not allow_negative,
     }
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         balance = _apply(user, amount_micros, **conditions)
         if balance is None:
             # Lock the wallet before deciding: a review closing at this moment holds the
@@ -70,7 +85,7 @@ def _move(
             # No savepoint of its own: the error leaves the block above at once, and that
             # block's savepoint (or transaction) undoes the wallet UPDATE with it.
             with transaction.atomic(savepoint=False):
-                return LedgerEntry.objects.create(
+                return _insert_entry(
                     user=user,
                     kind=kind,
                     amount_micros=amount_micros,
@@ -184,13 +199,15 @@ def deposit(
     )
 
 
-def charge_order(order) -> LedgerEntry:
-    """Debit an order's charge; raises ``InsufficientFunds`` and writes nothing if short."""
+def charge_order(order, *, savepoint: bool = True) -> LedgerEntry:
+    """Debit an order's charge; raises ``InsufficientFunds`` and writes nothing if short
+    (``savepoint``: see ``_move``)."""
     return _move(
         order.user,
         LedgerEntry.Kind.CHARGE,
         -order.charge_micros,
         allow_negative=False,
+        savepoint=savepoint,
         order=order,
         memo=f"order {order.pk}",
     )

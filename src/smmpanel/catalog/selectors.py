@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
+from smmpanel.compiled_sql import CompiledQuery
 
 
 def active_services() -> QuerySet[Service]:
@@ -132,10 +133,17 @@ def rate_for(user, service: Service) -> int:
     """What ``user`` pays per 1000 of ``service`` (per package for package services)."""
     if user is None or not getattr(user, "pk", None):
         return service.rate_micros
-    rules = list(
-        CustomRate.objects.filter(user=user).filter(Q(service=service) | Q(service__isnull=True))
-    )
-    return UserRates(rules).rate_for(service)
+    return UserRates(_PRICE_RULES.all(user_id=user.pk, service_id=service.pk)).rate_for(service)
+
+
+# Read for every order placed: compiled once (see ``compiled_sql``).
+_PRICE_RULES = CompiledQuery(
+    lambda user_id, service_id: CustomRate.objects.filter(user_id=user_id).filter(
+        Q(service_id=service_id) | Q(service__isnull=True)
+    ),
+    user_id=int,
+    service_id=int,
+)
 
 
 # --- the staff catalog ------------------------------------------------------------------

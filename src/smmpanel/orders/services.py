@@ -17,6 +17,7 @@ from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.compiled_sql import CompiledQuery, RowInsert
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, RefillStatus
 from smmpanel.orders.models import OrderStatus as S
@@ -104,7 +105,7 @@ def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
     held = verdict.outcome == Outcome.REVIEW
     with transaction.atomic():
-        order = Order.objects.create(
+        order = _insert_order(
             user=user,
             service=service,
             link=checked.link,
@@ -121,14 +122,14 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             source=source,
         )
         note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
-        OrderEvent.objects.create(order=order, to_status=order.status, note=note)
+        _insert_event(order=order, to_status=order.status, note=note)
         gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
         # Last: the charge's UPDATE holds the wallet row until commit, so the same
         # account's orders pass from here one at a time (each sees the ones before in
         # the active-order check), and the lock is held for two statements and the commit.
         try:
-            billing.charge_order(order)
+            billing.charge_order(order, savepoint=False)
         except billing.InsufficientFunds:
             raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
         except billing.BalanceFrozen:
@@ -145,12 +146,33 @@ def _has_active_order(
     order being placed, already written, which does not count)."""
     if service.allow_multiple_active:
         return False
-    others = Order.objects.filter(
-        user=user, service=service, link_key=checked.canonical.key, status__in=ACTIVE_STATUSES
+    found = _ACTIVE_ON_TARGET.scalar(
+        user_id=user.pk,
+        service_id=service.pk,
+        key=checked.canonical.key,
+        placing=placing.pk if placing is not None else 0,
     )
-    if placing is not None:
-        others = others.exclude(pk=placing.pk)
-    return others.exists()
+    return found is not None
+
+
+# Placing an order is the API's hottest write: its statements are built once (see
+# ``compiled_sql``).
+_insert_order = RowInsert(Order)
+_insert_event = RowInsert(OrderEvent)
+_ACTIVE_ON_TARGET = CompiledQuery(
+    lambda user_id, service_id, key, placing: (
+        Order.objects.filter(
+            user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
+        )
+        .exclude(pk=placing)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    user_id=int,
+    service_id=int,
+    key=str,
+    placing=int,
+)
 
 
 @dataclass(frozen=True)

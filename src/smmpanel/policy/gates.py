@@ -6,13 +6,14 @@ account restriction). Callers act on the returned verdict.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from math import ceil
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 
 from smmpanel.billing.money import format_amount
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.facts import Facts
@@ -56,21 +57,34 @@ REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
 ACCOUNT_STATE_RULES = ("account.ordering_blocked", "balance.review")
 
 
+# Read for every order placed: compiled once (see ``compiled_sql``).
+_REFUSALS_SINCE = CompiledQuery(
+    lambda user_id, point, since: (
+        Decision.objects.filter(
+            user_id=user_id,
+            point=point,
+            outcome__in=REFUSALS,
+            enforced=True,
+            created_at__gte=since,
+        )
+        .exclude(rule_code__in=ACCOUNT_STATE_RULES)
+        .order_by()
+        .values("user_id")
+        .annotate(refusals=Count("pk"))
+        .values_list("refusals")
+    ),
+    user_id=int,
+    point=str,
+    since=datetime,
+)
+
+
 def _count_decisions(user, point: str, minutes: int) -> int:
     """Enforced refusals at ``point`` in the window. Escalated refusals (limit, restrict)
     count too: a customer who keeps going after an API limitation must reach the
     restriction; a shadow rule's hits refused nothing and do not count."""
-    return (
-        Decision.objects.filter(
-            user=user,
-            point=point,
-            outcome__in=REFUSALS,
-            enforced=True,
-            created_at__gte=_since(minutes=minutes),
-        )
-        .exclude(rule_code__in=ACCOUNT_STATE_RULES)
-        .count()
-    )
+    since = _since(minutes=minutes)
+    return _REFUSALS_SINCE.scalar(user_id=user.pk, point=point, since=since) or 0
 
 
 def order_facts(user, service, checked, *, api_key=None) -> Facts:

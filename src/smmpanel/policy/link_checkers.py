@@ -14,15 +14,23 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.policy.models import KnownTarget
 
 log = logging.getLogger(__name__)
 NOT_PUBLIC = ("private", "restricted", "deleted")
 
 
+# Read for every order placed: compiled once (see ``compiled_sql``).
+_RECORDED_STATE = CompiledQuery(
+    lambda key: KnownTarget.objects.filter(link_key=key).order_by("pk").values_list("state")[:1],
+    key=str,
+)
+
+
 def known_targets(link, service) -> str | None:
     """The built-in checker: targets recorded as not public."""
-    return KnownTarget.objects.filter(link_key=link.key).values_list("state", flat=True).first()
+    return _RECORDED_STATE.scalar(key=link.key)
 
 
 @cache

@@ -22,10 +22,15 @@ def _clock() -> float:
     return time.monotonic()
 
 
+def stored_rules() -> dict[str, Rule]:
+    """Every stored rule row by code, read now (``rule_rows`` is the cached copy)."""
+    return {row.code: row for row in Rule.objects.all()}
+
+
 @ttl_cache(maxsize=1, ttl=_SECONDS, timer=lambda: _clock())
 def rule_rows() -> dict[str, Rule]:
     """Every stored rule row by code. Treat the rows as read-only."""
-    return {row.code: row for row in Rule.objects.all()}
+    return stored_rules()
 
 
 @ttl_cache(maxsize=1, ttl=_SECONDS, timer=lambda: _clock())

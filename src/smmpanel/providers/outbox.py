@@ -11,9 +11,14 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from smmpanel.compiled_sql import RowInsert
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
 
 log = logging.getLogger(__name__)
+
+
+# One per order placed: built once (see ``compiled_sql``).
+_insert_submission = RowInsert(Submission)
 
 
 def queue_order(order) -> list[Submission]:
@@ -21,15 +26,15 @@ def queue_order(order) -> list[Submission]:
     now = timezone.now()
     runs = order.runs or 1
     step = timedelta(minutes=order.interval or 0)
-    submissions = Submission.objects.bulk_create(
-        Submission(
+    submissions = [
+        _insert_submission(
             order=order,
             run=run,
             quantity=order.quantity,
             next_attempt_at=now + step * (run - 1),
         )
         for run in range(1, runs + 1)
-    )
+    ]
     transaction.on_commit(lambda: nudge_forwarding(order.pk))
     return submissions
 
