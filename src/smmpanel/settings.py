@@ -109,6 +109,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Parameters bound by the server, and statements a connection runs again and
+        # again (every hot path) prepared once: PostgreSQL stops parsing them per
+        # request. Each run is still planned for its own values (force_custom_plan):
+        # a generic plan made the orders page 2x slower. Off behind a transaction-pooling
+        # PgBouncer, which cannot keep a prepared statement on the connection that made it.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=5,
+            options="-c plan_cache_mode=force_custom_plan",
+        )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
