@@ -50,6 +50,9 @@ HISTORY = (
                 "one rate-limit UPDATE; wallet with the key; UPDATE … RETURNING"),
     ("204cb75", "rate-limit UPDATE written once by hand; status rows as tuples"),
     ("525a0b6", "active catalog from memory: no service query per order"),
+    ("fde83e0", "hot-path statements compiled once (compiled_sql); no savepoint for the "
+                "order's charge; redundant single-column indexes dropped"),
+    ("3d0f489", "PostgreSQL: server-side binding, repeated statements prepared"),
 )  # fmt: skip
 
 
