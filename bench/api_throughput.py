@@ -289,8 +289,9 @@ def seed(tag: str, users: int, services: int, scale: dict | None) -> Seeded:
             big_user, _ = big_user_and_typical()
     accounts = []
     for n in range(1 + users):
-        user = big_user if n == 0 and big_user is not None else None
-        if user is None:
+        if n == 0 and big_user is not None:
+            user = big_user
+        else:
             user = create_user(f"bench-{tag}-{n}@example.com", None, role=User.Role.RESELLER)
         deposit(user, to_micros("10000000"), memo="bench balance")
         accounts.append((user, issue_api_key(user, "bench").plaintext))
@@ -558,6 +559,8 @@ def _client_process(base_url: str, sc: Scenario, seconds: float, threads: int,
         mine: list[float] = []
         bad, first = 0, ""
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        get_headers = {"Cookie": sc.cookie} if sc.cookie else None
+        api = sc.path.startswith("/api/")  # pages have no JSON "error" to look for
         with httpx.Client(base_url=base_url, timeout=10) as client:
             client.get("/health")  # open the keep-alive connection
             while time.monotonic() < start_at:
@@ -572,11 +575,10 @@ def _client_process(base_url: str, sc: Scenario, seconds: float, threads: int,
                     body += f"{tag}p{proc}t{tid}n{n}%2F"
                 t0 = time.perf_counter()
                 if sc.method == "GET":
-                    r = client.get(sc.path, headers={"Cookie": sc.cookie} if sc.cookie else None)
+                    r = client.get(sc.path, headers=get_headers)
                 else:
                     r = client.post(sc.path, content=body, headers=headers)
                 mine.append(time.perf_counter() - t0)
-                api = sc.path.startswith("/api/")
                 if r.status_code != 200 or (api and b'"error"' in r.content):
                     bad += 1
                     first = first or f"{r.status_code} {r.text[:200]}"

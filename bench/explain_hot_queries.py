@@ -26,10 +26,10 @@ import contextlib
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 BIG_TABLES = (
     "orders_order",
@@ -41,6 +41,7 @@ BIG_TABLES = (
 )
 RUNS = 3  # EXPLAIN ANALYZE runs per statement; the fastest is kept
 SORT_ROWS_FLAG = 1000  # a sort of more rows than this on a hot path is flagged
+EXECUTION_TIME = re.compile(r"Execution Time: ([\d.]+) ms")
 
 
 class Stop(Exception):
@@ -121,8 +122,7 @@ def explain_all(scenarios: list[Scenario], log: Callable[[str], None]) -> list[P
                 log("  (no query)")
             for n, sql in enumerate(statements, 1):
                 text = _explain(connection, sql)
-                found = re.search(r"Execution Time: ([\d.]+) ms", text)
-                ms = float(found.group(1)) if found else float("nan")
+                ms = _execution_ms(text, missing=float("nan"))
                 shape, flags = _shape(text)
                 plans.append(Plan(sc.name, sc.who, sql, text, ms, shape, flags))
                 log(f"--- query {n}/{len(statements)}: {_short(sql, 400)}")
@@ -139,13 +139,13 @@ def _explain(connection, sql: str) -> str:
     gets a plain EXPLAIN."""
     from django.db import DatabaseError
 
-    best, text = None, ""
+    texts = []
     with connection.cursor() as cur:
         for _attempt in range(RUNS):  # the fastest of a few: a shared machine is noisy
             cur.execute("SAVEPOINT explain_one")
             try:
                 cur.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-                text = "\n".join(row[0] for row in cur.fetchall())
+                texts.append("\n".join(row[0] for row in cur.fetchall()))
             except DatabaseError as exc:
                 cur.execute("ROLLBACK TO SAVEPOINT explain_one")
                 cur.execute(f"EXPLAIN {sql}")
@@ -153,11 +153,13 @@ def _explain(connection, sql: str) -> str:
                 return f"{plain}\n(plain EXPLAIN: {str(exc).splitlines()[0]})"
             finally:
                 cur.execute("ROLLBACK TO SAVEPOINT explain_one")
-            found = re.search(r"Execution Time: ([\d.]+) ms", text)
-            ms = float(found.group(1)) if found else 0.0
-            if best is None or ms < best[0]:
-                best = (ms, text)
-    return best[1] if best else text
+    return min(texts, key=lambda text: _execution_ms(text, missing=0.0))  # first of equals
+
+
+def _execution_ms(text: str, *, missing: float) -> float:
+    """The ``Execution Time`` of an EXPLAIN ANALYZE output (``missing`` when absent)."""
+    found = EXECUTION_TIME.search(text)
+    return float(found.group(1)) if found else missing
 
 
 def _short(sql: str, limit: int) -> str:
@@ -214,16 +216,15 @@ def customer_scenarios(user, label: str):
     plaintext = issue_api_key(user, "explain").plaintext
     api_key = api_key_for(plaintext)
 
-    class Request:
-        pass
-
-    request = Request()
-    request.user = user
+    request = SimpleNamespace(user=user)  # ``site()`` reads only ``request.user``
 
     def place_order_reads():
         service = Service.objects.get(pk=target["service_id"])
-        quote = quote_order(user, service, {"link": target["link"], "quantity": target["quantity"]})
-        return quote
+        return quote_order(user, service, {"link": target["link"], "quantity": target["quantity"]})
+
+    def page(name: str, **filters) -> Scenario:
+        """The orders page (``orders_page``) with ``filters``."""
+        return Scenario(name, lambda: orders.orders_page(user, **filters), label)
 
     return [
         Scenario("API auth: api_key_for (key lookup)", lambda: api_key_for(plaintext), label),
@@ -265,45 +266,15 @@ def customer_scenarios(user, label: str):
             lambda: (orders.recent_orders(user, 20), billing.balance_of(user)),
             label,
         ),
-        Scenario("orders page 1: orders_page", lambda: orders.orders_page(user), label),
-        Scenario(
-            "orders page, older (keyset before=middle id)",
-            lambda: orders.orders_page(user, before=middle),
-            label,
-        ),
-        Scenario(
-            "orders page, status Completed",
-            lambda: orders.orders_page(user, status="completed"),
-            label,
-        ),
-        Scenario(
-            "orders page, status In progress (in_progress + processing)",
-            lambda: orders.orders_page(user, status="in_progress"),
-            label,
-        ),
-        Scenario(
-            "orders page, status Canceled",
-            lambda: orders.orders_page(user, status="canceled"),
-            label,
-        ),
-        Scenario(
-            "orders page, search by id", lambda: orders.orders_page(user, search=str(middle)), label
-        ),
-        Scenario(
-            f"orders page, search link text {fragment!r} (one old order)",
-            lambda: orders.orders_page(user, search=fragment),
-            label,
-        ),
-        Scenario(
-            "orders page, search link text 'tiktok' (many matches)",
-            lambda: orders.orders_page(user, search="tiktok"),
-            label,
-        ),
-        Scenario(
-            "orders page, search link text that matches nothing",
-            lambda: orders.orders_page(user, search="no-such-link-zz"),
-            label,
-        ),
+        page("orders page 1: orders_page"),
+        page("orders page, older (keyset before=middle id)", before=middle),
+        page("orders page, status Completed", status="completed"),
+        page("orders page, status In progress (in_progress + processing)", status="in_progress"),
+        page("orders page, status Canceled", status="canceled"),
+        page("orders page, search by id", search=str(middle)),
+        page(f"orders page, search link text {fragment!r} (one old order)", search=fragment),
+        page("orders page, search link text 'tiktok' (many matches)", search="tiktok"),
+        page("orders page, search link text that matches nothing", search="no-such-link-zz"),
         Scenario(
             "orders live refresh: live_rows(100 newest ids)",
             lambda: orders.live_rows(user, map(str, newest)),
@@ -441,15 +412,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("pass --database-url postgres://… (a database filled by bench/scale_data.py)")
-    os.environ["DATABASE_URL"] = args.database_url
-    if "DATA_DIR" not in os.environ:  # settings make it; keep it out of the repo
-        os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="smm-explain-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smmpanel.settings")
-    here = Path(__file__).resolve().parent
-    sys.path[:0] = [str(here.parent / "src"), str(here)]
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # scale, scale_data
+    from scale.cli import setup_django
 
-    django.setup()
+    setup_django(args.database_url, data_prefix="smm-explain-")
     from django.db import connection
     from scale_data import big_user_and_typical
 

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("pass --database-url postgres://… (or set DATABASE_URL): a scratch database")
-    _setup_django(args.database_url)
+    setup_django(args.database_url)
     if args.prepare:
         _prepare()
     try:
@@ -66,11 +66,12 @@ def main(argv: list[str] | None = None) -> None:
         _audit()
 
 
-def _setup_django(database_url: str) -> None:
-    """Configure Django (the product's settings) for ``database_url``."""
+def setup_django(database_url: str, data_prefix: str = "smm-scale-") -> None:
+    """Configure Django (the product's settings) for ``database_url``; ``DATA_DIR``,
+    unless set, is a new temporary directory named ``data_prefix…``."""
     os.environ["DATABASE_URL"] = database_url
     if "DATA_DIR" not in os.environ:  # settings make it; keep it out of the repo
-        os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="smm-scale-")
+        os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix=data_prefix)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smmpanel.settings")
     sys.path.insert(0, str(SRC))
     import django

@@ -61,11 +61,12 @@ def provider():
         return existing
     found = Provider.objects.filter(name=PROVIDER_NAME).first()
     if found is None:
+        api_key = "scale-offline-key"
         found = Provider.objects.create(
             name=PROVIDER_NAME,
             api_url="https://provider.scale.invalid/api/v2",
-            api_key_sealed=seal("scale-offline-key"),
-            api_key_last4="-key"[-4:],
+            api_key_sealed=seal(api_key),
+            api_key_last4=api_key[-4:],  # as providers.services.add_provider stores it
             active=False,
         )
     return found

@@ -19,6 +19,8 @@ READ_COLUMNS = {
 
 
 def run(cur, sql: str) -> None:
+    """Execute ``sql`` for a step without a row count (``cur.execute`` returns the
+    cursor, which ``Steps.run`` would take for one)."""
     cur.execute(sql)
 
 

@@ -94,11 +94,9 @@ def insert_reseller_keys(cur, params: dict) -> int:
 def bench_accounts(users: int) -> dict:
     """Real API keys for the big and the typical user (``users`` counts the big one):
     the ``FillResult`` fields that name them."""
-    from smmpanel.accounts.models import User
     from smmpanel.accounts.services import issue_api_key
 
-    big = User.objects.get(email=BIG_EMAIL)
-    typical = User.objects.get(email=typical_email(users))
+    big, typical = big_user_and_typical(users)
     return {
         "big_user_id": big.pk,
         "big_user_key": issue_api_key(big, "scale bench").plaintext,
