@@ -24,9 +24,9 @@ from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, OrderStatus
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.services import _has_active_order
-from smmpanel.policy import engine, gates, rule_cache, rulebook
+from smmpanel.policy import gates, rulebook
 from smmpanel.policy.link_checkers import known_targets
-from smmpanel.policy.models import Decision, KnownTarget, Outcome, Rule
+from smmpanel.policy.models import Decision, KnownTarget, Outcome
 from tests.factories import make_key, make_order, make_service, make_user, post_link
 
 pytestmark = pytest.mark.django_db
@@ -617,26 +617,3 @@ def test_a_target_recorded_as_not_public_is_found_by_its_key():
 
     assert known_targets(private, service=None) == "private"
     assert known_targets(canonicalise(post_link()), service=None) is None
-
-
-# --- rules_for after seeding -----------------------------------------------------------------
-
-
-def test_rules_for_returns_every_rule_even_when_the_cached_copy_is_incomplete(monkeypatch):
-    """A concurrent read that began before the seeding stores a copy missing a rule."""
-    assert not Rule.objects.exists()
-    specs = [s for s in rulebook.RULES if rulebook.ORDER_PLACE in s.points]
-    enabled = [s.code for s in specs if s.enabled]
-    stale = {s.code: Rule(code=s.code, enabled=s.enabled) for s in specs if s.code != enabled[0]}
-
-    def stale_rule_rows():
-        return dict(stale)
-
-    stale_rule_rows.cache_clear = lambda: None
-    monkeypatch.setattr(rule_cache, "rule_rows", stale_rule_rows)
-
-    rules = engine.rules_for(rulebook.ORDER_PLACE)
-
-    assert [spec.code for spec, _ in rules] == enabled
-    stored = dict(Rule.objects.values_list("code", "pk"))
-    assert {row.code: row.pk for _, row in rules} == {c: stored[c] for c in enabled}

@@ -2,6 +2,8 @@
 POLICY_CACHE_SECONDS per process: a change made in this process applies at once, one
 made by another process within that time."""
 
+import threading
+
 import pytest
 
 from smmpanel.policy import engine, rule_cache, rulebook
@@ -11,6 +13,7 @@ from smmpanel.policy.services import add_deny_entry, remove_deny_entry
 from tests.policy.conftest import rule_row, tune
 
 pytestmark = pytest.mark.django_db
+WAIT = 10  # seconds a test thread may wait for the other: bounded, never reached
 
 
 def later(monkeypatch, seconds: float) -> None:
@@ -83,3 +86,41 @@ def test_sensitive_terms_come_from_the_same_cached_list(staff, django_assert_num
         found = sensitive_terms({"comments": "total SCAM here"})
 
     assert found == ["scam"]
+
+
+def test_a_read_begun_before_the_first_seeding_does_not_leave_rules_missing(monkeypatch):
+    # Another thread read the empty rule table before this one seeded the rules, and
+    # finishes after this one dropped the old copy but before it reads the rules back:
+    # its empty copy must not be what this thread then reads (a KeyError on a fresh
+    # database, from concurrent first orders).
+    assert not Rule.objects.exists()
+    reading, finish = threading.Event(), threading.Event()
+    real_read, real_rule_rows = rule_cache._rules._read, rule_cache.rule_rows
+    calls = []
+
+    def read():
+        if threading.current_thread() is threading.main_thread():
+            return real_read()
+        reading.set()
+        finish.wait(WAIT)
+        return {}  # what it read before the seeding
+
+    def rule_rows():
+        calls.append(1)
+        if len(calls) == 2:  # after seeding and dropping the old copy: the other ends
+            finish.set()
+            other.join(WAIT)
+        return real_rule_rows()
+
+    monkeypatch.setattr(rule_cache._rules, "_read", read)
+    other = threading.Thread(target=real_rule_rows, daemon=True)
+    other.start()
+    assert reading.wait(WAIT)
+    monkeypatch.setattr(rule_cache, "rule_rows", rule_rows)
+
+    rules = engine.rules_for(rulebook.ORDER_PLACE)
+
+    enabled = [s.code for s in rulebook.RULES if rulebook.ORDER_PLACE in s.points and s.enabled]
+    assert not other.is_alive()
+    assert [spec.code for spec, _ in rules] == enabled
+    assert sorted(real_rule_rows()) == sorted(Rule.objects.values_list("code", flat=True))

@@ -12,11 +12,11 @@ the same list the customer priced the order from.
 import time
 from dataclasses import dataclass
 
-from cachetools.func import ttl_cache
 from django.conf import settings
 from django.db import transaction
 
 from smmpanel.catalog.models import Service
+from smmpanel.process_cache import ProcessSnapshot
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per refresh
@@ -29,22 +29,28 @@ def _clock() -> float:
     return time.monotonic()
 
 
-@ttl_cache(maxsize=1, ttl=settings.CATALOG_CACHE_SECONDS, timer=lambda: _clock())
-def active_catalog() -> ActiveCatalog:
-    """The active services. Shared by every request of the process: read-only."""
+def _read_catalog() -> ActiveCatalog:
     from smmpanel.catalog.selectors import active_services  # selectors imports this module
 
     services = tuple(active_services())
     return ActiveCatalog(services, {s.pk: s for s in services})
 
 
+_catalog = ProcessSnapshot(_read_catalog, settings.CATALOG_CACHE_SECONDS, lambda: _clock())
+
+
+def active_catalog() -> ActiveCatalog:
+    """The active services. Shared by every request of the process: read-only."""
+    return _catalog()
+
+
 def forget() -> None:
     """Drop this process's copy (between tests, or after a change)."""
-    active_catalog.cache_clear()
+    _catalog.forget()
 
 
 def forget_on_change(**_signal_args) -> None:
     """A service, category or platform changed: drop the copy now and once more when
-    the change commits (a read in between would have kept the old rows)."""
+    the change commits (a read in between saw the rows before the commit)."""
     forget()
     transaction.on_commit(forget)

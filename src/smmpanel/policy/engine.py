@@ -78,13 +78,9 @@ def rules_for(point: str) -> list[tuple[rulebook.RuleSpec, Rule]]:
                     "message_uk": spec.message_uk,
                 },
             )
+        # A read begun before the seeding is not kept after this (``process_cache``).
         rule_cache.forget()
         rows = rule_cache.rule_rows()
-        if any(s.code not in rows for s in specs):
-            # A concurrent read that began before the seeding stored its incomplete
-            # copy in the cache after our ``forget``: read the rows ourselves.
-            rule_cache.forget()
-            rows = rule_cache.stored_rules()
     return [(s, rows[s.code]) for s in specs if rows[s.code].enabled]
 
 

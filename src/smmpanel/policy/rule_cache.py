@@ -9,11 +9,11 @@ cached here: they take effect on the next request (see ``User.policy_limited``).
 
 import time
 
-from cachetools.func import ttl_cache
 from django.conf import settings
 from django.db import transaction
 
 from smmpanel.policy.models import DenyEntry, Rule
+from smmpanel.process_cache import ProcessSnapshot
 
 _SECONDS = settings.POLICY_CACHE_SECONDS
 
@@ -22,33 +22,36 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def stored_rules() -> dict[str, Rule]:
-    """Every stored rule row by code, read now (``rule_rows`` is the cached copy)."""
-    return {row.code: row for row in Rule.objects.all()}
+_rules = ProcessSnapshot(
+    lambda: {row.code: row for row in Rule.objects.all()}, _SECONDS, lambda: _clock()
+)
+_deny_entries = ProcessSnapshot(
+    lambda: tuple(
+        DenyEntry.objects.filter(active=True).order_by("kind", "value").values_list("kind", "value")
+    ),
+    _SECONDS,
+    lambda: _clock(),
+)
 
 
-@ttl_cache(maxsize=1, ttl=_SECONDS, timer=lambda: _clock())
 def rule_rows() -> dict[str, Rule]:
     """Every stored rule row by code. Treat the rows as read-only."""
-    return stored_rules()
+    return _rules()
 
 
-@ttl_cache(maxsize=1, ttl=_SECONDS, timer=lambda: _clock())
 def active_deny_entries() -> tuple[tuple[str, str], ...]:
     """``(kind, value)`` of every active deny-list entry, terms included."""
-    return tuple(
-        DenyEntry.objects.filter(active=True).order_by("kind", "value").values_list("kind", "value")
-    )
+    return _deny_entries()
 
 
 def forget() -> None:
     """Drop this process's copies (between tests, or after a change)."""
-    rule_rows.cache_clear()
-    active_deny_entries.cache_clear()
+    _rules.forget()
+    _deny_entries.forget()
 
 
 def forget_on_change(**_signal_args) -> None:
     """A rule or deny entry changed: drop the copies now and again once the change
-    commits (a read in between would have cached the old rows)."""
+    commits (a read in between saw the rows before the commit)."""
     forget()
     transaction.on_commit(forget)

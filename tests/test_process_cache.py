@@ -1,0 +1,95 @@
+"""A process's copy of database rows (``smmpanel.process_cache``): served while fresh,
+read again when old or forgotten, and never replaced by a read that a ``forget``
+overtook."""
+
+import threading
+
+from smmpanel.process_cache import ProcessSnapshot
+
+WAIT = 10  # seconds a test thread may wait for the other: bounded, never reached
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Source:
+    """The rows as stored: ``value``, read by ``read`` (counted)."""
+
+    def __init__(self, value):
+        self.value, self.reads = value, 0
+
+    def read(self):
+        self.reads += 1
+        return self.value
+
+
+def test_a_fresh_copy_is_served_without_reading_again():
+    source = Source("rows")
+    snapshot = ProcessSnapshot(source.read, 5, Clock())
+
+    assert [snapshot(), snapshot(), snapshot()] == ["rows"] * 3
+    assert source.reads == 1
+
+
+def test_a_copy_older_than_its_seconds_is_read_again():
+    source, clock = Source("old"), Clock()
+    snapshot = ProcessSnapshot(source.read, 5, clock)
+    snapshot()
+    source.value = "new"
+
+    clock.now += 4.9
+    assert snapshot() == "old"
+    clock.now += 0.2
+    assert snapshot() == "new"
+
+
+def test_a_forgotten_copy_is_read_again_at_once():
+    source = Source("old")
+    snapshot = ProcessSnapshot(source.read, 5, Clock())
+    snapshot()
+    source.value = "new"
+
+    snapshot.forget()
+
+    assert snapshot() == "new"
+
+
+def test_a_read_overtaken_by_forget_is_returned_but_not_kept():
+    source = Source("old")
+    snapshot = ProcessSnapshot(lambda: (source.read(), snapshot.forget())[0], 5, Clock())
+
+    assert snapshot() == "old"  # its caller gets what it read
+    source.value = "new"
+    assert snapshot() == "new"  # the next caller reads again
+    assert source.reads == 2
+
+
+def test_a_slow_read_from_before_a_change_does_not_replace_the_newer_copy():
+    reading, finish = threading.Event(), threading.Event()
+    stored = {"value": "before"}
+
+    def read():
+        value = stored["value"]
+        if threading.current_thread() is not threading.main_thread():
+            reading.set()
+            finish.wait(WAIT)  # still reading while the change is made and read
+        return value
+
+    snapshot = ProcessSnapshot(read, 60, Clock())
+    slow = threading.Thread(target=snapshot, daemon=True)
+    slow.start()
+    assert reading.wait(WAIT)
+
+    stored["value"] = "after"
+    snapshot.forget()
+    assert snapshot() == "after"
+    finish.set()
+    slow.join(WAIT)
+
+    assert not slow.is_alive()
+    assert snapshot() == "after"
