@@ -4,6 +4,7 @@ of the wallet, in the caller's transaction (or a new one)."""
 import re
 import secrets
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -100,25 +101,32 @@ def _apply(user, amount_micros: int, unfrozen_only: bool, covered_only: bool) ->
     """Add ``amount_micros`` to the wallet if the conditions hold; the new balance, or
     None when they do not. One statement (``UPDATE … RETURNING``, which the ORM has no
     spelling for), so the balance written to the ledger is the one this UPDATE made."""
+    params: list[object] = [amount_micros, user.pk]
+    if unfrozen_only:
+        params.append(False)
+    if covered_only:
+        params.append(-amount_micros)
+    with connection.cursor() as cursor:
+        cursor.execute(_apply_sql(unfrozen_only, covered_only), params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+@lru_cache(maxsize=4)
+def _apply_sql(unfrozen_only: bool, covered_only: bool) -> str:
+    """``_apply``'s statement, written once per combination of conditions."""
     table, q = Wallet._meta.db_table, connection.ops.quote_name
     balance, user_id, frozen = (q(Wallet._meta.get_field(f).column) for f in
                                 ("balance_micros", "user", "frozen"))  # fmt: skip
     conditions = [f"{user_id} = %s"]
-    params: list[object] = [amount_micros, user.pk]
     if unfrozen_only:
         conditions.append(f"{frozen} = %s")
-        params.append(False)
     if covered_only:
         conditions.append(f"{balance} >= %s")
-        params.append(-amount_micros)
-    sql = (
+    return (
         f"UPDATE {q(table)} SET {balance} = {balance} + %s "
         f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else row[0]
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
