@@ -20,7 +20,6 @@ from smmpanel.billing.services import (
     NotAllowed,
     confirm_deposit,
     reject_deposit,
-    release_held_credits,
     request_deposit,
     set_frozen,
 )
@@ -174,24 +173,22 @@ def test_a_deposit_confirmed_under_balance_review_is_held(customer, pending, sta
     assert balance_of(customer) == before
 
 
-def confirmed_during_review(customer, pending, staff_member) -> DepositRequest:
-    set_frozen(customer, True)
-    return confirm_deposit(pending, actor=staff_member)
+def under_review(customer, staff_member):
+    return open_balance_review(customer, reason="payment check", actor=staff_member)
 
 
-def release(customer) -> None:
-    """What closing the last balance review does."""
-    set_frozen(customer, False)
-    release_held_credits(customer)
+def close(review, staff_member) -> None:
+    close_balance_review(review, actor=staff_member, reason="payment is fine")
 
 
 def test_a_held_deposit_is_linked_to_its_ledger_entry_when_released(
     customer, pending, staff_member
 ):
-    held = confirmed_during_review(customer, pending, staff_member)
+    review = under_review(customer, staff_member)
+    held = confirm_deposit(pending, actor=staff_member)
     before = balance_of(customer)
 
-    release(customer)
+    close(review, staff_member)
 
     held.refresh_from_db()
     entry = held.ledger_entry
@@ -203,9 +200,10 @@ def test_a_held_deposit_is_linked_to_its_ledger_entry_when_released(
 
 
 def test_a_released_deposit_entry_names_who_confirmed_it(customer, pending, staff_member):
-    confirmed_during_review(customer, pending, staff_member)
+    review = under_review(customer, staff_member)
+    confirm_deposit(pending, actor=staff_member)
 
-    release(customer)
+    close(review, staff_member)
 
     pending.refresh_from_db()
     assert pending.ledger_entry.created_by == staff_member
@@ -214,28 +212,16 @@ def test_a_released_deposit_entry_names_who_confirmed_it(customer, pending, staf
 def test_each_held_deposit_is_linked_to_its_own_entry(customer, staff_member):
     first = request_deposit(customer, "manual", "10")
     second = request_deposit(customer, "manual", "20")
-    set_frozen(customer, True)
+    review = under_review(customer, staff_member)
     confirm_deposit(first, actor=staff_member)
     confirm_deposit(second, actor=staff_member)
 
-    release(customer)
+    close(review, staff_member)
 
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.ledger_entry.amount_micros == to_micros("10")
     assert second.ledger_entry.amount_micros == to_micros("20")
-
-
-def test_closing_the_balance_review_links_the_held_deposit(customer, pending, staff_member):
-    review = open_balance_review(customer, reason="payment check", actor=staff_member)
-    confirm_deposit(pending, actor=staff_member)
-
-    close_balance_review(review, actor=staff_member, reason="payment is fine")
-
-    pending.refresh_from_db()
-    assert pending.ledger_entry == LedgerEntry.objects.get(
-        user=customer, kind="deposit", memo__contains=pending.reference
-    )
 
 
 @pytest.mark.django_db(transaction=True)

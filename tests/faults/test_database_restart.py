@@ -56,7 +56,7 @@ from smmpanel.providers import forwarding
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.simulator.server import serve
 from tests.factories import make_order, make_service, make_user
-from tests.faults.test_web_crash import Web, kill_group, wait_for
+from tests.faults.test_web_crash import Web, kill_group, upstream_orders_for, wait_for
 from tests.faults.throwaway_postgres import PG_BIN, ThrowawayPostgres
 from tests.providers.worker_process import start_worker, stop_worker, worker_env
 
@@ -87,9 +87,10 @@ def require_postgres_binaries() -> None:
     if (PG_BIN / "pg_ctl").exists() and (PG_BIN / "initdb").exists():
         return
     reason = (
-        f"Debian's PostgreSQL 15 binaries are not installed ({PG_BIN}/pg_ctl): the test "
-        "needs a cluster of its own to crash (apt-get install postgresql-15)"
+        f"Debian's PostgreSQL server binaries are not installed ({PG_BIN}/pg_ctl): the "
+        "test needs a cluster of its own to crash (apt-get install postgresql)"
     )
+    # .ci/run installs postgresql and exports REQUIRE_BROWSER=1 (its "nothing may skip").
     if os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true":
         pytest.fail(reason + "; CI must have them, so this fails instead of skipping")
     pytest.skip(reason + "; CI installs them and fails instead of skipping")
@@ -162,11 +163,6 @@ def simulator():
     )  # fmt: skip
     yield handle
     handle.shutdown()
-
-
-def upstream_orders_for(simulator, link: str) -> int:
-    answer = httpx.get(f"{simulator.control_url}/orders", params={"link": link}, timeout=5)
-    return len(answer.json()["orders"])
 
 
 @own_cluster_only_once
@@ -406,7 +402,6 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     assert all(orders[pk]["status"] in FORWARDED for pk in late), [
         (pk, orders[pk]["status"]) for pk in late if orders[pk]["status"] not in FORWARDED
     ]
-    assert elapsed < 90, elapsed
 
 
 def test_a_database_error_between_claim_and_send_leaves_the_run_queued(db, monkeypatch):

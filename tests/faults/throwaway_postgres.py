@@ -24,7 +24,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's newest server binaries, as .ci/run picks them (15 on bookworm, 17 on trixie).
+PG_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 LOOPBACK = "127.0.0.1"
 DATABASE = "smmpanel_restart"
 
