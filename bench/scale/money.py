@@ -5,12 +5,13 @@ creation, each Partial/Canceled order its one ``refund`` entry at its end (the a
 of ``refund_remains``/``cancel_and_refund``: charge × remains / quantity half-up, or the
 whole charge). Deposits fund them: per user and month, confirmed manual deposits (split
 in several when above ``MAX_DEPOSIT``) of the month's charges rounded up to whole units
-plus a 5-24 unit cushion, credited shortly before that month's first order, each with
-its ``DepositRequest`` (``confirmed``, decided by the staff user, reference ``B…`` never
-clashing with the product's ``D…``). Ledger ids follow time, ``balance_after_micros`` is
-the running balance in id order (never negative), and each wallet's balance equals the
-sum of its entries: ``smmpanel audit-ledger`` is clean. A few users (1 in 200) also have
-a pending deposit request (the staff queue).
+plus a 5-24 unit cushion (from a hash of user and month, so a fill repeats), credited
+shortly before that month's first order, each with its ``DepositRequest``
+(``confirmed``, decided by the staff user, reference ``B…`` never clashing with the
+product's ``D…``). Ledger ids follow time, ``balance_after_micros`` is the running
+balance in id order (never negative), and each wallet's balance equals the sum of its
+entries: ``smmpanel audit-ledger`` is clean. A few users (1 in 200) also have a pending
+deposit request (the staff queue).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ FROM (
         FROM (
           SELECT o.user_id, min(o.created_at) AS first_ts,
                  (sum(o.charge_micros)::bigint + 999999) / 1000000
-                   + 5 + floor(random() * 20)::bigint AS units
+                   + 5 + mod(mod(hashtext(o.user_id || date_trunc('month', o.created_at)::text), 20)
+                           + 20, 20)::bigint AS units
             FROM {orders} o WHERE o.id >= %(o0)s
             GROUP BY o.user_id, date_trunc('month', o.created_at)
         ) m
