@@ -30,6 +30,7 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,6 +44,7 @@ from api_throughput import (  # noqa: E402 - the bench directory is not a packag
     lift_api_rate_limit,
 )
 
+FORM = "application/x-www-form-urlencoded"
 ACTIONS = ("health", "balance", "services", "status", "add")
 # (commit, what it changed), oldest first: the rows of ``--history``.
 HISTORY = (
@@ -99,7 +101,8 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
     def call(action: str):
         if action == "health":
             return client.get("/health")
-        return client.post("/api/v2", body(action))
+        # Form-encoded, as API v2 clients (and the throughput bench's wrk) send it.
+        return client.post("/api/v2", urlencode(body(action)), content_type=FORM)
 
     ids = ",".join(str(call("add").json()["order"]) for _ in range(STATUS_IDS))
 

@@ -1,0 +1,32 @@
+"""Machine endpoints skip the browser's middleware.
+
+``/api/v2`` and ``/health`` serve programs. They keep no session and need no signed-in
+user, CSRF token, message store, static file or language cookie (API texts are English,
+matched verbatim by clients). Those middlewares cost more than a ``balance`` answer does,
+so this one hands machine paths straight to their views. It sits after the security,
+frame and CSP middlewares, so every answer still carries their headers, and it checks
+the ``Host`` header as ``CommonMiddleware`` would have.
+"""
+
+from django.http import HttpRequest, HttpResponse
+
+from smmpanel.api.views import api_v2
+from smmpanel.web.views.account import health
+
+# Exact paths (the URL conf routes the same ones; a test keeps the two in step).
+MACHINE_VIEWS = {"/api/v2": api_v2, "/api/v2/": api_v2, "/health": health}
+
+
+class MachineEndpointMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = MACHINE_VIEWS.get(request.path_info)
+        if view is None:
+            return self.get_response(request)
+        request.get_host()  # DisallowedHost for a host not in ALLOWED_HOSTS: a 400
+        response = view(request)
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
