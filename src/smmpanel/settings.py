@@ -114,13 +114,14 @@ else:
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Parameters bound by the server, and statements a connection runs again and
         # again (every hot path) prepared once: PostgreSQL stops parsing them per
-        # request. Each run is still planned for its own values (force_custom_plan):
-        # a generic plan made the orders page 2x slower. Off behind a transaction-pooling
-        # PgBouncer, which cannot keep a prepared statement on the connection that made it.
+        # request, and after five runs keeps a generic plan when it is no costlier
+        # (planning was half of PostgreSQL's time on an order). Searches, whose plan
+        # depends on what is searched, are planned per run (smmpanel.query_plans).
+        # Off behind a transaction-pooling PgBouncer, which cannot keep a prepared
+        # statement on the connection that made it.
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True,
             prepare_threshold=5,
-            options="-c plan_cache_mode=force_custom_plan",
         )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 

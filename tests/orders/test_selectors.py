@@ -54,9 +54,10 @@ def test_orders_page_leaves_out_other_users_orders(customer, service, orders):
 def test_orders_page_counts_nothing_and_reads_one_page(customer, orders):
     with CaptureQueriesContext(connection) as queries:
         selectors.orders_page(customer, status="completed", search="insta", limit=2)
-    sql = " ".join(q["sql"] for q in queries.captured_queries).upper()
-    assert len(queries.captured_queries) == 1
-    assert "COUNT(" not in sql and "LIMIT 3" in sql
+    # (On PostgreSQL the read runs in a transaction planned for its values.)
+    reads = [q["sql"].upper() for q in queries.captured_queries if "SELECT" in q["sql"].upper()]
+    assert len(reads) == 1
+    assert "COUNT(" not in reads[0] and "LIMIT 3" in reads[0]
 
 
 @pytest.mark.parametrize(

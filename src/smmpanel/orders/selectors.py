@@ -15,6 +15,7 @@ from smmpanel.catalog.models import Category, Platform, Service
 from smmpanel.compiled_sql import CompiledQuery, IdListed
 from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderStatus, Refill
+from smmpanel.query_plans import planned_for_values
 
 
 def parse_ids(raw: object, limit: int) -> list[str] | None:
@@ -187,6 +188,7 @@ def _link_search(text: str) -> Q:
     return matches if key is None else matches | Q(link_key=key)
 
 
+@planned_for_values
 def orders_page(
     user,
     status: str = "",
@@ -369,6 +371,7 @@ class StaffOrderFilter:
     date_to: date | None = None
 
 
+@planned_for_values
 def staff_orders_page(
     filters: StaffOrderFilter, before: int | None = None, limit: int = 50
 ) -> Page:
