@@ -6,8 +6,9 @@ busy machine where requests/s swing by ±30%.
     .venv/bin/python bench/request_cost.py --history       # and earlier commits, each in
                                                            # a temporary git worktree
 
-Each action runs ``--requests`` times (best of three rounds) through Django's full
-request stack (middleware, the API view, the policy gate, the services) on a throwaway
+Each action runs ``--requests`` times (best of three rounds) through Django's WSGI
+application as a server calls it (request signals, middleware, the API view, the policy
+gate, the services; no test client) on a throwaway
 PostgreSQL cluster (or ``--database-url``), Huey on a throwaway Redis when
 ``redis-server`` is installed. CPU is ``process_time`` of this process plus the
 backend's ``utime + stime`` from ``/proc``; ``/health`` is the trivial baseline.
@@ -56,6 +57,9 @@ HISTORY = (
     ("fde83e0", "hot-path statements compiled once (compiled_sql); no savepoint for the "
                 "order's charge; redundant single-column indexes dropped"),
     ("3d0f489", "PostgreSQL: server-side binding, repeated statements prepared"),
+    ("8088c65", "machine endpoints (/api/v2, /health) skip the browser's middleware"),
+    ("ddead6f", "PostgreSQL keeps generic plans for hot statements; searches planned "
+                "per run"),
 )  # fmt: skip
 
 
@@ -64,9 +68,9 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
     import django
 
     django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
 
     from smmpanel.accounts.models import User
     from smmpanel.accounts.services import create_user, issue_api_key
@@ -86,7 +90,7 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
         .first()
     )
     quantity = max(service.min_quantity, 100)
-    client = Client()
+    server = WSGIHandler()  # what gunicorn calls: request signals and all (no test Client)
     counter = itertools.count()
 
     def body(action: str) -> dict[str, object]:
@@ -98,13 +102,13 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
             data["orders"] = ids
         return data
 
-    def call(action: str):
+    def call(action: str) -> tuple[str, bytes]:
         if action == "health":
-            return client.get("/health")
+            return wsgi(server, "GET", "/health")
         # Form-encoded, as API v2 clients (and the throughput bench's wrk) send it.
-        return client.post("/api/v2", urlencode(body(action)), content_type=FORM)
+        return wsgi(server, "POST", "/api/v2", urlencode(body(action)).encode())
 
-    ids = ",".join(str(call("add").json()["order"]) for _ in range(STATUS_IDS))
+    ids = ",".join(str(json.loads(call("add")[1])["order"]) for _ in range(STATUS_IDS))
 
     def backend_cpu() -> float:
         with connection.cursor() as cursor:
@@ -117,10 +121,10 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
     for action in ACTIONS:
         for _ in range(20):  # warm: connections, caches, imports
             answer = call(action)
-        if answer.status_code != 200 or b'"error"' in answer.content:
-            sys.exit(f"{action} failed: {answer.content[:300]!r}")
-        # Counted at the cursor: the test client's request_started signal would empty
-        # CaptureQueriesContext's log midway.
+        status, content = answer
+        if not status.startswith("200") or b'"error"' in content:
+            sys.exit(f"{action} failed: {status} {content[:300]!r}")
+        # Counted at the cursor (CaptureQueriesContext's log is emptied by request_started).
         statements: list[str] = []
         with connection.execute_wrapper(partial(_count, statements)):
             call(action)
@@ -135,6 +139,24 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
         _total, py, db = min(rounds)
         figures[action] = {"queries": len(statements), "python_ms": py, "postgres_ms": db}
     return figures
+
+
+def wsgi(server, method: str, path: str, body: bytes = b"") -> tuple[str, bytes]:
+    """One request through the WSGI application as a server makes it: the answer's
+    status line and body, and the answer closed (Django's request_finished)."""
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": FORM if body else "", "CONTENT_LENGTH": str(len(body)),
+    }  # fmt: skip
+    status: list[str] = []
+    answer = server(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        return status[0], b"".join(answer)
+    finally:
+        answer.close()
 
 
 def _count(statements: list[str], execute, sql, params, many, context):
@@ -158,6 +180,8 @@ def run_here(args: argparse.Namespace, src: Path) -> dict:
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
             "ALLOWED_HOSTS": "testserver",
+            # One connection for the whole run: its backend's CPU is what is read.
+            "CONN_MAX_AGE": "3600",
             "PYTHONPATH": f"{src}{os.pathsep}{HERE}",
         }
         cmd = [sys.executable, str(Path(__file__)), "--child", str(args.requests)]
