@@ -3,9 +3,11 @@
 ``/api/v2`` and ``/health`` serve programs. They keep no session and need no signed-in
 user, CSRF token, message store, static file or language cookie (API texts are English,
 matched verbatim by clients). Those middlewares cost more than a ``balance`` answer does,
-so this one hands machine paths straight to their views. It sits after the security,
-frame and CSP middlewares, so every answer still carries their headers, and it checks
-the ``Host`` header as ``CommonMiddleware`` would have.
+so this one hands machine paths straight to their views. It sits after the security and
+frame middlewares, so every answer still carries their headers, and it checks the
+``Host`` header as ``CommonMiddleware`` would have. Its answers are data, never a page a
+browser renders, so their Content-Security-Policy allows nothing at all (the OWASP
+advice for APIs), a constant, where the pages' policy is built per answer by django-csp.
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +17,7 @@ from smmpanel.web.views.account import health
 
 # Exact paths (the URL conf routes the same ones; a test keeps the two in step).
 MACHINE_VIEWS = {"/api/v2": api_v2, "/api/v2/": api_v2, "/health": health}
+MACHINE_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class MachineEndpointMiddleware:
@@ -29,4 +32,5 @@ class MachineEndpointMiddleware:
         response = view(request)
         if not response.streaming and not response.has_header("Content-Length"):
             response.headers["Content-Length"] = str(len(response.content))
+        response.setdefault("Content-Security-Policy", MACHINE_CSP)
         return response
