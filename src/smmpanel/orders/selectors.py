@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from smmpanel.catalog.models import Category, Platform, Service
 from smmpanel.compiled_sql import CompiledQuery, IdListed
 from smmpanel.orders.links import BadLink, canonicalise
-from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderStatus, Refill
+from smmpanel.orders.models import ACTIVE_STATUSES, STATUS_LABELS, Order, OrderStatus, Refill
 from smmpanel.query_plans import planned_for_values
 
 
@@ -255,7 +255,7 @@ class TimelineEntry:
 
 
 def _status_label(status: str) -> str:
-    return str(dict(OrderStatus.choices).get(status, status)) if status else ""
+    return str(STATUS_LABELS.get(status, status)) if status else ""
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
