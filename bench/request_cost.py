@@ -60,6 +60,7 @@ HISTORY = (
     ("8088c65", "machine endpoints (/api/v2, /health) skip the browser's middleware"),
     ("ddead6f", "PostgreSQL keeps generic plans for hot statements; searches planned "
                 "per run"),
+    ("35547ca", "connections checked by their socket, not SELECT 1 per request"),
 )  # fmt: skip
 
 
