@@ -7,7 +7,8 @@ wallet debit, an order insert), where every value gets the same plan anyway. A s
 different: a link fragment found in three orders wants the trigram index, one found in
 most of them wants the customer's newest orders read in order; a rare status wants its
 own index. ``planned_for_values`` runs such reads with ``force_custom_plan`` for their
-transaction: one ``SET LOCAL`` more, on pages that cost milliseconds anyway.
+transaction (or the caller's, when it runs in one): one ``SET LOCAL`` more, on pages that
+cost milliseconds anyway.
 """
 
 from collections.abc import Callable, Iterator

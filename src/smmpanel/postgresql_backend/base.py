@@ -3,7 +3,7 @@
 ``CONN_HEALTH_CHECKS`` makes Django test a persistent connection before a request first
 uses it, so a connection that died with a database restart is replaced rather than
 failing that request. Django tests it with ``SELECT 1``: one more round trip on every
-request, a third of the database work of an API ``balance``. An idle connection is never
+request, one of the three of an API ``balance``. An idle connection is never
 sent anything by the server except its last words (a termination notice, then the end of
 the stream), so this backend asks the operating system instead: a socket with something
 to read while idle has been hung up on. Over TLS, where the bytes waiting may be the
