@@ -8,7 +8,7 @@ from django.utils import translation
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
-from smmpanel.catalog import active_catalog
+from smmpanel.catalog import active_catalog, price_rule_owners
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
@@ -123,10 +123,13 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _cached_reads_start_afresh():
-    """Each test's database starts over; rule rows, deny entries and the active catalog
-    cached in this process by an earlier test must not leak into it."""
+    """Each test's database starts over; rule rows, deny entries, the active catalog and
+    the owners of price rules cached in this process by an earlier test must not leak
+    into it."""
     rule_cache.forget()
     active_catalog.forget()
+    price_rule_owners.forget()
     yield
     rule_cache.forget()
     active_catalog.forget()
+    price_rule_owners.forget()

@@ -26,8 +26,18 @@ def test_the_list_is_read_once_then_served_from_memory(django_assert_num_queries
     user = make_user()
     listed(user)
 
-    with django_assert_num_queries(1):  # the caller's own prices, nothing else
+    with django_assert_num_queries(0):  # nothing: no own prices to look for either
         listed(user)
+
+
+def test_a_reseller_with_own_prices_pays_one_query_for_them(django_assert_num_queries):
+    service = make_service()
+    reseller = make_user()
+    set_custom_rate(reseller, service, rate_micros=to_micros("0.25"))
+    listed(reseller)
+
+    with django_assert_num_queries(1):  # the caller's own prices, nothing else
+        listed(reseller)
 
 
 def test_a_callers_own_price_is_put_into_the_cached_rows():

@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
+from smmpanel.catalog.price_rule_owners import has_price_rules
 from smmpanel.compiled_sql import CompiledQuery
 
 
@@ -123,15 +124,16 @@ class UserRates:
 
 
 def rates_for(user) -> UserRates:
-    """The user's price rules in one query (none for an anonymous or missing user)."""
-    if user is None or not getattr(user, "pk", None):
+    """The user's price rules in one query; none, and no query, for a user without any
+    (``price_rule_owners``) or an anonymous or missing one."""
+    if user is None or not getattr(user, "pk", None) or not has_price_rules(user.pk):
         return UserRates([])
     return UserRates(list(CustomRate.objects.filter(user=user)))
 
 
 def rate_for(user, service: Service) -> int:
     """What ``user`` pays per 1000 of ``service`` (per package for package services)."""
-    if user is None or not getattr(user, "pk", None):
+    if user is None or not getattr(user, "pk", None) or not has_price_rules(user.pk):
         return service.rate_micros
     return UserRates(_PRICE_RULES.all(user_id=user.pk, service_id=service.pk)).rate_for(service)
 
