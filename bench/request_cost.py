@@ -61,6 +61,9 @@ HISTORY = (
     ("ddead6f", "PostgreSQL keeps generic plans for hot statements; searches planned "
                 "per run"),
     ("35547ca", "connections checked by their socket, not SELECT 1 per request"),
+    ("a23bc9b", "machine answers with a constant CSP; Order.status_label"),
+    ("017fb51", "who has own prices kept per process: no rule query for customers "
+                "without"),
 )  # fmt: skip
 
 
