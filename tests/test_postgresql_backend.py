@@ -70,3 +70,21 @@ def test_a_healthy_connection_is_kept_without_asking_the_server(monkeypatch):
     connection.close_if_health_check_failed()
     monkeypatch.undo()
     assert _backend_pid() == pid
+
+
+def test_a_live_connection_with_something_waiting_is_asked_and_kept():
+    # Data waiting is not proof of a hang-up (a notification, here): SELECT 1 decides.
+    pid = _backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("LISTEN panel_health_check")
+    try:
+        with psycopg.connect(connection.connection.info.dsn, autocommit=True) as other:
+            other.execute("NOTIFY panel_health_check")
+        socket = connection.connection.pgconn.socket
+        assert select.select([socket], [], [], 10)[0], "the notification did not arrive"
+        _next_request()
+
+        assert _backend_pid() == pid
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("UNLISTEN *")

@@ -15,11 +15,24 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class ProcessSnapshot(Generic[T]):
-    """``read()``'s result, kept for ``seconds`` by ``clock()`` (monotonic seconds)."""
+def _always() -> bool:
+    return True
 
-    def __init__(self, read: Callable[[], T], seconds: float, clock: Callable[[], float]):
-        self._read, self._seconds, self._clock = read, seconds, clock
+
+class ProcessSnapshot(Generic[T]):
+    """``read()``'s result, kept for ``seconds`` by ``clock()`` (monotonic seconds).
+
+    ``keep()``, asked after each read, may refuse to keep it (the read is still returned).
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], T],
+        seconds: float,
+        clock: Callable[[], float],
+        keep: Callable[[], bool] = _always,
+    ):
+        self._read, self._seconds, self._clock, self._keep = read, seconds, clock, keep
         self._lock = threading.Lock()
         self._generation = 0
         self._kept: tuple[float, T] | None = None  # (read at, value)
@@ -32,8 +45,9 @@ class ProcessSnapshot(Generic[T]):
             return kept[1]
         started = self._clock()
         value = self._read()
+        keep = self._keep()
         with self._lock:
-            if generation == self._generation:
+            if keep and generation == self._generation:
                 self._kept = (started, value)
         return value
 

@@ -6,9 +6,10 @@ no more than those did. That saves the planning on the hot paths (an API key rea
 wallet debit, an order insert), where every value gets the same plan anyway. A search is
 different: a link fragment found in three orders wants the trigram index, one found in
 most of them wants the customer's newest orders read in order; a rare status wants its
-own index. ``planned_for_values`` runs such reads with ``force_custom_plan`` for their
-transaction (or the caller's, when it runs in one): one ``SET LOCAL`` more, on pages that
-cost milliseconds anyway.
+own index. ``planned_for_values`` runs such reads with ``force_custom_plan`` in a
+transaction of their own: three round trips more (``BEGIN``, ``SET LOCAL``, ``COMMIT``)
+on pages that cost milliseconds anyway. Inside a caller's transaction the setting lasts
+until that transaction ends.
 """
 
 from collections.abc import Callable, Iterator
@@ -24,7 +25,8 @@ R = TypeVar("R")
 
 @contextmanager
 def values_planned(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Within the block, each statement is planned for the values it runs with.
+    """Within the block (and, inside a caller's transaction, until that one ends), each
+    statement is planned for the values it runs with.
 
     A no-op where no plan is reused: SQLite, or PostgreSQL binding on the client side.
     """

@@ -30,6 +30,7 @@ def test_the_list_is_read_once_then_served_from_memory(django_assert_num_queries
         listed(user)
 
 
+@pytest.mark.django_db(transaction=True)  # the rule committed, as staff's save is
 def test_a_reseller_with_own_prices_pays_one_query_for_them(django_assert_num_queries):
     service = make_service()
     reseller = make_user()

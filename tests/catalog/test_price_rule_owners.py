@@ -3,7 +3,7 @@ for rules, and a rule change shows at once here and within the cache time elsewh
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from smmpanel.billing.money import to_micros
@@ -69,3 +69,32 @@ def test_a_customer_with_rules_still_gets_each_rules_current_value(shopper, serv
     # A changed value is read fresh: only who has rules is kept.
     CustomRate.objects.filter(user=shopper).update(rate_micros=to_micros("0.40"))
     assert rate_for(shopper, service) == to_micros("0.40")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_deleted_then_rolled_back_still_prices_at_the_own_rate(service):
+    shopper = make_user("100")
+    rule = set_custom_rate(shopper, service, rate_micros=OWN_RATE)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        remove_custom_rate(rule)
+        assert rate_for(shopper, service) == service.rate_micros  # inside: deleted
+        raise RuntimeError("the change is abandoned")
+    assert CustomRate.objects.filter(pk=rule.pk).exists()
+    assert rate_for(shopper, service) == OWN_RATE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_committed_change_the_owners_are_kept_again(service):
+    shopper = make_user("100")
+    set_custom_rate(shopper, service, rate_micros=OWN_RATE)
+    rate_for(shopper, service)
+    assert _owner_reads(lambda: rate_for(shopper, service)) == 0
+
+
+def _owner_reads(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return sum(
+        "DISTINCT" in q["sql"] and "catalog_customrate" in q["sql"]
+        for q in queries.captured_queries
+    )

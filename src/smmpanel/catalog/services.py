@@ -102,8 +102,10 @@ def set_custom_rate(
 ) -> CustomRate:
     """Give ``user`` their own price for ``service`` (None: every service), replacing the
     rule they had there: a fixed ``rate_micros`` per 1000 (one service only) or a
-    ``discount_bp`` in basis points (1..10000). Orders placed afterwards pay it; orders
-    already placed keep their charge. Raises ``ValueError`` for a rule that is not one.
+    ``discount_bp`` in basis points (1..10000). Orders placed afterwards pay it (a
+    customer's first own price reaches other processes within ``CATALOG_CACHE_SECONDS``,
+    see ``price_rule_owners``); orders already placed keep their charge. Raises
+    ``ValueError`` for a rule that is not one.
     """
     if (rate_micros is None) == (discount_bp is None):
         raise ValueError("give either a rate or a discount")

@@ -3,11 +3,12 @@
 ``CONN_HEALTH_CHECKS`` makes Django test a persistent connection before a request first
 uses it, so a connection that died with a database restart is replaced rather than
 failing that request. Django tests it with ``SELECT 1``: one more round trip on every
-request, one of the three of an API ``balance``. An idle connection is never
-sent anything by the server except its last words (a termination notice, then the end of
-the stream), so this backend asks the operating system instead: a socket with something
-to read while idle has been hung up on. Over TLS, where the bytes waiting may be the
-TLS layer's own, it keeps Django's ``SELECT 1``.
+request, one of the three of an API ``balance``. The panel sends an idle connection
+nothing to hear (it never LISTENs), so the server's last words (a termination notice,
+then the end of the stream) are about all that can wait on its socket. This backend asks
+the operating system first: a socket with nothing to read is kept without a round trip,
+and only one with something waiting gets Django's ``SELECT 1`` to decide. Over TLS,
+where the bytes waiting may be the TLS layer's own, it always uses Django's check.
 """
 
 import select
@@ -25,15 +26,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
             or self.health_check_done
         ):
             return super().close_if_health_check_failed()
-        if not (connection.closed or connection.broken) and connection.pgconn.ssl_in_use:
-            return super().close_if_health_check_failed()
-        if connection.closed or connection.broken or _hung_up(connection.pgconn.socket):
+        if connection.closed or connection.broken:
             self.close()
+        elif connection.pgconn.ssl_in_use or _data_waiting(connection.pgconn.socket):
+            return super().close_if_health_check_failed()  # SELECT 1 decides
         self.health_check_done = True
 
 
-def _hung_up(socket: int) -> bool:
-    """Whether an idle connection's socket has anything to read (the server closed it)."""
+def _data_waiting(socket: int) -> bool:
+    """Whether an idle connection's socket has anything to read (or was closed)."""
     poller = select.poll()
     poller.register(socket, select.POLLIN | select.POLLPRI)
     return bool(poller.poll(0))
