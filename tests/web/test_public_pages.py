@@ -159,6 +159,7 @@ def test_anonymous_visitors_see_list_rates_in_the_price_list(client, catalog):
     assert rate_cell(html, catalog["ig_likes"]) == "0.90 USD"
 
 
+@pytest.mark.django_db(transaction=True)  # the rule committed, as staff's save is
 def test_own_prices_cost_the_same_queries_however_many_services(client, catalog):
     customer = make_user()
     set_custom_rate(customer, None, discount_bp=1000)
