@@ -1,41 +1,36 @@
 """A copy of some database rows kept in one process for a few seconds.
 
-The hot paths read rule rows, the deny list and the active catalog from such a copy
-(``policy.rule_cache``, ``catalog.active_catalog``). ``forget`` drops it after a change.
+The hot paths read rule rows, the deny list, the active catalog and who has own prices
+from such a copy (``policy.rule_cache``, ``catalog.active_catalog``,
+``catalog.price_rule_owners``). ``forget`` drops it after a change.
 A read that was already under way when ``forget`` ran may hold the old rows, so its
 result is returned to its caller but not kept: the next caller reads again. Without
 that, a read racing a change (or the first seeding of the rules) could keep stale or
 incomplete rows for the whole lifetime of the copy.
+
+``forget_on_change`` is for a change made in this thread: the copy is dropped now and
+again when the change commits, and no read this thread makes before the transaction ends
+is kept, since a rollback runs no hook and those reads may have seen rows it takes back.
 """
 
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from django.db import connection, transaction
+
 T = TypeVar("T")
 
 
-def _always() -> bool:
-    return True
-
-
 class ProcessSnapshot(Generic[T]):
-    """``read()``'s result, kept for ``seconds`` by ``clock()`` (monotonic seconds).
+    """``read()``'s result, kept for ``seconds`` by ``clock()`` (monotonic seconds)."""
 
-    ``keep()``, asked after each read, may refuse to keep it (the read is still returned).
-    """
-
-    def __init__(
-        self,
-        read: Callable[[], T],
-        seconds: float,
-        clock: Callable[[], float],
-        keep: Callable[[], bool] = _always,
-    ):
-        self._read, self._seconds, self._clock, self._keep = read, seconds, clock, keep
+    def __init__(self, read: Callable[[], T], seconds: float, clock: Callable[[], float]):
+        self._read, self._seconds, self._clock = read, seconds, clock
         self._lock = threading.Lock()
         self._generation = 0
         self._kept: tuple[float, T] | None = None  # (read at, value)
+        self._changing = threading.local()  # .open: this thread's transaction changed rows
 
     def __call__(self) -> T:
         """The kept copy while it is fresh, else a new read (kept unless forgotten)."""
@@ -45,7 +40,7 @@ class ProcessSnapshot(Generic[T]):
             return kept[1]
         started = self._clock()
         value = self._read()
-        keep = self._keep()
+        keep = self._may_keep()
         with self._lock:
             if keep and generation == self._generation:
                 self._kept = (started, value)
@@ -53,6 +48,21 @@ class ProcessSnapshot(Generic[T]):
 
     def forget(self) -> None:
         """Drop the copy, and the result of any read already under way."""
+        self._changing.open = False
         with self._lock:
             self._generation += 1
             self._kept = None
+
+    def forget_on_change(self) -> None:
+        """The rows changed in this thread's transaction (or just now, outside one)."""
+        self.forget()
+        self._changing.open = connection.in_atomic_block
+        transaction.on_commit(self.forget)
+
+    def _may_keep(self) -> bool:
+        if not getattr(self._changing, "open", False):
+            return True
+        if connection.in_atomic_block:
+            return False
+        self._changing.open = False  # that transaction ended without commit: rolled back
+        return True

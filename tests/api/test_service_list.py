@@ -21,6 +21,7 @@ def listed(user) -> dict[int, dict]:
     return {row["service"]: row for row in json.loads(services_action(user, {}))}
 
 
+@pytest.mark.django_db(transaction=True)  # changes committed, as a staff save is
 def test_the_list_is_read_once_then_served_from_memory(django_assert_num_queries):
     make_service()
     user = make_user()
@@ -62,6 +63,7 @@ def test_a_saved_service_change_shows_at_once():
     assert listed(make_user())[service.pk]["name"] == "Renamed likes"
 
 
+@pytest.mark.django_db(transaction=True)  # changes committed, as a staff save is
 def test_a_change_made_elsewhere_shows_within_the_cache_time(monkeypatch):
     service = make_service()
     listed(make_user())

@@ -78,6 +78,7 @@ def test_a_deny_entry_applies_at_once_and_its_removal_too(staff):
     assert deny_match("https://evil.example/x", "evil.example") is None
 
 
+@pytest.mark.django_db(transaction=True)  # changes committed, as a staff save is
 def test_sensitive_terms_come_from_the_same_cached_list(staff, django_assert_num_queries):
     add_deny_entry(DenyEntry.Kind.TERM, "scam", actor=staff, reason="abuse")
     sensitive_terms({"comments": "nice"})

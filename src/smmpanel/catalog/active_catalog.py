@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 
 from smmpanel.catalog.models import Service
 from smmpanel.process_cache import ProcessSnapshot
@@ -50,7 +49,5 @@ def forget() -> None:
 
 
 def forget_on_change(**_signal_args) -> None:
-    """A service, category or platform changed: drop the copy now and once more when
-    the change commits (a read in between saw the rows before the commit)."""
-    forget()
-    transaction.on_commit(forget)
+    """A service, category or platform changed (see ``ProcessSnapshot.forget_on_change``)."""
+    _catalog.forget_on_change()

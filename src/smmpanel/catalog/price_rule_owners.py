@@ -10,17 +10,12 @@ writes that send no signals, show within those seconds: a customer's first own p
 the removal of their last one, applies to new orders as a list price change does.
 """
 
-import threading
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
 
 from smmpanel.catalog.models import CustomRate
 from smmpanel.process_cache import ProcessSnapshot
-
-# This thread's connection is in a transaction that saved or deleted a price rule.
-_changing = threading.local()
 
 
 def _clock() -> float:
@@ -31,20 +26,7 @@ def _read_owners() -> frozenset[int]:
     return frozenset(CustomRate.objects.order_by().values_list("user_id", flat=True).distinct())
 
 
-def _keep_read() -> bool:
-    """A read inside a transaction that changed price rules sees rows a rollback may take
-    back (and a rollback runs no hook to drop the copy): it is used, never kept."""
-    if not getattr(_changing, "open", False):
-        return True
-    if connection.in_atomic_block:
-        return False
-    _changing.open = False  # that transaction has ended, rolled back: nothing of it kept
-    return True
-
-
-_owners = ProcessSnapshot(
-    _read_owners, settings.CATALOG_CACHE_SECONDS, lambda: _clock(), keep=_keep_read
-)
+_owners = ProcessSnapshot(_read_owners, settings.CATALOG_CACHE_SECONDS, lambda: _clock())
 
 
 def has_price_rules(user_id: int) -> bool:
@@ -54,13 +36,9 @@ def has_price_rules(user_id: int) -> bool:
 
 def forget() -> None:
     """Drop this process's copy (between tests, or after a change)."""
-    _changing.open = False
     _owners.forget()
 
 
 def forget_on_change(**_signal_args) -> None:
-    """A price rule was saved or deleted: drop the copy now and once more when the change
-    commits; until then no read of this connection is kept (see ``_keep_read``)."""
-    _owners.forget()
-    _changing.open = connection.in_atomic_block
-    transaction.on_commit(forget)
+    """A price rule was saved or deleted (see ``ProcessSnapshot.forget_on_change``)."""
+    _owners.forget_on_change()

@@ -10,7 +10,6 @@ cached here: they take effect on the next request (see ``User.policy_limited``).
 import time
 
 from django.conf import settings
-from django.db import transaction
 
 from smmpanel.policy.models import DenyEntry, Rule
 from smmpanel.process_cache import ProcessSnapshot
@@ -51,7 +50,6 @@ def forget() -> None:
 
 
 def forget_on_change(**_signal_args) -> None:
-    """A rule or deny entry changed: drop the copies now and again once the change
-    commits (a read in between saw the rows before the commit)."""
-    forget()
-    transaction.on_commit(forget)
+    """A rule or deny entry changed (see ``ProcessSnapshot.forget_on_change``)."""
+    _rules.forget_on_change()
+    _deny_entries.forget_on_change()
