@@ -4,6 +4,9 @@ overtook."""
 
 import threading
 
+import pytest
+from django.db import transaction
+
 from smmpanel.process_cache import ProcessSnapshot
 
 WAIT = 10  # seconds a test thread may wait for the other: bounded, never reached
@@ -93,3 +96,31 @@ def test_a_slow_read_from_before_a_change_does_not_replace_the_newer_copy():
 
     assert not slow.is_alive()
     assert snapshot() == "after"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_inside_a_changing_transaction_that_rolls_back_is_not_kept():
+    source = Source("before")
+    snapshot = ProcessSnapshot(source.read, 60, Clock())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        source.value = "changed"
+        snapshot.forget_on_change()
+        assert snapshot() == "changed"  # what the transaction sees
+        raise RuntimeError("rolled back")
+    source.value = "before"  # the rollback took the change back
+
+    assert snapshot() == "before"
+    assert snapshot() == "before" and source.reads == 2  # kept again from here
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_commits_drops_the_copy_again_at_commit():
+    source = Source("before")
+    snapshot = ProcessSnapshot(source.read, 60, Clock())
+    snapshot()
+    with transaction.atomic():
+        snapshot.forget_on_change()
+        source.value = "after"
+    assert snapshot() == "after"
+    snapshot()
+    assert source.reads == 2
