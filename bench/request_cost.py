@@ -13,7 +13,8 @@ PostgreSQL cluster (or ``--database-url``), Huey on a throwaway Redis when
 ``redis-server`` is installed. CPU is ``process_time`` of this process plus the
 backend's ``utime + stime`` from ``/proc``; ``/health`` is the trivial baseline.
 ``--history`` measures each commit of ``HISTORY`` in its own checkout with this same
-script, so the table says what each change bought.
+script, so the table says what each change bought. ``COST_ACTIONS=add,status`` measures
+only those actions (quicker repeated A/B runs on a noisy machine).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from api_throughput import (  # noqa: E402 - the bench directory is not a packag
 )
 
 FORM = "application/x-www-form-urlencoded"
-ACTIONS = ("health", "balance", "services", "status", "add")
+ACTIONS = tuple(os.environ.get("COST_ACTIONS", "health,balance,services,status,add").split(","))
 # (commit, what it changed), oldest first: the rows of ``--history``.
 HISTORY = (
     ("5f4f226", "before the speed work (issue 7 baseline)"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_key_for
-from smmpanel.billing.models import LedgerEntry
+from smmpanel.billing.models import LedgerEntry, Wallet
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.services import set_custom_rate
@@ -499,6 +499,122 @@ def test_a_unique_key_hash_violation_raises_integrity_error(customer):
         RowInsert(ApiKey)(user=customer, name="copy", key_hash=taken, prefix="p", last4="1234")
 
     assert ApiKey.objects.filter(user=customer).count() == 1
+
+
+# --- RowInsert.after and followed_by: a row written with the write it follows ---------------
+
+
+def wallet_debit(user, micros: int) -> tuple[str, list[object]]:
+    """A conditional wallet debit returning the balance it left (nothing when short)."""
+    sql = (
+        "UPDATE billing_wallet SET balance_micros = balance_micros - %s "
+        "WHERE user_id = %s AND balance_micros >= %s RETURNING balance_micros"
+    )
+    return sql, [micros, user.pk, micros]
+
+
+def balance_of(user) -> int:
+    return Wallet.objects.get(user=user).balance_micros
+
+
+def test_after_writes_the_row_with_the_value_the_first_write_returned(customer):
+    start = balance_of(customer)
+    sql, params = wallet_debit(customer, 300)
+
+    with transaction.atomic():
+        entry = RowInsert(LedgerEntry).after(
+            sql,
+            params,
+            taking={"balance_after_micros": "balance_micros"},
+            user=customer,
+            kind="adjustment",
+            amount_micros=-300,
+        )
+
+    assert entry.balance_after_micros == start - 300 == balance_of(customer)
+    stored = LedgerEntry.objects.get(pk=entry.pk)
+    assert fields_of(stored) == fields_of(entry)
+    assert entry._state.adding is False
+
+
+def test_after_writes_nothing_and_returns_none_when_the_first_write_matched_no_row(customer):
+    start, entries = balance_of(customer), LedgerEntry.objects.count()
+    sql, params = wallet_debit(customer, start + 1)  # more than the balance
+
+    with transaction.atomic():
+        entry = RowInsert(LedgerEntry).after(
+            sql,
+            params,
+            taking={"balance_after_micros": "balance_micros"},
+            user=customer,
+            kind="adjustment",
+            amount_micros=-(start + 1),
+        )
+
+    assert entry is None
+    assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
+
+
+def test_an_error_in_the_row_after_leaves_neither_write(customer, service):
+    order = make_order(customer, service)  # has its one charge already
+    start, entries = balance_of(customer), LedgerEntry.objects.count()
+    sql, params = wallet_debit(customer, 100)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RowInsert(LedgerEntry).after(
+            sql,
+            params,
+            taking={"balance_after_micros": "balance_micros"},
+            user=customer,
+            order=order,
+            kind="charge",  # a second charge for the order
+            amount_micros=-100,
+        )
+
+    assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
+
+
+def test_after_refuses_to_take_a_field_the_model_does_not_have(customer):
+    sql, params = wallet_debit(customer, 1)
+
+    with pytest.raises(ValueError, match="no fields"), transaction.atomic():
+        RowInsert(LedgerEntry).after(
+            sql, params, taking={"nonsense": "balance_micros"}, user=customer, kind="adjustment"
+        )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no writes in WITH"
+)
+def test_on_postgresql_the_two_writes_are_one_statement(customer, django_assert_num_queries):
+    sql, params = wallet_debit(customer, 1)
+
+    with django_assert_num_queries(1), transaction.atomic(savepoint=False):
+        RowInsert(LedgerEntry).after(
+            sql,
+            params,
+            taking={"balance_after_micros": "balance_micros"},
+            user=customer,
+            kind="adjustment",
+            amount_micros=-1,
+        )
+
+
+def test_followed_by_writes_the_row_and_a_child_pointing_at_it(customer, service):
+    order, event = RowInsert(Order).followed_by(
+        RowInsert(OrderEvent),
+        "order_id",
+        order_values(customer, service, runs=2, interval=5),
+        to_status="pending",
+        note="placed via test",
+    )
+
+    assert order.pk is not None and order._state.adding is False
+    assert fields_of(Order.objects.get(pk=order.pk)) == fields_of(order)
+    assert list(order.events.values_list("pk", "from_status", "to_status", "note")) == [
+        (event.pk, "", "pending", "placed via test")
+    ]
+    assert event.order_id == order.pk
 
 
 # --- the hot paths built on it --------------------------------------------------------------

@@ -13,6 +13,10 @@ model loading read the rows. Only the rebuilding is skipped:
   values are prepared by the fields as ``Model.save()`` would (defaults, ``auto_now``,
   JSON). Nothing listens to these models' save signals; a model that gets a receiver
   must not be written this way.
+  ``RowInsert.after`` writes it in the same statement as the write it follows (a
+  ledger entry with its wallet UPDATE, an order's first event with the order) on
+  PostgreSQL: each statement costs the web process about 0.1 ms of CPU in the
+  database driver, whatever it does.
 
 Use these only where a profile shows the cost; everywhere else the ORM reads better.
 """
@@ -199,6 +203,7 @@ class RowInsert:
     def __init__(self, model: type[Model]):
         self.model = model
         self._sql: dict[str, str] = {}
+        self._after: dict[tuple, tuple[str, tuple]] = {}
         self._fields = tuple(
             f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)
         )
@@ -207,13 +212,82 @@ class RowInsert:
         alias = router.db_for_write(self.model)
         connection = connections[alias]
         obj = self.model(**values)
-        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self._fields]
+        params = self._prepared(obj, connection, self._fields)
         with connection.cursor() as cursor:
             cursor.execute(self._sql.get(alias) or self._build(alias), params)
             obj.pk = cursor.fetchone()[0]
         obj._state.adding = False
         obj._state.db = alias
         return obj
+
+    def followed_by(
+        self, child: RowInsert, link: str, values: dict[str, object], **child_values: object
+    ) -> tuple[Model, Model]:
+        """Insert a row built from ``values`` and a row of ``child`` whose ``link`` field
+        (an attribute name: ``order_id``) holds the first row's primary key: one
+        statement on PostgreSQL (see ``after``). Returns both saved instances."""
+        alias = router.db_for_write(self.model)
+        obj = self.model(**values)
+        params = self._prepared(obj, connections[alias], self._fields)
+        sql = self._sql.get(alias) or self._build(alias)
+        pk_column = self.model._meta.pk.column
+        following = child.after(sql, params, taking={link: pk_column}, **child_values)
+        obj.pk = getattr(following, link)
+        obj._state.adding = False
+        obj._state.db = alias
+        return obj, following
+
+    def after(
+        self, sql: str, params: list[object], *, taking: dict[str, str], **values: object
+    ) -> Model | None:
+        """Run ``sql`` (a write ending in ``RETURNING``, on the same database), then
+        insert a row built from ``values`` whose fields named in ``taking`` (attribute
+        name → column ``sql`` returns) come from the row ``sql`` returned.
+
+        Returns the saved instance, or None when ``sql`` returned no row (nothing is
+        inserted then). On PostgreSQL both writes are one statement, so an error in the
+        insert undoes the first write too; elsewhere they are two statements, and the
+        caller's transaction undoes the first (call this inside one).
+        """
+        alias = router.db_for_write(self.model)
+        connection = connections[alias]
+        obj = self.model(**values)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                statement, own = self._after_statement(alias, sql, taking)
+                cursor.execute(statement, [*params, *self._prepared(obj, connection, own)])
+                row = cursor.fetchone()
+                if row is None:
+                    return None
+                obj.pk, *taken = row
+            else:
+                self._own_fields(taking)
+                cursor.execute(sql, params)
+                source = cursor.fetchone()
+                if source is None:
+                    return None
+                returned = [column[0] for column in cursor.description]
+                taken = [source[returned.index(column)] for column in taking.values()]
+                for name, value in zip(taking, taken, strict=True):
+                    setattr(obj, name, value)
+                cursor.execute(self._sql.get(alias) or self._build(alias), self._prepared(
+                    obj, connection, self._fields))  # fmt: skip
+                obj.pk = cursor.fetchone()[0]
+        for name, value in zip(taking, taken, strict=True):
+            setattr(obj, name, value)
+        obj._state.adding = False
+        obj._state.db = alias
+        return obj
+
+    def _own_fields(self, taking: dict[str, str]) -> tuple:
+        """The fields whose values are given, not taken from the first write."""
+        names = {f.attname for f in self._fields}
+        if not set(taking) <= names:
+            raise ValueError(f"{self.model.__name__} has no fields {sorted(set(taking) - names)}")
+        return tuple(f for f in self._fields if f.attname not in taking)
+
+    def _prepared(self, obj: Model, connection, fields) -> list[object]:
+        return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
     def _build(self, alias: str) -> str:
         quote = connections[alias].ops.quote_name
@@ -224,6 +298,31 @@ class RowInsert:
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {table}.{pk}"
         self._sql[alias] = sql
         return sql
+
+    def _after_statement(self, alias: str, sql: str, taking: dict[str, str]) -> tuple[str, tuple]:
+        """``WITH source AS (sql) INSERT … SELECT … FROM first_write RETURNING pk, taken…``,
+        built once per source statement, and the fields whose values are parameters."""
+        key = (alias, sql, tuple(taking.items()))
+        built = self._after.get(key)
+        if built is None:
+            quote = connections[alias].ops.quote_name
+            table = quote(self.model._meta.db_table)
+            by_name = {f.attname: f for f in self._fields}
+            own = self._own_fields(taking)
+            columns = ", ".join(quote(f.column) for f in (*own, *(by_name[n] for n in taking)))
+            selected = ", ".join(
+                ["%s"] * len(own) + [f"first_write.{quote(c)}" for c in taking.values()]
+            )
+            returned = ", ".join(
+                [f"{table}.{quote(self.model._meta.pk.column)}"]
+                + [f"{table}.{quote(by_name[n].column)}" for n in taking]
+            )
+            statement = (
+                f"WITH first_write AS ({sql}) INSERT INTO {table} ({columns}) "
+                f"SELECT {selected} FROM first_write RETURNING {returned}"
+            )
+            built = self._after[key] = (statement, own)
+        return built
 
 
 class IdListed(Lookup):

@@ -63,58 +63,60 @@ def _move(
         "unfrozen_only": not by_staff,
         "covered_only": amount_micros < 0 and not allow_negative,
     }
+    entry = dict(user=user, kind=kind, amount_micros=amount_micros, **cause)
     with transaction.atomic(savepoint=savepoint):
-        balance = _apply(user, amount_micros, **conditions)
-        if balance is None:
-            # Lock the wallet before deciding: a review closing at this moment holds the
-            # lock until it has unfrozen the wallet and released what was held, so a
-            # credit is never held after that release (it would be stranded).
-            locked = Wallet.objects.filter(user=user)
-            if connection.features.has_select_for_update:
-                locked = locked.select_for_update()
-            frozen = locked.values_list("frozen", flat=True).first()
-            if frozen is None:
-                raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
-            if frozen and not by_staff:
-                if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
-                    return _hold(user, kind, amount_micros, cause)
-                raise BalanceFrozen()
-            # The review may have ended while we waited: the movement goes through then.
-            if by_staff or (balance := _apply(user, amount_micros, **conditions)) is None:
-                raise InsufficientFunds()
-        try:
-            # No savepoint of its own: the error leaves the block above at once, and that
-            # block's savepoint (or transaction) undoes the wallet UPDATE with it.
-            with transaction.atomic(savepoint=False):
-                return _insert_entry(
-                    user=user,
-                    kind=kind,
-                    amount_micros=amount_micros,
-                    balance_after_micros=balance,
-                    **cause,
-                )
-        except IntegrityError as exc:
-            raise AlreadySettled(f"order {cause.get('order')} already has a {kind}") from exc
+        moved = _apply_with_entry(entry, **conditions)
+        if moved is not None:
+            return moved
+        # Lock the wallet before deciding: a review closing at this moment holds the
+        # lock until it has unfrozen the wallet and released what was held, so a
+        # credit is never held after that release (it would be stranded).
+        locked = Wallet.objects.filter(user=user)
+        if connection.features.has_select_for_update:
+            locked = locked.select_for_update()
+        frozen = locked.values_list("frozen", flat=True).first()
+        if frozen is None:
+            raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
+        if frozen and not by_staff:
+            if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
+                return _hold(user, kind, amount_micros, cause)
+            raise BalanceFrozen()
+        # The review may have ended while we waited: the movement goes through then.
+        if by_staff or (moved := _apply_with_entry(entry, **conditions)) is None:
+            raise InsufficientFunds()
+        return moved
 
 
-def _apply(user, amount_micros: int, unfrozen_only: bool, covered_only: bool) -> int | None:
-    """Add ``amount_micros`` to the wallet if the conditions hold; the new balance, or
-    None when they do not. One statement (``UPDATE … RETURNING``, which the ORM has no
-    spelling for), so the balance written to the ledger is the one this UPDATE made."""
+def _apply_with_entry(entry: dict, unfrozen_only: bool, covered_only: bool) -> LedgerEntry | None:
+    """The wallet UPDATE and the ledger entry ``entry`` with the balance it left, or None
+    (nothing written) when the conditions do not hold. On PostgreSQL this is one
+    statement; an error in the entry (a second charge or refund for one order) undoes
+    the UPDATE with it, and elsewhere the caller's transaction does."""
+    user, amount_micros = entry["user"], entry["amount_micros"]
     params: list[object] = [amount_micros, user.pk]
     if unfrozen_only:
         params.append(False)
     if covered_only:
         params.append(-amount_micros)
-    with connection.cursor() as cursor:
-        cursor.execute(_apply_sql(unfrozen_only, covered_only), params)
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+    try:
+        # No savepoint of its own: the error leaves the caller's block at once, and
+        # that block's savepoint (or transaction) undoes the wallet UPDATE with it.
+        with transaction.atomic(savepoint=False):
+            return _insert_entry.after(
+                _apply_sql(unfrozen_only, covered_only),
+                params,
+                taking={"balance_after_micros": _balance_column()},
+                **entry,
+            )
+    except IntegrityError as exc:
+        raise AlreadySettled(f"order {entry.get('order')} already has a {entry['kind']}") from exc
 
 
 @lru_cache(maxsize=4)
 def _apply_sql(unfrozen_only: bool, covered_only: bool) -> str:
-    """``_apply``'s statement, written once per combination of conditions."""
+    """The wallet's conditional ``UPDATE … RETURNING`` (which the ORM has no spelling
+    for), so the balance written to the ledger is the one this UPDATE made; written once
+    per combination of conditions."""
     table, q = Wallet._meta.db_table, connection.ops.quote_name
     balance, user_id, frozen = (q(Wallet._meta.get_field(f).column) for f in
                                 ("balance_micros", "user", "frozen"))  # fmt: skip
@@ -127,6 +129,10 @@ def _apply_sql(unfrozen_only: bool, covered_only: bool) -> str:
         f"UPDATE {q(table)} SET {balance} = {balance} + %s "
         f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
     )
+
+
+def _balance_column() -> str:
+    return Wallet._meta.get_field("balance_micros").column
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:

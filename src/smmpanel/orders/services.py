@@ -104,8 +104,9 @@ def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
 
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
     held = verdict.outcome == Outcome.REVIEW
+    note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
     with transaction.atomic():
-        order = _insert_order(
+        order_values = dict(
             user=user,
             service=service,
             link=checked.link,
@@ -121,13 +122,16 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             remains=checked.total_quantity,
             source=source,
         )
-        note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
-        _insert_event(order=order, to_status=order.status, note=note)
+        # The order and its first event: one statement (see ``compiled_sql``).
+        order, _event = _insert_order.followed_by(
+            _insert_event, "order_id", order_values, to_status=order_values["status"], note=note
+        )
         gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
         # Last: the charge's UPDATE holds the wallet row until commit, so the same
         # account's orders pass from here one at a time (each sees the ones before in
-        # the active-order check), and the lock is held for two statements and the commit.
+        # the active-order check), and the lock is held for the debit with its ledger
+        # entry, the active-order check and the commit.
         try:
             billing.charge_order(order, savepoint=False)
         except billing.InsufficientFunds:
