@@ -65,6 +65,8 @@ HISTORY = (
     ("a23bc9b", "machine answers with a constant CSP; Order.status_label"),
     ("017fb51", "who has own prices kept per process: no rule query for customers "
                 "without"),
+    ("5fded99", "a ledger entry in one statement with its wallet UPDATE, an order with "
+                "its first event"),
 )  # fmt: skip
 
 
