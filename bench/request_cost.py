@@ -47,7 +47,12 @@ from api_throughput import (  # noqa: E402 - the bench directory is not a packag
 )
 
 FORM = "application/x-www-form-urlencoded"
-ACTIONS = tuple(os.environ.get("COST_ACTIONS", "health,balance,services,status,add").split(","))
+ALL_ACTIONS = ("health", "balance", "services", "status", "add")
+ACTIONS = tuple(
+    a.strip() for a in os.environ.get("COST_ACTIONS", ",".join(ALL_ACTIONS)).split(",") if a.strip()
+)
+if not ACTIONS or set(ACTIONS) - set(ALL_ACTIONS):
+    sys.exit(f"COST_ACTIONS: a comma-separated choice of {', '.join(ALL_ACTIONS)}")
 # (commit, what it changed), oldest first: the rows of ``--history``.
 HISTORY = (
     ("5f4f226", "before the speed work (issue 7 baseline)"),

@@ -614,6 +614,7 @@ def test_followed_by_writes_the_row_and_a_child_pointing_at_it(customer, service
     assert list(order.events.values_list("pk", "from_status", "to_status", "note")) == [
         (event.pk, "", "pending", "placed via test")
     ]
+    assert fields_of(OrderEvent.objects.get(pk=event.pk)) == fields_of(event)
     assert event.order_id == order.pk
 
 

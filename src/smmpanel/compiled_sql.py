@@ -300,7 +300,7 @@ class RowInsert:
         return sql
 
     def _after_statement(self, alias: str, sql: str, taking: dict[str, str]) -> tuple[str, tuple]:
-        """``WITH source AS (sql) INSERT … SELECT … FROM first_write RETURNING pk, taken…``,
+        """``WITH first_write AS (sql) INSERT … SELECT … FROM first_write RETURNING pk, taken…``,
         built once per source statement, and the fields whose values are parameters."""
         key = (alias, sql, tuple(taking.items()))
         built = self._after.get(key)

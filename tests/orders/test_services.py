@@ -1,11 +1,13 @@
 """Order workflows: placing (one charge, one transaction), the state machine, refunds,
 customer cancels and refills."""
 
+import re
 from datetime import timedelta
 from itertools import product
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,6 +83,33 @@ def test_placing_an_order_charges_once_and_records_it_pending(customer, service)
     assert balance_of(customer) == to_micros("100") - 225_000
     assert list(order.events.values_list("from_status", "to_status")) == [("", S.PENDING)]
     assert ledger_mismatches() == []
+
+
+def written_tables(statements: list[dict]) -> list[list[str]]:
+    """For each writing statement, the tables it writes, in order."""
+    writes = []
+    for statement in statements:
+        sql = statement["sql"].upper()
+        tables = re.findall(r'(?:INSERT INTO|UPDATE) "?(\w+)"?', sql)
+        if tables:
+            writes.append([t.lower() for t in tables])
+    return writes
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no writes in WITH"
+)
+def test_on_postgresql_an_order_is_written_in_three_statements(customer, service):
+    place_order(customer, service, {"link": post_link(), "quantity": "100"})  # rules seeded
+
+    with CaptureQueriesContext(connection) as captured:
+        place_order(customer, service, {"link": post_link(), "quantity": "100"})
+
+    assert written_tables(captured.captured_queries) == [
+        ["orders_order", "orders_orderevent"],  # the order with its first event
+        ["providers_submission"],  # its outbox row
+        ["billing_wallet", "billing_ledgerentry"],  # the debit with its ledger entry
+    ]
 
 
 def test_placing_an_order_keeps_the_link_as_typed_and_its_canonical_form(customer, service):
