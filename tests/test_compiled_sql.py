@@ -504,13 +504,19 @@ def test_a_unique_key_hash_violation_raises_integrity_error(customer):
 # --- RowInsert.after and followed_by: a row written with the write it follows ---------------
 
 
-def wallet_debit(user, micros: int) -> tuple[str, list[object]]:
-    """A conditional wallet debit returning the balance it left (nothing when short)."""
-    sql = (
+def entry_after_debit(user, micros: int, **entry):
+    """A ledger entry written after a conditional wallet debit (nothing when short),
+    with the balance the debit left."""
+    debit = (
         "UPDATE billing_wallet SET balance_micros = balance_micros - %s "
         "WHERE user_id = %s AND balance_micros >= %s RETURNING balance_micros"
     )
-    return sql, [micros, user.pk, micros]
+    return RowInsert(LedgerEntry).after(
+        debit,
+        [micros, user.pk, micros],
+        taking=entry.pop("taking", {"balance_after_micros": "balance_micros"}),
+        **({"user": user, "kind": "adjustment", "amount_micros": -micros} | entry),
+    )
 
 
 def balance_of(user) -> int:
@@ -519,17 +525,9 @@ def balance_of(user) -> int:
 
 def test_after_writes_the_row_with_the_value_the_first_write_returned(customer):
     start = balance_of(customer)
-    sql, params = wallet_debit(customer, 300)
 
     with transaction.atomic():
-        entry = RowInsert(LedgerEntry).after(
-            sql,
-            params,
-            taking={"balance_after_micros": "balance_micros"},
-            user=customer,
-            kind="adjustment",
-            amount_micros=-300,
-        )
+        entry = entry_after_debit(customer, 300)
 
     assert entry.balance_after_micros == start - 300 == balance_of(customer)
     stored = LedgerEntry.objects.get(pk=entry.pk)
@@ -539,17 +537,9 @@ def test_after_writes_the_row_with_the_value_the_first_write_returned(customer):
 
 def test_after_writes_nothing_and_returns_none_when_the_first_write_matched_no_row(customer):
     start, entries = balance_of(customer), LedgerEntry.objects.count()
-    sql, params = wallet_debit(customer, start + 1)  # more than the balance
 
     with transaction.atomic():
-        entry = RowInsert(LedgerEntry).after(
-            sql,
-            params,
-            taking={"balance_after_micros": "balance_micros"},
-            user=customer,
-            kind="adjustment",
-            amount_micros=-(start + 1),
-        )
+        entry = entry_after_debit(customer, start + 1)  # more than the balance
 
     assert entry is None
     assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
@@ -558,46 +548,24 @@ def test_after_writes_nothing_and_returns_none_when_the_first_write_matched_no_r
 def test_an_error_in_the_row_after_leaves_neither_write(customer, service):
     order = make_order(customer, service)  # has its one charge already
     start, entries = balance_of(customer), LedgerEntry.objects.count()
-    sql, params = wallet_debit(customer, 100)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        RowInsert(LedgerEntry).after(
-            sql,
-            params,
-            taking={"balance_after_micros": "balance_micros"},
-            user=customer,
-            order=order,
-            kind="charge",  # a second charge for the order
-            amount_micros=-100,
-        )
+        entry_after_debit(customer, 100, order=order, kind="charge")  # a second charge
 
     assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
 
 
 def test_after_refuses_to_take_a_field_the_model_does_not_have(customer):
-    sql, params = wallet_debit(customer, 1)
-
     with pytest.raises(ValueError, match="no fields"), transaction.atomic():
-        RowInsert(LedgerEntry).after(
-            sql, params, taking={"nonsense": "balance_micros"}, user=customer, kind="adjustment"
-        )
+        entry_after_debit(customer, 1, taking={"nonsense": "balance_micros"})
 
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no writes in WITH"
 )
 def test_on_postgresql_the_two_writes_are_one_statement(customer, django_assert_num_queries):
-    sql, params = wallet_debit(customer, 1)
-
     with django_assert_num_queries(1), transaction.atomic(savepoint=False):
-        RowInsert(LedgerEntry).after(
-            sql,
-            params,
-            taking={"balance_after_micros": "balance_micros"},
-            user=customer,
-            kind="adjustment",
-            amount_micros=-1,
-        )
+        entry_after_debit(customer, 1)
 
 
 def test_followed_by_writes_the_row_and_a_child_pointing_at_it(customer, service):
