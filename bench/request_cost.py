@@ -194,7 +194,8 @@ def run_here(args: argparse.Namespace, src: Path) -> dict:
             "ALLOWED_HOSTS": "testserver",
             # One connection for the whole run: its backend's CPU is what is read.
             "CONN_MAX_AGE": "3600",
-            "PYTHONPATH": f"{src}{os.pathsep}{HERE}",
+            # The checkout's code first, then the bench, then packages it alone needs.
+            "PYTHONPATH": os.pathsep.join(map(str, (src, HERE, src.parent / "extra-packages"))),
         }
         cmd = [sys.executable, str(Path(__file__)), "--child", str(args.requests)]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
@@ -204,14 +205,38 @@ def run_here(args: argparse.Namespace, src: Path) -> dict:
 
 
 def worktree(commit: str, stack: contextlib.ExitStack) -> Path:
-    """A temporary checkout of ``commit`` (removed on exit)."""
+    """A temporary checkout of ``commit`` (removed on exit). Packages its
+    ``pyproject.toml`` pins that this environment lacks (an older commit may use one that
+    was dropped since) are installed beside it and put on its path: see ``run_here``."""
     path = Path(tempfile.mkdtemp(prefix=f"smm-cost-{commit}-"))
     git = ["git", "-C", str(ROOT)]
     subprocess.run([*git, "worktree", "add", "--detach", str(path), commit], check=True,
                    capture_output=True)  # fmt: skip
     stack.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(path)],
                    capture_output=True)  # fmt: skip
+    missing = _pins_not_installed(path / "pyproject.toml")
+    if missing:
+        print(f"cost: {commit} needs {', '.join(missing)}: installed beside its checkout")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                        "--target", str(path / "extra-packages"), *missing],
+                       check=True)  # fmt: skip
     return path / "src"
+
+
+def _pins_not_installed(pyproject: Path) -> list[str]:
+    """``name==version`` runtime pins of ``pyproject`` not installed here at all."""
+    import tomllib
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    pins = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    missing = []
+    for pin in pins:
+        name = pin.split("==")[0].split("[")[0].strip()
+        try:
+            distribution(name)
+        except PackageNotFoundError:
+            missing.append(pin)
+    return missing
 
 
 def table(rows: list[tuple[str, dict]]) -> str:
