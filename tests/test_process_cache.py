@@ -124,3 +124,100 @@ def test_a_change_that_commits_drops_the_copy_again_at_commit():
     assert snapshot() == "after"
     snapshot()
     assert source.reads == 2
+
+
+# --- with a version: an old copy is kept while the rows' version has not moved ------------
+
+
+class Versioned(Source):
+    """Rows with a version that moves with every change (``None``: unknown)."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self.version, self.version_reads = 1, 0
+
+    def change(self, value):
+        self.value, self.version = value, self.version + 1
+
+    def read_version(self):
+        self.version_reads += 1
+        return self.version
+
+
+def versioned_snapshot(source: Versioned, clock: Clock) -> ProcessSnapshot:
+    return ProcessSnapshot(source.read, 5, clock, version=source.read_version)
+
+
+def test_an_old_copy_whose_version_did_not_move_is_kept_without_reading_the_rows():
+    source, clock = Versioned("rows"), Clock()
+    snapshot = versioned_snapshot(source, clock)
+    snapshot()
+
+    clock.now += 6
+    assert snapshot() == "rows"
+    clock.now += 6
+    assert snapshot() == "rows"
+
+    assert source.reads == 1
+    assert source.version_reads == 3  # once with the read, once per expiry since
+
+
+def test_a_fresh_copy_reads_not_even_the_version():
+    source = Versioned("rows")
+    snapshot = versioned_snapshot(source, Clock())
+    snapshot()
+
+    snapshot()
+
+    assert (source.reads, source.version_reads) == (1, 1)
+
+
+def test_an_old_copy_whose_version_moved_is_read_again():
+    source, clock = Versioned("old"), Clock()
+    snapshot = versioned_snapshot(source, clock)
+    snapshot()
+    source.change("new")
+
+    clock.now += 4.9
+    assert snapshot() == "old"  # fresh: not even the version is read
+    clock.now += 0.2
+    assert snapshot() == "new"
+    assert source.reads == 2
+
+
+def test_an_unknown_version_reads_the_rows_again_as_without_one():
+    source, clock = Versioned("old"), Clock()
+    snapshot = versioned_snapshot(source, clock)
+    source.version = None
+    snapshot()
+    source.value = "new"
+
+    clock.now += 6
+    assert snapshot() == "new"
+    assert source.reads == 2
+
+
+def test_a_change_committed_while_the_rows_are_read_is_caught_at_the_next_expiry():
+    source, clock = Versioned("old"), Clock()
+
+    def read_while_changed():
+        value = source.read()
+        source.change("new")  # lands after the version was read, before the copy is kept
+        return value
+
+    snapshot = ProcessSnapshot(read_while_changed, 5, clock, version=source.read_version)
+    assert snapshot() == "old"
+
+    clock.now += 6
+    assert snapshot() == "new"
+
+
+def test_a_forgotten_copy_is_read_again_even_if_its_version_did_not_move():
+    source = Versioned("old")
+    snapshot = versioned_snapshot(source, Clock())
+    snapshot()
+    source.value = "new"  # a change whose version bump is not visible yet
+
+    snapshot.forget()
+
+    assert snapshot() == "new"

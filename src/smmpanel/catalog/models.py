@@ -185,3 +185,16 @@ class CustomRate(models.Model):
 def discounted(base_micros: int, discount_bp: int) -> int:
     """``base`` less ``discount_bp`` basis points, rounded half-up to a micro-unit."""
     return div_round_half_up(base_micros * (10000 - discount_bp), 10000)
+
+
+class CatalogVersion(models.Model):
+    """One row whose counter the database itself raises, in the same transaction, with
+    every change to a service, category or platform (triggers, migration 0003): bulk
+    updates and raw SQL included. A process asks it whether its copy of the active
+    catalog is still current (``catalog.active_catalog``) instead of reading the
+    catalog again."""
+
+    counter = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalog version {self.counter}"
