@@ -214,11 +214,9 @@ class RowInsert:
         obj = self.model(**values)
         params = self._prepared(obj, connection, self._fields)
         with connection.cursor() as cursor:
-            cursor.execute(self._sql.get(alias) or self._build(alias), params)
+            cursor.execute(self._insert_sql(alias), params)
             obj.pk = cursor.fetchone()[0]
-        obj._state.adding = False
-        obj._state.db = alias
-        return obj
+        return _saved(obj, alias)
 
     def followed_by(
         self, child: RowInsert, link: str, values: dict[str, object], **child_values: object
@@ -229,13 +227,10 @@ class RowInsert:
         alias = router.db_for_write(self.model)
         obj = self.model(**values)
         params = self._prepared(obj, connections[alias], self._fields)
-        sql = self._sql.get(alias) or self._build(alias)
-        pk_column = self.model._meta.pk.column
-        following = child.after(sql, params, taking={link: pk_column}, **child_values)
+        taking = {link: self.model._meta.pk.column}
+        following = child.after(self._insert_sql(alias), params, taking=taking, **child_values)
         obj.pk = getattr(following, link)
-        obj._state.adding = False
-        obj._state.db = alias
-        return obj, following
+        return _saved(obj, alias), following
 
     def after(
         self, sql: str, params: list[object], *, taking: dict[str, str], **values: object
@@ -260,6 +255,8 @@ class RowInsert:
                 if row is None:
                     return None
                 obj.pk, *taken = row
+                for name, value in zip(taking, taken, strict=True):
+                    setattr(obj, name, value)
             else:
                 self._own_fields(taking)
                 cursor.execute(sql, params)
@@ -267,17 +264,12 @@ class RowInsert:
                 if source is None:
                     return None
                 returned = [column[0] for column in cursor.description]
-                taken = [source[returned.index(column)] for column in taking.values()]
-                for name, value in zip(taking, taken, strict=True):
-                    setattr(obj, name, value)
-                cursor.execute(self._sql.get(alias) or self._build(alias), self._prepared(
+                for name, column in taking.items():
+                    setattr(obj, name, source[returned.index(column)])
+                cursor.execute(self._insert_sql(alias), self._prepared(
                     obj, connection, self._fields))  # fmt: skip
                 obj.pk = cursor.fetchone()[0]
-        for name, value in zip(taking, taken, strict=True):
-            setattr(obj, name, value)
-        obj._state.adding = False
-        obj._state.db = alias
-        return obj
+        return _saved(obj, alias)
 
     def _own_fields(self, taking: dict[str, str]) -> tuple:
         """The fields whose values are given, not taken from the first write."""
@@ -289,14 +281,17 @@ class RowInsert:
     def _prepared(self, obj: Model, connection, fields) -> list[object]:
         return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
-    def _build(self, alias: str) -> str:
-        quote = connections[alias].ops.quote_name
-        table = quote(self.model._meta.db_table)
-        columns = ", ".join(quote(f.column) for f in self._fields)
-        marks = ", ".join(["%s"] * len(self._fields))
-        pk = quote(self.model._meta.pk.column)
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {table}.{pk}"
-        self._sql[alias] = sql
+    def _insert_sql(self, alias: str) -> str:
+        """``INSERT … RETURNING`` the primary key, built once per database."""
+        sql = self._sql.get(alias)
+        if sql is None:
+            quote = connections[alias].ops.quote_name
+            table = quote(self.model._meta.db_table)
+            columns = ", ".join(quote(f.column) for f in self._fields)
+            marks = ", ".join(["%s"] * len(self._fields))
+            pk = quote(self.model._meta.pk.column)
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {table}.{pk}"
+            self._sql[alias] = sql
         return sql
 
     def _after_statement(self, alias: str, sql: str, taking: dict[str, str]) -> tuple[str, tuple]:
@@ -323,6 +318,13 @@ class RowInsert:
             )
             built = self._after[key] = (statement, own)
         return built
+
+
+def _saved(obj: Model, alias: str) -> Model:
+    """Mark a freshly inserted instance as saved in ``alias``, as ``save()`` does."""
+    obj._state.adding = False
+    obj._state.db = alias
+    return obj
 
 
 class IdListed(Lookup):
