@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_key_for
-from smmpanel.billing.models import LedgerEntry, Wallet
+from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.services import set_custom_rate
@@ -499,91 +499,6 @@ def test_a_unique_key_hash_violation_raises_integrity_error(customer):
         RowInsert(ApiKey)(user=customer, name="copy", key_hash=taken, prefix="p", last4="1234")
 
     assert ApiKey.objects.filter(user=customer).count() == 1
-
-
-# --- RowInsert.after and followed_by: a row written with the write it follows ---------------
-
-
-def entry_after_debit(user, micros: int, **entry):
-    """A ledger entry written after a conditional wallet debit (nothing when short),
-    with the balance the debit left."""
-    debit = (
-        "UPDATE billing_wallet SET balance_micros = balance_micros - %s "
-        "WHERE user_id = %s AND balance_micros >= %s RETURNING balance_micros"
-    )
-    return RowInsert(LedgerEntry).after(
-        debit,
-        [micros, user.pk, micros],
-        taking=entry.pop("taking", {"balance_after_micros": "balance_micros"}),
-        **({"user": user, "kind": "adjustment", "amount_micros": -micros} | entry),
-    )
-
-
-def balance_of(user) -> int:
-    return Wallet.objects.get(user=user).balance_micros
-
-
-def test_after_writes_the_row_with_the_value_the_first_write_returned(customer):
-    start = balance_of(customer)
-
-    with transaction.atomic():
-        entry = entry_after_debit(customer, 300)
-
-    assert entry.balance_after_micros == start - 300 == balance_of(customer)
-    stored = LedgerEntry.objects.get(pk=entry.pk)
-    assert fields_of(stored) == fields_of(entry)
-    assert entry._state.adding is False
-
-
-def test_after_writes_nothing_and_returns_none_when_the_first_write_matched_no_row(customer):
-    start, entries = balance_of(customer), LedgerEntry.objects.count()
-
-    with transaction.atomic():
-        entry = entry_after_debit(customer, start + 1)  # more than the balance
-
-    assert entry is None
-    assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
-
-
-def test_an_error_in_the_row_after_leaves_neither_write(customer, service):
-    order = make_order(customer, service)  # has its one charge already
-    start, entries = balance_of(customer), LedgerEntry.objects.count()
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        entry_after_debit(customer, 100, order=order, kind="charge")  # a second charge
-
-    assert (balance_of(customer), LedgerEntry.objects.count()) == (start, entries)
-
-
-def test_after_refuses_to_take_a_field_the_model_does_not_have(customer):
-    with pytest.raises(ValueError, match="no fields"), transaction.atomic():
-        entry_after_debit(customer, 1, taking={"nonsense": "balance_micros"})
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no writes in WITH"
-)
-def test_on_postgresql_the_two_writes_are_one_statement(customer, django_assert_num_queries):
-    with django_assert_num_queries(1), transaction.atomic(savepoint=False):
-        entry_after_debit(customer, 1)
-
-
-def test_followed_by_writes_the_row_and_a_child_pointing_at_it(customer, service):
-    order, event = RowInsert(Order).followed_by(
-        RowInsert(OrderEvent),
-        "order_id",
-        order_values(customer, service, runs=2, interval=5),
-        to_status="pending",
-        note="placed via test",
-    )
-
-    assert order.pk is not None and order._state.adding is False
-    assert fields_of(Order.objects.get(pk=order.pk)) == fields_of(order)
-    assert list(order.events.values_list("pk", "from_status", "to_status", "note")) == [
-        (event.pk, "", "pending", "placed via test")
-    ]
-    assert fields_of(OrderEvent.objects.get(pk=event.pk)) == fields_of(event)
-    assert event.order_id == order.pk
 
 
 # --- the hot paths built on it --------------------------------------------------------------

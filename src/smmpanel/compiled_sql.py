@@ -13,10 +13,8 @@ model loading read the rows. Only the rebuilding is skipped:
   values are prepared by the fields as ``Model.save()`` would (defaults, ``auto_now``,
   JSON). Nothing listens to these models' save signals; a model that gets a receiver
   must not be written this way.
-  ``RowInsert.after`` writes it in the same statement as the write it follows (a
-  ledger entry with its wallet UPDATE, an order's first event with the order) on
-  PostgreSQL: each statement costs the web process about 0.1 ms of CPU in the
-  database driver, whatever it does.
+  ``write_chain.WriteChain`` puts such inserts in one statement with the writes they
+  take values from (a ledger entry with its wallet UPDATE, an order with its event).
 
 Use these only where a profile shows the cost; everywhere else the ORM reads better.
 """
@@ -97,13 +95,23 @@ class CompiledQuery:
         row = next(self._rows(values), None)
         return None if row is None else row[0]
 
-    def _rows(self, values: dict[str, object]) -> Iterator:
+    def sql_with(self, **values: object) -> tuple[str, list[object]]:
+        """The compiled SQL and its parameters for these values, to use inside another
+        statement (``EXISTS (…)``)."""
         compiled = self._compile()
+        return compiled.sql, self._params(compiled, values)
+
+    def _params(self, compiled: _Compiled, values: dict[str, object]) -> list[object]:
         if values.keys() != self._kinds.keys():
             raise TypeError(f"expected parameters {sorted(self._kinds)}, got {sorted(values)}")
         params = list(compiled.params)
         for position, name in compiled.slots:
             params[position] = compiled.adapters[name](values[name])
+        return params
+
+    def _rows(self, values: dict[str, object]) -> Iterator:
+        compiled = self._compile()
+        params = self._params(compiled, values)
         with connections[compiled.alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -203,8 +211,7 @@ class RowInsert:
     def __init__(self, model: type[Model]):
         self.model = model
         self._sql: dict[str, str] = {}
-        self._after: dict[tuple, tuple[str, tuple]] = {}
-        self._fields = tuple(
+        self.fields = tuple(
             f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)
         )
 
@@ -212,115 +219,30 @@ class RowInsert:
         alias = router.db_for_write(self.model)
         connection = connections[alias]
         obj = self.model(**values)
-        params = self._prepared(obj, connection, self._fields)
+        params = self.prepared(obj, connection, self.fields)
         with connection.cursor() as cursor:
-            cursor.execute(self._insert_sql(alias), params)
+            cursor.execute(self.insert_sql(alias), params)
             obj.pk = cursor.fetchone()[0]
-        return _saved(obj, alias)
+        return mark_saved(obj, alias)
 
-    def followed_by(
-        self, child: RowInsert, link: str, values: dict[str, object], **child_values: object
-    ) -> tuple[Model, Model]:
-        """Insert a row built from ``values`` and a row of ``child`` whose ``link`` field
-        (an attribute name: ``order_id``) holds the first row's primary key: one
-        statement on PostgreSQL (see ``after``). Returns both saved instances."""
-        alias = router.db_for_write(self.model)
-        obj = self.model(**values)
-        params = self._prepared(obj, connections[alias], self._fields)
-        taking = {link: self.model._meta.pk.column}
-        following = child.after(self._insert_sql(alias), params, taking=taking, **child_values)
-        obj.pk = getattr(following, link)
-        return _saved(obj, alias), following
-
-    def after(
-        self, sql: str, params: list[object], *, taking: dict[str, str], **values: object
-    ) -> Model | None:
-        """Run ``sql`` (a write ending in ``RETURNING``, on the same database), then
-        insert a row built from ``values`` whose fields named in ``taking`` (attribute
-        name → column ``sql`` returns) come from the row ``sql`` returned.
-
-        Returns the saved instance, or None when ``sql`` returned no row (nothing is
-        inserted then). On PostgreSQL both writes are one statement, so an error in the
-        insert undoes the first write too; elsewhere they are two statements, and the
-        caller's transaction undoes the first (call this inside one).
-        """
-        alias = router.db_for_write(self.model)
-        connection = connections[alias]
-        obj = self.model(**values)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                statement, own = self._after_statement(alias, sql, taking)
-                cursor.execute(statement, [*params, *self._prepared(obj, connection, own)])
-                row = cursor.fetchone()
-                if row is None:
-                    return None
-                obj.pk, *taken = row
-                for name, value in zip(taking, taken, strict=True):
-                    setattr(obj, name, value)
-            else:
-                self._own_fields(taking)
-                cursor.execute(sql, params)
-                source = cursor.fetchone()
-                if source is None:
-                    return None
-                returned = [column[0] for column in cursor.description]
-                for name, column in taking.items():
-                    setattr(obj, name, source[returned.index(column)])
-                cursor.execute(self._insert_sql(alias), self._prepared(
-                    obj, connection, self._fields))  # fmt: skip
-                obj.pk = cursor.fetchone()[0]
-        return _saved(obj, alias)
-
-    def _own_fields(self, taking: dict[str, str]) -> tuple:
-        """The fields whose values are given, not taken from the first write."""
-        names = {f.attname for f in self._fields}
-        if not set(taking) <= names:
-            raise ValueError(f"{self.model.__name__} has no fields {sorted(set(taking) - names)}")
-        return tuple(f for f in self._fields if f.attname not in taking)
-
-    def _prepared(self, obj: Model, connection, fields) -> list[object]:
+    def prepared(self, obj: Model, connection, fields) -> list[object]:
         return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
-    def _insert_sql(self, alias: str) -> str:
+    def insert_sql(self, alias: str) -> str:
         """``INSERT … RETURNING`` the primary key, built once per database."""
         sql = self._sql.get(alias)
         if sql is None:
             quote = connections[alias].ops.quote_name
             table = quote(self.model._meta.db_table)
-            columns = ", ".join(quote(f.column) for f in self._fields)
-            marks = ", ".join(["%s"] * len(self._fields))
+            columns = ", ".join(quote(f.column) for f in self.fields)
+            marks = ", ".join(["%s"] * len(self.fields))
             pk = quote(self.model._meta.pk.column)
             sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {table}.{pk}"
             self._sql[alias] = sql
         return sql
 
-    def _after_statement(self, alias: str, sql: str, taking: dict[str, str]) -> tuple[str, tuple]:
-        """``WITH first_write AS (sql) INSERT … SELECT … FROM first_write RETURNING pk, taken…``,
-        built once per source statement, and the fields whose values are parameters."""
-        key = (alias, sql, tuple(taking.items()))
-        built = self._after.get(key)
-        if built is None:
-            quote = connections[alias].ops.quote_name
-            table = quote(self.model._meta.db_table)
-            by_name = {f.attname: f for f in self._fields}
-            own = self._own_fields(taking)
-            columns = ", ".join(quote(f.column) for f in (*own, *(by_name[n] for n in taking)))
-            selected = ", ".join(
-                ["%s"] * len(own) + [f"first_write.{quote(c)}" for c in taking.values()]
-            )
-            returned = ", ".join(
-                [f"{table}.{quote(self.model._meta.pk.column)}"]
-                + [f"{table}.{quote(by_name[n].column)}" for n in taking]
-            )
-            statement = (
-                f"WITH first_write AS ({sql}) INSERT INTO {table} ({columns}) "
-                f"SELECT {selected} FROM first_write RETURNING {returned}"
-            )
-            built = self._after[key] = (statement, own)
-        return built
 
-
-def _saved(obj: Model, alias: str) -> Model:
+def mark_saved(obj: Model, alias: str) -> Model:
     """Mark a freshly inserted instance as saved in ``alias``, as ``save()`` does."""
     obj._state.adding = False
     obj._state.db = alias

@@ -7,11 +7,12 @@ IMMEDIATE transactions do (fewer threads there: writers queue on ``busy_timeout`
 
 import os
 import threading
+import time
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from smmpanel.accounts.models import User
 from smmpanel.billing.models import LedgerEntry
@@ -141,6 +142,70 @@ def test_concurrent_orders_never_overdraw_postgres(transactional_db, remainder):
 @postgres_only
 def test_concurrent_orders_same_link_one_active_postgres(transactional_db):
     _assert_one_active_order_per_link(n_threads=24)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_same_link_order_committed_while_the_next_waited_for_the_wallet_refuses_it(
+    transactional_db,
+):
+    """The placing statement's check reads the orders as they were when it began, before
+    it waited for the wallet row; the unique constraint sees the order committed
+    meanwhile. Without ``ONE_ACTIVE_PER_TARGET`` the second order goes through."""
+    service = make_service(rate_micros=to_micros(RATE))
+    user = make_user("1000")
+    opening, link = balance_of(user), post_link()
+    first_written, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def place(name: str, hold: bool) -> None:
+        try:
+            buyer = User.objects.select_related("wallet").get(pk=user.pk)
+            data = {"link": link, "quantity": QUANTITY}
+            with transaction.atomic():
+                outcome[name] = place_order(buyer, Service.objects.get(pk=service.pk), data).pk
+                first_written.set()
+                if hold:  # keep the wallet row locked, the order not yet committed
+                    release.wait(THREAD_TIMEOUT)
+        except OrderRefused as refusal:
+            outcome[name] = refusal.message
+        except Exception as exc:  # every outcome is reported to the test
+            outcome[name] = repr(exc)
+        finally:
+            first_written.set()
+            connections.close_all()
+
+    first = threading.Thread(target=place, args=("first", True), daemon=True)
+    first.start()
+    assert first_written.wait(THREAD_TIMEOUT)
+    second = threading.Thread(target=place, args=("second", False), daemon=True)
+    second.start()
+    waited = _wait_for_a_lock_wait(seconds=30)
+    release.set()
+    for thread in (first, second):
+        thread.join(THREAD_TIMEOUT)
+
+    assert waited, "the second order never waited for the wallet row"
+    assert isinstance(outcome["first"], int), outcome
+    assert outcome["second"] == ACTIVE_ORDER_EXISTS, outcome
+    assert list(Order.objects.filter(user=user).values_list("pk", flat=True)) == [outcome["first"]]
+    assert balance_of(user) == opening - charge_for(service.rate_micros, QUANTITY)
+    assert ledger_mismatches() == []
+
+
+def _wait_for_a_lock_wait(seconds: float) -> bool:
+    """Whether some backend of this database waits for a lock within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.02)
+    return False
 
 
 # --- SQLite: fewer threads, IMMEDIATE transactions queue the writers -------------------------

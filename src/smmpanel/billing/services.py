@@ -15,6 +15,7 @@ from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
 from smmpanel.compiled_sql import RowInsert
+from smmpanel.write_chain import Taken, WriteChain
 
 
 class InsufficientFunds(Exception):
@@ -37,6 +38,8 @@ def open_wallet(user) -> Wallet:
 
 # Every money movement writes one: built once (see ``compiled_sql``).
 _insert_entry = RowInsert(LedgerEntry)
+# What an order's charge entry says, with the order's id.
+CHARGE_MEMO = "order {}"
 
 
 def _move(
@@ -102,21 +105,55 @@ def _apply_with_entry(entry: dict, unfrozen_only: bool, covered_only: bool) -> L
         # No savepoint of its own: the error leaves the caller's block at once, and
         # that block's savepoint (or transaction) undoes the wallet UPDATE with it.
         with transaction.atomic(savepoint=False):
-            return _insert_entry.after(
-                _apply_sql(unfrozen_only, covered_only),
-                params,
-                taking={"balance_after_micros": _balance_column()},
-                **entry,
+            written = (
+                WriteChain()
+                .write("wallet", _apply_sql(unfrozen_only, covered_only), params)
+                .insert("entry", _insert_entry, entry, balance_after_micros=_balance_left("wallet"))
+                .run()
             )
     except IntegrityError as exc:
         raise AlreadySettled(f"order {entry.get('order')} already has a {entry['kind']}") from exc
+    return None if written is None else written["entry"]
 
 
-@lru_cache(maxsize=4)
-def _apply_sql(unfrozen_only: bool, covered_only: bool) -> str:
+def start_with_charge(
+    chain: WriteChain, user, charge_micros: int, *, only_if: tuple[str, list] = ("", [])
+) -> None:
+    """Start ``chain`` with the debit of a new order's charge, on the conditions
+    ``charge_order`` debits on (an unfrozen wallet that covers it), and only while the
+    SQL condition ``only_if`` (with its parameters) holds too. Nothing in the chain is
+    written when they do not hold; ``record_charge`` adds the debit's ledger entry."""
+    condition, condition_params = only_if
+    chain.write(
+        "charge",
+        _apply_sql(True, True, condition),
+        [-charge_micros, user.pk, False, charge_micros, *condition_params],
+    )
+
+
+def record_charge(chain: WriteChain, user, charge_micros: int, *, order: str) -> None:
+    """Add the ledger entry of the debit ``start_with_charge`` began ``chain`` with, for
+    the order that ``chain``'s step ``order`` inserts."""
+    chain.insert(
+        "charge_entry",
+        _insert_entry,
+        {"user": user, "kind": LedgerEntry.Kind.CHARGE, "amount_micros": -charge_micros},
+        order_id=Taken(order, "id"),
+        memo=Taken(order, "id", CHARGE_MEMO),
+        balance_after_micros=_balance_left("charge"),
+    )
+
+
+def _balance_left(step: str) -> Taken:
+    """The balance the wallet UPDATE of ``step`` left."""
+    return Taken(step, Wallet._meta.get_field("balance_micros").column)
+
+
+@lru_cache(maxsize=8)
+def _apply_sql(unfrozen_only: bool, covered_only: bool, only_if: str = "") -> str:
     """The wallet's conditional ``UPDATE … RETURNING`` (which the ORM has no spelling
     for), so the balance written to the ledger is the one this UPDATE made; written once
-    per combination of conditions."""
+    per combination of conditions (``only_if``: a caller's own SQL condition)."""
     table, q = Wallet._meta.db_table, connection.ops.quote_name
     balance, user_id, frozen = (q(Wallet._meta.get_field(f).column) for f in
                                 ("balance_micros", "user", "frozen"))  # fmt: skip
@@ -125,14 +162,12 @@ def _apply_sql(unfrozen_only: bool, covered_only: bool) -> str:
         conditions.append(f"{frozen} = %s")
     if covered_only:
         conditions.append(f"{balance} >= %s")
+    if only_if:
+        conditions.append(f"({only_if})")
     return (
         f"UPDATE {q(table)} SET {balance} = {balance} + %s "
         f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
     )
-
-
-def _balance_column() -> str:
-    return Wallet._meta.get_field("balance_micros").column
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
@@ -223,7 +258,7 @@ def charge_order(order, *, savepoint: bool = True) -> LedgerEntry:
         allow_negative=False,
         savepoint=savepoint,
         order=order,
-        memo=f"order {order.pk}",
+        memo=CHARGE_MEMO.format(order.pk),
     )
 
 

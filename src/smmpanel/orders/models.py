@@ -22,6 +22,8 @@ ACTIVE_STATUSES = (
     OrderStatus.FAIL,
 )
 FINAL_STATUSES = (OrderStatus.COMPLETED, OrderStatus.PARTIAL, OrderStatus.CANCELED)
+# The unique constraint that keeps one active order per link (``Order.exclusive``).
+ONE_ACTIVE_PER_TARGET = "order_one_active_per_target"
 # Status -> its name, translated when shown (lazy).
 STATUS_LABELS = dict(OrderStatus.choices)
 
@@ -46,6 +48,11 @@ class Order(models.Model):
     start_count = models.BigIntegerField(default=0)
     remains = models.BigIntegerField(default=0)
     source = models.CharField(max_length=8, default="api")
+    # The database keeps the one-active-order-per-link rule for these (see Meta).
+    exclusive = models.BooleanField(
+        default=False,
+        help_text=_("placed under the one-active-order-per-link rule of its service"),
+    )
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,6 +90,16 @@ class Order(models.Model):
                 condition=models.Q(charge_micros__gte=0), name="order_charge_ge_0"
             ),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_quantity_gt_0"),
+            # The one-active-order rule where a check cannot see a concurrent order:
+            # placing one is a single statement on PostgreSQL (``orders.services``),
+            # whose snapshot may predate another order for the same link committed
+            # while it waited for the wallet. Orders from before this constraint are
+            # not ``exclusive``; the statement's own check still sees them.
+            models.UniqueConstraint(
+                fields=["user", "link_key", "service"],
+                condition=models.Q(exclusive=True, status__in=ACTIVE_STATUSES),
+                name=ONE_ACTIVE_PER_TARGET,
+            ),
         ]
 
     def __str__(self) -> str:

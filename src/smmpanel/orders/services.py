@@ -7,7 +7,7 @@ status only through ``orders.state.transition``.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,14 @@ from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.compiled_sql import CompiledQuery, RowInsert
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
-from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderEvent, Refill, RefillStatus
+from smmpanel.orders.models import (
+    ACTIVE_STATUSES,
+    ONE_ACTIVE_PER_TARGET,
+    Order,
+    OrderEvent,
+    Refill,
+    RefillStatus,
+)
 from smmpanel.orders.models import OrderStatus as S
 from smmpanel.orders.order_input import CheckedOrder, check_order
 from smmpanel.orders.selectors import refill_ineligibility
@@ -27,7 +34,14 @@ from smmpanel.orders.state import transition
 from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import Outcome
 from smmpanel.policy.submissions import MassSubmission
-from smmpanel.providers.outbox import queue_order, queue_refill, withdraw_unsent
+from smmpanel.providers.outbox import (
+    nudge_on_commit,
+    queue_in_chain,
+    queue_order,
+    queue_refill,
+    withdraw_unsent,
+)
+from smmpanel.write_chain import Taken, WriteChain
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 BALANCE_FROZEN = "Your balance is under review and cannot be spent until the review ends"
@@ -48,9 +62,11 @@ def place_order(
 
     The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
     Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
-    no money moved. The one-active-order check runs after the debit, whose UPDATE locks
-    the wallet row until commit (SQLite's IMMEDIATE transaction serialises writers
-    anyway), so it cannot race with a concurrent order of the same user.
+    no money moved. The usual order is written in one statement on PostgreSQL
+    (``_record_in_one_write``), whose one-active-order check is backed by the
+    ``ONE_ACTIVE_PER_TARGET`` constraint for a concurrent order it could not see yet;
+    the rest check after the debit, whose UPDATE locks the wallet row until commit
+    (SQLite's IMMEDIATE transaction serialises writers anyway).
     """
     return _place(user, service, data, source, api_key, _SingleOrder(user, api_key))
 
@@ -105,27 +121,65 @@ def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
     held = verdict.outcome == Outcome.REVIEW
     note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
+    values = dict(
+        user=user,
+        service=service,
+        link=checked.link,
+        canonical_link=checked.canonical.url,
+        link_key=checked.canonical.key,
+        quantity=checked.quantity,
+        runs=checked.runs,
+        interval=checked.interval,
+        params=checked.params,
+        charge_micros=checked.charge_micros,
+        currency=user.wallet.currency,
+        status=S.REVIEW if held else S.PENDING,
+        remains=checked.total_quantity,
+        source=source,
+        exclusive=not service.allow_multiple_active,
+    )
+    try:
+        if not verdict.hits and (checked.runs or 1) == 1:
+            order = _record_in_one_write(user, service, checked, values, note)
+            if order is not None:
+                return order
+            # Short funds, a frozen balance or an active order on the link: the steps
+            # below find out which, and refuse with its message (or place the order,
+            # if a review ended in between).
+        return _record_step_by_step(user, service, checked, values, note, verdict, api_key)
+    except IntegrityError as error:
+        if _breaks_one_active_rule(error):
+            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate") from None
+        raise
+
+
+def _record_in_one_write(user, service, checked, values: dict, note: str) -> Order | None:
+    """The usual order (no policy hit to record, one run), written with its event, its
+    submission, its debit and the debit's ledger entry: one statement on PostgreSQL
+    (``write_chain``), in its own transaction. The debit comes first and holds unless
+    the balance is short or frozen or an active order has the link; then nothing is
+    written and None returned. A concurrent order for the same link that this
+    statement's check could not see yet fails it on ``ONE_ACTIVE_PER_TARGET``."""
+    chain = WriteChain()
+    guard = _no_active_order(user, service, checked)
+    billing.start_with_charge(chain, user, checked.charge_micros, only_if=guard)
+    _with_order_and_event(chain, values, note)
+    queue_in_chain(chain, order="order", quantity=values["quantity"])
+    billing.record_charge(chain, user, checked.charge_micros, order="order")
+    with chain.atomic():
+        written = chain.run()
+    if written is None:
+        return None
+    order = written["order"]
+    nudge_on_commit(order.pk)
+    return order
+
+
+def _record_step_by_step(user, service, checked, values, note, verdict, api_key) -> Order:
+    """An order with policy hits to record or several runs, and every order the one
+    write refused: one transaction."""
     with transaction.atomic():
-        order_values = dict(
-            user=user,
-            service=service,
-            link=checked.link,
-            canonical_link=checked.canonical.url,
-            link_key=checked.canonical.key,
-            quantity=checked.quantity,
-            runs=checked.runs,
-            interval=checked.interval,
-            params=checked.params,
-            charge_micros=checked.charge_micros,
-            currency=user.wallet.currency,
-            status=S.REVIEW if held else S.PENDING,
-            remains=checked.total_quantity,
-            source=source,
-        )
-        # The order and its first event: one statement (see ``compiled_sql``).
-        order, _event = _insert_order.followed_by(
-            _insert_event, "order_id", order_values, to_status=order_values["status"], note=note
-        )
+        order = _with_order_and_event(WriteChain(), values, note).run()["order"]
         gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
         # Last: the charge's UPDATE holds the wallet row until commit, so the same
@@ -141,6 +195,38 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
         if _has_active_order(user, service, checked, placing=order):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
     return order
+
+
+def _with_order_and_event(chain: WriteChain, values: dict, note: str) -> WriteChain:
+    """Add a new order and its first event to ``chain`` (one statement on PostgreSQL)."""
+    chain.insert("order", _insert_order, values)
+    chain.insert(
+        "event",
+        _insert_event,
+        {"to_status": values["status"], "note": note},
+        order_id=Taken("order", "id"),
+    )
+    return chain
+
+
+def _no_active_order(user, service: Service, checked: CheckedOrder) -> tuple[str, list]:
+    """The one-active-order rule as an SQL condition on the debit (none when the
+    service allows several active orders)."""
+    if service.allow_multiple_active:
+        return "", []
+    sql, params = _ACTIVE_ON_TARGET.sql_with(
+        user_id=user.pk, service_id=service.pk, key=checked.canonical.key, placing=0
+    )
+    return f"NOT EXISTS ({sql})", params
+
+
+def _breaks_one_active_rule(error: IntegrityError) -> bool:
+    """Whether ``error`` is ``ONE_ACTIVE_PER_TARGET`` refusing a second active order."""
+    diag = getattr(error.__cause__, "diag", None)  # psycopg names the constraint
+    if diag is not None:
+        return diag.constraint_name == ONE_ACTIVE_PER_TARGET
+    # SQLite names the unique index's columns instead.
+    return _ONE_ACTIVE_COLUMNS in str(error)
 
 
 def _has_active_order(
@@ -163,6 +249,7 @@ def _has_active_order(
 # ``compiled_sql``).
 _insert_order = RowInsert(Order)
 _insert_event = RowInsert(OrderEvent)
+_ONE_ACTIVE_COLUMNS = "orders_order.user_id, orders_order.link_key, orders_order.service_id"
 _ACTIVE_ON_TARGET = CompiledQuery(
     lambda user_id, service_id, key, placing: (
         Order.objects.filter(
