@@ -210,3 +210,22 @@ def test_two_steps_cannot_share_a_name(customer, service):
 
     with pytest.raises(ValueError, match="already named"):
         chain.insert("order", ORDER, order_values(customer, service))
+
+
+@pytest.mark.parametrize("template", ["order", "order {} {}", "{{}} {}", "order {} }", ""])
+def test_a_template_holds_exactly_one_placeholder_and_no_other_brace(template):
+    with pytest.raises(ValueError, match="template"):
+        Taken("order", "id", template)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_elsewhere_a_chain_outside_a_transaction_is_refused_before_writing(service):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL writes the chain as one statement, a transaction of its own")
+    customer = make_user("100")
+    start, before = balance_of(customer), counts()
+
+    with pytest.raises(RuntimeError, match="transaction"):
+        order_chain(customer, service).run()
+
+    assert (balance_of(customer), counts()) == (start, before)

@@ -43,6 +43,15 @@ class Taken:
     column: str
     template: str | None = None
 
+    def __post_init__(self) -> None:
+        # The text around "{}" becomes two parameters on PostgreSQL and ``format``'s
+        # arguments elsewhere: both agree only for exactly one "{}" and no other brace.
+        if self.template is None:
+            return
+        rest = self.template.replace("{}", "", 1)
+        if "{}" not in self.template or "{" in rest or "}" in rest:
+            raise ValueError(f"a template holds one {{}} and no other brace: {self.template!r}")
+
     def value_from(self, source: Any) -> Any:
         return source if self.template is None else self.template.format(source)
 
@@ -88,8 +97,8 @@ class WriteChain:
         self._steps: list[_Write | _Insert] = []
 
     def write(self, name: str, sql: str, params: list[object]) -> WriteChain:
-        """Start with ``sql``, a write ending in ``RETURNING`` the columns later steps
-        take; when it returns no row, nothing after it is written."""
+        """Start with ``sql``, a write of at most one row ending in ``RETURNING`` the
+        columns later steps take; when it returns no row, nothing after it is written."""
         if self._steps:
             raise ValueError("a raw write can only start a chain")
         self._steps.append(_Write(name, sql, params))
@@ -129,8 +138,11 @@ class WriteChain:
         """Write every step; see the class. Call it inside ``atomic()`` or the caller's
         transaction (on PostgreSQL it is one statement either way)."""
         alias = self._alias()
-        if connections[alias].vendor == "postgresql":
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
             return self._run_as_one_statement(alias)
+        if not connection.in_atomic_block:
+            raise RuntimeError("one write at a time needs a transaction: use atomic()")
         return self._run_one_by_one(alias)
 
     def _alias(self) -> str:
@@ -171,7 +183,7 @@ class WriteChain:
             # statement once only while it has at most 50 parameters.
             nulls.append(tuple(value is None for value in values))
             params += [value for value in values if value is not None]
-            params += [part for t in step.taking.values() if t.template
+            params += [part for t in step.taking.values() if t.template is not None
                        for part in t.template.split("{}", 1)]  # fmt: skip
             objects.append((step, obj))
         with connection.cursor() as cursor:

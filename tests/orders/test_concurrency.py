@@ -19,9 +19,13 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import charge_for, to_decimal, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.catalog.models import Service
+from smmpanel.orders import services as order_services
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import ACTIVE_STATUSES, Order
 from smmpanel.orders.services import ACTIVE_ORDER_EXISTS, NOT_ENOUGH_FUNDS, place_order
+from smmpanel.policy import engine, rulebook
+from smmpanel.policy.models import Rule
+from smmpanel.policy.services import update_rule
 from tests.factories import make_service, make_user, post_link
 
 VENDOR = connection.vendor  # the backend's class attribute: no connection is opened
@@ -108,6 +112,13 @@ def _assert_never_overdrawn(n_threads: int, affordable: int, remainder: str) -> 
 def _assert_one_active_order_per_link(n_threads: int) -> None:
     service = make_service(rate_micros=to_micros(RATE))
     user = make_user("1000")
+    # The duplicates are refused within milliseconds and recorded as invalid orders; the
+    # slower threads would then meet the invalid-orders escalation instead, another
+    # rule than the one under test.
+    staff = make_user(role=User.Role.STAFF)
+    engine.rules_for(rulebook.ORDER_PLACE)  # seeds the rule rows on first use
+    invalid_orders = Rule.objects.get(code="abuse.invalid_orders")
+    update_rule(invalid_orders, actor=staff, reason="not under test", enabled=False)
     opening = balance_of(user)
     # One target, spelled the ways clients retype it: all canonicalise to the same link.
     spellings = [
@@ -190,6 +201,62 @@ def test_a_same_link_order_committed_while_the_next_waited_for_the_wallet_refuse
     assert outcome["second"] == ACTIVE_ORDER_EXISTS, outcome
     assert list(Order.objects.filter(user=user).values_list("pk", flat=True)) == [outcome["first"]]
     assert balance_of(user) == opening - charge_for(service.rate_micros, QUANTITY)
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_drip_feed_order_and_a_plain_one_for_the_same_link_never_deadlock(
+    transactional_db, monkeypatch
+):
+    """A drip-feed order is written step by step and a plain one in one statement. The
+    first pauses after writing its order (the pause is the only stand-in here: nothing
+    else holds a placing transaction open), while the second, for the same link, waits.
+    Both paths take the wallet before the order, so the second waits for the wallet and
+    is refused; if the first took them the other way round, the two would deadlock."""
+    service = make_service(rate_micros=to_micros(RATE), dripfeed=True)
+    user = make_user("1000")
+    link = post_link()
+    written, release = threading.Event(), threading.Event()
+    queue_order = order_services.queue_order
+
+    def pausing_queue_order(order):
+        if threading.current_thread().name == "drip":
+            written.set()
+            release.wait(THREAD_TIMEOUT)
+        return queue_order(order)
+
+    monkeypatch.setattr(order_services, "queue_order", pausing_queue_order)
+    outcome: dict[str, object] = {}
+
+    def place(name: str, data: dict) -> None:
+        try:
+            buyer = User.objects.select_related("wallet").get(pk=user.pk)
+            outcome[name] = place_order(buyer, Service.objects.get(pk=service.pk), data).pk
+        except OrderRefused as refusal:
+            outcome[name] = refusal.message
+        except Exception as exc:  # every outcome is reported to the test
+            outcome[name] = repr(exc)
+        finally:
+            written.set()
+            connections.close_all()
+
+    drip = {"link": link, "quantity": QUANTITY, "runs": 2, "interval": 5}
+    first = threading.Thread(target=place, name="drip", args=("drip", drip), daemon=True)
+    first.start()
+    assert written.wait(THREAD_TIMEOUT)
+    plain = {"link": link, "quantity": QUANTITY}
+    second = threading.Thread(target=place, name="plain", args=("plain", plain), daemon=True)
+    second.start()
+    waited = _wait_for_a_lock_wait(seconds=30)
+    release.set()
+    for thread in (first, second):
+        thread.join(THREAD_TIMEOUT)
+
+    assert waited, "the plain order never waited"
+    assert isinstance(outcome["drip"], int), outcome
+    assert outcome["plain"] == ACTIVE_ORDER_EXISTS, outcome
+    assert Order.objects.filter(user=user, status__in=ACTIVE_STATUSES).count() == 1
     assert ledger_mismatches() == []
 
 

@@ -117,6 +117,45 @@ def test_on_postgresql_an_order_is_written_in_one_statement(customer, service):
     ]
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only: SQLite has no writes in WITH"
+)
+def test_on_postgresql_the_order_statement_keeps_within_psycopgs_cached_parameters(
+    customer, service
+):
+    """psycopg parses a statement once and keeps it only while it has at most 50
+    parameters; past that, every order pays the parsing again (about 0.1 ms)."""
+    place_order(customer, service, {"link": post_link(), "quantity": "100"})  # rules seeded
+    sent: list[tuple[str, int]] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, len(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        place_order(customer, service, {"link": post_link(), "quantity": "100"})
+
+    order_statement = [count for sql, count in sent if "orders_order" in sql and "WITH" in sql]
+    assert len(order_statement) == 1
+    assert order_statement[0] <= 50
+
+
+def test_an_active_order_from_before_the_constraint_still_refuses_another(customer, service):
+    """Orders placed before migration 0004 are not ``exclusive``: the constraint ignores
+    them, and the check in the placing statement (or the steps) refuses instead."""
+    link = post_link()
+    first = place_order(customer, service, {"link": link, "quantity": 100})
+    Order.objects.filter(pk=first.pk).update(exclusive=False)
+    balance = balance_of(customer)
+
+    with pytest.raises(OrderRefused) as refused:
+        place_order(customer, service, {"link": link, "quantity": 100})
+
+    assert refused.value.message == ACTIVE_ORDER_EXISTS
+    assert list(Order.objects.filter(user=customer).values_list("pk", flat=True)) == [first.pk]
+    assert balance_of(customer) == balance
+
+
 def test_placing_an_order_keeps_the_link_as_typed_and_its_canonical_form(customer, service):
     order = place_order(
         customer, service, {"link": "WWW.instagram.com/p/AbC/?igsh=1", "quantity": 100}

@@ -224,6 +224,14 @@ def _link_credit(deposit_request: DepositRequest, credit: LedgerEntry | HeldCred
     DepositRequest.objects.filter(pk=deposit_request.pk).update(**{link: credit})
 
 
+def hold_wallet(user) -> None:
+    """Lock the user's wallet row until the caller's transaction ends (where the database
+    has row locks), for a caller that must take it before its other writes: placing an
+    order takes it first either way, so two orders never wait on each other."""
+    if _locks():
+        Wallet.objects.select_for_update().filter(user=user).values_list("pk").first()
+
+
 def set_frozen(user, frozen: bool) -> None:
     """Freeze or unfreeze the user's balance (balance review)."""
     Wallet.objects.filter(user=user).update(frozen=frozen)

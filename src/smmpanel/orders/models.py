@@ -51,6 +51,9 @@ class Order(models.Model):
     # The database keeps the one-active-order-per-link rule for these (see Meta).
     exclusive = models.BooleanField(
         default=False,
+        # Also the database's: code from before the column (a rolling deploy) can
+        # still insert orders.
+        db_default=False,
         help_text=_("placed under the one-active-order-per-link rule of its service"),
     )
     cancel_requested_at = models.DateTimeField(null=True, blank=True)

@@ -179,13 +179,15 @@ def _record_step_by_step(user, service, checked, values, note, verdict, api_key)
     """An order with policy hits to record or several runs, and every order the one
     write refused: one transaction."""
     with transaction.atomic():
+        # The wallet first, as the one write takes it: an order for the same link on
+        # the other path would otherwise hold the wallet while waiting for this order's
+        # entry in ``ONE_ACTIVE_PER_TARGET``, and this one wait for the wallet (a
+        # deadlock). Held until commit, it also lets the same account's orders pass
+        # from here one at a time, each seeing the ones before in the active-order check.
+        billing.hold_wallet(user)
         order = _with_order_and_event(WriteChain(), values, note).run()["order"]
         gates.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
-        # Last: the charge's UPDATE holds the wallet row until commit, so the same
-        # account's orders pass from here one at a time (each sees the ones before in
-        # the active-order check), and the lock is held for the debit with its ledger
-        # entry, the active-order check and the commit.
         try:
             billing.charge_order(order, savepoint=False)
         except billing.InsufficientFunds:

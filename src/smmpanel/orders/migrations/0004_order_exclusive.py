@@ -2,8 +2,10 @@
 
 Orders already placed stay not ``exclusive`` (no backfill, so no duplicate among old
 active orders can fail the migration): the placing statement's own check still sees
-them. On PostgreSQL the column is added without rewriting the table, and the partial
-index starts empty.
+them. The column keeps a database default, so processes still running the code from
+before it can insert orders until they restart. On PostgreSQL the column is added
+without rewriting the table; building the partial unique index reads the whole orders
+table once (it holds no rows yet), and orders cannot be written meanwhile.
 """
 
 from django.conf import settings
@@ -22,6 +24,7 @@ class Migration(migrations.Migration):
             model_name="order",
             name="exclusive",
             field=models.BooleanField(
+                db_default=False,
                 default=False,
                 help_text="placed under the one-active-order-per-link rule of its service",
             ),
