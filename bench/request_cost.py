@@ -72,7 +72,7 @@ HISTORY = (
                 "without"),
     ("5fded99", "a ledger entry in one statement with its wallet UPDATE, an order with "
                 "its first event"),
-    ("8dce362", "the usual order in one statement (debit, order, event, outbox row, "
+    ("131fa10", "the usual order in one statement (debit, order, event, outbox row, "
                 "ledger entry) without BEGIN/COMMIT; one-active-order unique constraint"),
 )  # fmt: skip
 

@@ -5,6 +5,7 @@ a barrier opens. On PostgreSQL the wallet row lock serialises them; on SQLite th
 IMMEDIATE transactions do (fewer threads there: writers queue on ``busy_timeout``).
 """
 
+import contextlib
 import os
 import threading
 import time
@@ -166,37 +167,10 @@ def test_a_same_link_order_committed_while_the_next_waited_for_the_wallet_refuse
     service = make_service(rate_micros=to_micros(RATE))
     user = make_user("1000")
     opening, link = balance_of(user), post_link()
-    first_written, release = threading.Event(), threading.Event()
-    outcome: dict[str, object] = {}
+    order = {"link": link, "quantity": QUANTITY}
 
-    def place(name: str, hold: bool) -> None:
-        try:
-            buyer = User.objects.select_related("wallet").get(pk=user.pk)
-            data = {"link": link, "quantity": QUANTITY}
-            with transaction.atomic():
-                outcome[name] = place_order(buyer, Service.objects.get(pk=service.pk), data).pk
-                first_written.set()
-                if hold:  # keep the wallet row locked, the order not yet committed
-                    release.wait(THREAD_TIMEOUT)
-        except OrderRefused as refusal:
-            outcome[name] = refusal.message
-        except Exception as exc:  # every outcome is reported to the test
-            outcome[name] = repr(exc)
-        finally:
-            first_written.set()
-            connections.close_all()
+    outcome = _second_order_while_the_first_is_held(user, service, order, order, held_by_test=True)
 
-    first = threading.Thread(target=place, args=("first", True), daemon=True)
-    first.start()
-    assert first_written.wait(THREAD_TIMEOUT)
-    second = threading.Thread(target=place, args=("second", False), daemon=True)
-    second.start()
-    waited = _wait_for_a_lock_wait(seconds=30)
-    release.set()
-    for thread in (first, second):
-        thread.join(THREAD_TIMEOUT)
-
-    assert waited, "the second order never waited for the wallet row"
     assert isinstance(outcome["first"], int), outcome
     assert outcome["second"] == ACTIVE_ORDER_EXISTS, outcome
     assert list(Order.objects.filter(user=user).values_list("pk", flat=True)) == [outcome["first"]]
@@ -217,47 +191,74 @@ def test_a_drip_feed_order_and_a_plain_one_for_the_same_link_never_deadlock(
     service = make_service(rate_micros=to_micros(RATE), dripfeed=True)
     user = make_user("1000")
     link = post_link()
-    written, release = threading.Event(), threading.Event()
     queue_order = order_services.queue_order
 
     def pausing_queue_order(order):
-        if threading.current_thread().name == "drip":
-            written.set()
-            release.wait(THREAD_TIMEOUT)
+        if threading.current_thread().name == "first":
+            HELD.written.set()
+            HELD.release.wait(THREAD_TIMEOUT)
         return queue_order(order)
 
     monkeypatch.setattr(order_services, "queue_order", pausing_queue_order)
+    drip = {"link": link, "quantity": QUANTITY, "runs": 2, "interval": 5}
+    plain = {"link": link, "quantity": QUANTITY}
+
+    outcome = _second_order_while_the_first_is_held(user, service, drip, plain, held_by_test=False)
+
+    assert isinstance(outcome["first"], int), outcome
+    assert outcome["second"] == ACTIVE_ORDER_EXISTS, outcome
+    assert Order.objects.filter(user=user, status__in=ACTIVE_STATUSES).count() == 1
+    assert ledger_mismatches() == []
+
+
+class HELD:
+    """The first order's pause: set when it has written, released by the test."""
+
+    written = threading.Event()
+    release = threading.Event()
+
+
+def _second_order_while_the_first_is_held(user, service, first, second, *, held_by_test):
+    """Place ``first`` in a thread and keep its transaction open (``held_by_test``: after
+    placing, in an outer transaction; otherwise where the test's own pause holds it),
+    place ``second`` in another thread until it waits for a lock, then let the first
+    commit. Returns what each placing gave: an order id or a refusal's message."""
+    HELD.written.clear()
+    HELD.release.clear()
     outcome: dict[str, object] = {}
 
-    def place(name: str, data: dict) -> None:
+    def place(name: str, data: dict, hold: bool) -> None:
         try:
             buyer = User.objects.select_related("wallet").get(pk=user.pk)
-            outcome[name] = place_order(buyer, Service.objects.get(pk=service.pk), data).pk
+            with transaction.atomic() if hold else contextlib.nullcontext():
+                outcome[name] = place_order(buyer, Service.objects.get(pk=service.pk), data).pk
+                if hold:  # the wallet row locked, the order not yet committed
+                    HELD.written.set()
+                    HELD.release.wait(THREAD_TIMEOUT)
         except OrderRefused as refusal:
             outcome[name] = refusal.message
         except Exception as exc:  # every outcome is reported to the test
             outcome[name] = repr(exc)
         finally:
-            written.set()
+            HELD.written.set()
             connections.close_all()
 
-    drip = {"link": link, "quantity": QUANTITY, "runs": 2, "interval": 5}
-    first = threading.Thread(target=place, name="drip", args=("drip", drip), daemon=True)
-    first.start()
-    assert written.wait(THREAD_TIMEOUT)
-    plain = {"link": link, "quantity": QUANTITY}
-    second = threading.Thread(target=place, name="plain", args=("plain", plain), daemon=True)
-    second.start()
+    threads = [
+        threading.Thread(
+            target=place, name="first", args=("first", first, held_by_test), daemon=True
+        ),
+        threading.Thread(target=place, name="second", args=("second", second, False), daemon=True),
+    ]
+    threads[0].start()
+    assert HELD.written.wait(THREAD_TIMEOUT)
+    threads[1].start()
     waited = _wait_for_a_lock_wait(seconds=30)
-    release.set()
-    for thread in (first, second):
+    HELD.release.set()
+    for thread in threads:
         thread.join(THREAD_TIMEOUT)
-
-    assert waited, "the plain order never waited"
-    assert isinstance(outcome["drip"], int), outcome
-    assert outcome["plain"] == ACTIVE_ORDER_EXISTS, outcome
-    assert Order.objects.filter(user=user, status__in=ACTIVE_STATUSES).count() == 1
-    assert ledger_mismatches() == []
+    assert waited, "the second order never waited for a lock"
+    assert not any(thread.is_alive() for thread in threads), "a placing thread hung"
+    return outcome
 
 
 def _wait_for_a_lock_wait(seconds: float) -> bool:

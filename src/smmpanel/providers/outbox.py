@@ -2,8 +2,8 @@
 
 ``queue_order`` runs inside ``place_order``'s transaction and writes one submission
 per run (or ``queue_in_chain``, in the same statement as the order); only after commit
-is the worker nudged. If the process dies between commit
-and the nudge, the sweep finds the due submission anyway: nothing is lost.
+is the worker nudged. If the process dies between commit and the nudge, the sweep finds
+the due submission anyway: nothing is lost.
 """
 
 import logging
