@@ -24,7 +24,7 @@ from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import Order, OrderEvent, OrderStatus
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.services import _has_active_order
-from smmpanel.policy import gates, rulebook
+from smmpanel.policy import refusal_history, rulebook
 from smmpanel.policy.link_checkers import known_targets
 from smmpanel.policy.models import Decision, KnownTarget, Outcome
 from tests.factories import make_key, make_order, make_service, make_user, post_link
@@ -44,8 +44,9 @@ def orders_of_user() -> CompiledQuery:
 
 
 def refusals_since(user, since: datetime) -> int | None:
-    """The gates' own compiled count of refusals at order placing from ``since`` on."""
-    return gates._REFUSALS_SINCE.scalar(user_id=user.pk, point=rulebook.ORDER_PLACE, since=since)
+    """The policy's own compiled count of refusals at order placing from ``since`` on."""
+    point = rulebook.ORDER_PLACE
+    return refusal_history.REFUSALS_SINCE.scalar(user_id=user.pk, point=point, since=since)
 
 
 def decision_at(monkeypatch, when: datetime, user, **fields) -> Decision:
@@ -316,9 +317,9 @@ def test_the_gates_count_enforced_refusals_in_the_window_only(monkeypatch, custo
     decision_at(monkeypatch, now - timedelta(minutes=1), customer, point=rulebook.ORDER_REFILL)
     decision_at(monkeypatch, now - timedelta(minutes=1), make_user())  # someone else
 
-    assert gates._count_decisions(customer, rulebook.ORDER_PLACE, minutes=60) == 2
-    assert gates._count_decisions(customer, rulebook.ORDER_REFILL, minutes=60) == 1
-    assert gates._count_decisions(make_user(), rulebook.ORDER_PLACE, minutes=60) == 0
+    assert refusal_history.count_refusals(customer, rulebook.ORDER_PLACE, minutes=60) == 2
+    assert refusal_history.count_refusals(customer, rulebook.ORDER_REFILL, minutes=60) == 1
+    assert refusal_history.count_refusals(make_user(), rulebook.ORDER_PLACE, minutes=60) == 0
 
 
 # --- CompiledQuery: parameters it cannot bind ------------------------------------------------

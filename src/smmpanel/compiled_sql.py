@@ -135,6 +135,20 @@ class CompiledQuery:
         return compiled
 
 
+def scalars(*reads: tuple[CompiledQuery, dict[str, object]]) -> tuple:
+    """The first column of the first row of each ``(query, values)`` (None where it has
+    no row), read in one statement: ``SELECT (first), (second), …``."""
+    parts, params = [], []
+    for query, values in reads:
+        sql, bound = query.sql_with(**values)
+        parts.append(f"({sql})")
+        params += bound
+    alias = reads[0][0]._compile().alias
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return tuple(cursor.fetchone())
+
+
 def _compile_queryset(queryset: QuerySet, markers: dict, kinds: dict) -> _Compiled:
     iterable = queryset._iterable_class
     if iterable not in (ModelIterable, ValuesListIterable) or queryset._prefetch_related_lookups:

@@ -6,20 +6,20 @@ account restriction). Callers act on the returned verdict.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from math import ceil
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from smmpanel.billing.money import format_amount
-from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.link_checkers import target_state
 from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
 from smmpanel.policy.rate_limit import take_all
+from smmpanel.policy.refusal_history import OrderHistory, count_refusals
 
 VALIDATION_RULE = "order.invalid"
 INELIGIBLE_REFILL_RULE = "refill.ineligible"
@@ -51,46 +51,11 @@ def _since(**delta) -> object:
     return timezone.now() - timedelta(**delta)
 
 
-REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
-# Refusals for the account's state, not the request's: retries while a review is open
-# or ordering is blocked are not invalid orders and must not escalate.
-ACCOUNT_STATE_RULES = ("account.ordering_blocked", "balance.review")
-
-
-# Read for every order placed: compiled once (see ``compiled_sql``).
-_REFUSALS_SINCE = CompiledQuery(
-    lambda user_id, point, since: (
-        Decision.objects.filter(
-            user_id=user_id,
-            point=point,
-            outcome__in=REFUSALS,
-            enforced=True,
-            created_at__gte=since,
-        )
-        .exclude(rule_code__in=ACCOUNT_STATE_RULES)
-        .order_by()
-        .values("user_id")
-        .annotate(refusals=Count("pk"))
-        .values_list("refusals")
-    ),
-    user_id=int,
-    point=str,
-    since=datetime,
-)
-
-
-def _count_decisions(user, point: str, minutes: int) -> int:
-    """Enforced refusals at ``point`` in the window. Escalated refusals (limit, restrict)
-    count too: a customer who keeps going after an API limitation must reach the
-    restriction; a shadow rule's hits refused nothing and do not count."""
-    since = _since(minutes=minutes)
-    return _REFUSALS_SINCE.scalar(user_id=user.pk, point=point, since=since) or 0
-
-
 def order_facts(user, service, checked, *, api_key=None) -> Facts:
     """What the order rules read about one order about to be placed."""
     fmt = service.link_format_spec
     link = checked.canonical
+    history = OrderHistory(user, link)
     return Facts(
         {
             "link_fits": checked.link_fits,
@@ -104,10 +69,10 @@ def order_facts(user, service, checked, *, api_key=None) -> Facts:
         {
             "restriction_ordering": lambda: _restriction_reason(user, "ordering"),
             "balance_frozen": lambda: user.wallet.frozen,
-            "target_state": lambda: target_state(link, service),
+            "target_state": lambda: target_state(link, service, history.recorded_state),
             "deny_match": lambda: deny_match(link.url, link.host),
             "sensitive_terms": lambda: sensitive_terms(checked.params),
-            "invalid_orders": lambda minutes: _count_decisions(user, rulebook.ORDER_PLACE, minutes),
+            "invalid_orders": history.invalid_orders,
         },
     )
 
@@ -156,7 +121,7 @@ def check_refill(user, order) -> engine.Verdict:
         {
             "restriction_ordering": lambda: _restriction_reason(user, "ordering"),
             "target_state": lambda: target_state_of_order(order),
-            "ineligible_refills": lambda minutes: _count_decisions(
+            "ineligible_refills": lambda minutes: count_refusals(
                 user, rulebook.ORDER_REFILL, minutes
             ),
         },

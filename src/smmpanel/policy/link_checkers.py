@@ -9,6 +9,7 @@ skipped: an unknown state never blocks an order.
 """
 
 import logging
+from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
@@ -22,7 +23,7 @@ NOT_PUBLIC = ("private", "restricted", "deleted")
 
 
 # Read for every order placed: compiled once (see ``compiled_sql``).
-_RECORDED_STATE = CompiledQuery(
+RECORDED_STATE = CompiledQuery(
     lambda key: KnownTarget.objects.filter(link_key=key).order_by("pk").values_list("state")[:1],
     key=str,
 )
@@ -30,7 +31,7 @@ _RECORDED_STATE = CompiledQuery(
 
 def known_targets(link, service) -> str | None:
     """The built-in checker: targets recorded as not public."""
-    return _RECORDED_STATE.scalar(key=link.key)
+    return RECORDED_STATE.scalar(key=link.key)
 
 
 @cache
@@ -39,11 +40,15 @@ def _checkers() -> tuple:
     return (known_targets, *(import_string(p) for p in paths))
 
 
-def target_state(link, service) -> str | None:
-    """The first not-public state any checker reports, or None."""
+def target_state(link, service, recorded: Callable[[], str | None] | None = None) -> str | None:
+    """The first not-public state any checker reports, or None. ``recorded`` reads the
+    built-in checker's answer where the caller reads it along with something else."""
     for checker in _checkers():
         try:
-            state = checker(link, service)
+            if checker is known_targets and recorded is not None:
+                state = recorded()
+            else:
+                state = checker(link, service)
         except Exception:
             log.exception("link checker %r failed; treated as unknown", checker)
             continue

@@ -87,9 +87,14 @@ def _sensitive_text(facts: FactsReading, t: dict) -> Hit | None:
     return Hit({"terms": ", ".join(terms)}) if terms else None
 
 
+def window_minutes(thresholds: dict) -> int:
+    """The minutes an escalating rule counts over."""
+    return int(thresholds.get("window_minutes", 10))
+
+
 def _escalating(fact: str) -> Check:
     def check(facts: FactsReading, t: dict) -> Hit | None:
-        minutes = int(t.get("window_minutes", 10))
+        minutes = window_minutes(t)
         count = facts.get(fact, minutes=minutes) or 0
         for outcome, key in (
             (Outcome.RESTRICT, "restrict_at"),

@@ -21,6 +21,7 @@ restriction for one submission. So, for a mass order:
 
 from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import SEVERITY, Outcome
+from smmpanel.policy.refusal_history import ACCOUNT_STATE_RULES
 
 # Each listed reason is cut to this, so a 500-line submission stays a readable record.
 LISTED_REASON_CHARS = 200
@@ -52,7 +53,7 @@ class MassSubmission:
         """Note line ``number`` refused where a single order's refusal would have been
         recorded: bad input, a second active order, or a policy ``verdict``."""
         hit = verdict.deciding if verdict is not None else None
-        if hit is not None and hit.code in gates.ACCOUNT_STATE_RULES:
+        if hit is not None and hit.code in ACCOUNT_STATE_RULES:
             self._account_state = self._account_state or verdict
             return
         if verdict is not None and verdict.outcome in ESCALATIONS:
