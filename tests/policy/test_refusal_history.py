@@ -5,7 +5,7 @@ import pytest
 
 from smmpanel.compiled_sql import scalars
 from smmpanel.orders.links import canonicalise
-from smmpanel.policy import rulebook
+from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import RECORDED_STATE, known_targets
 from smmpanel.policy.models import Decision, KnownTarget, Outcome
 from smmpanel.policy.refusal_history import OrderHistory, count_refusals
@@ -30,6 +30,7 @@ def private_link():
 
 def test_both_facts_come_from_one_statement(customer, django_assert_num_queries):
     refuse(customer, 3)
+    engine.rules_for(rulebook.ORDER_PLACE)  # seeded, as evaluating an order's rules does
     history = OrderHistory(customer, private_link())
 
     with django_assert_num_queries(1):

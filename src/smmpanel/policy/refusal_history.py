@@ -3,6 +3,7 @@ policy recorded; and, for an order about to be placed, that count read together 
 what the panel knows of the order's link, in one statement."""
 
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db.models import Count
 from django.utils import timezone
@@ -57,8 +58,11 @@ class OrderHistory:
 
     def __init__(self, user, link):
         self._user, self._link = user, link
-        self._window = _invalid_orders_window()
         self._read: tuple | None = None
+
+    @cached_property
+    def _window(self) -> int | None:
+        return _invalid_orders_window()
 
     def recorded_state(self) -> str | None:
         return self._both()[0]
