@@ -235,14 +235,14 @@ class RowInsert:
         obj = self.model(**values)
         params = self.prepared(obj, connection, self.fields)
         with connection.cursor() as cursor:
-            cursor.execute(self.insert_sql(alias), params)
+            cursor.execute(self._insert_sql(alias), params)
             obj.pk = cursor.fetchone()[0]
         return mark_saved(obj, alias)
 
     def prepared(self, obj: Model, connection, fields) -> list[object]:
         return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
-    def insert_sql(self, alias: str) -> str:
+    def _insert_sql(self, alias: str) -> str:
         """``INSERT … RETURNING`` the primary key, built once per database."""
         sql = self._sql.get(alias)
         if sql is None:

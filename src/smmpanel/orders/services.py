@@ -251,7 +251,13 @@ def _has_active_order(
 # ``compiled_sql``).
 _insert_order = RowInsert(Order)
 _insert_event = RowInsert(OrderEvent)
-_ONE_ACTIVE_COLUMNS = "orders_order.user_id, orders_order.link_key, orders_order.service_id"
+# How SQLite names ``ONE_ACTIVE_PER_TARGET`` in its error: the table's columns, in order.
+_ONE_ACTIVE_COLUMNS = ", ".join(
+    f"{Order._meta.db_table}.{Order._meta.get_field(name).column}"
+    for constraint in Order._meta.constraints
+    if constraint.name == ONE_ACTIVE_PER_TARGET
+    for name in constraint.fields
+)
 _ACTIVE_ON_TARGET = CompiledQuery(
     lambda user_id, service_id, key, placing: (
         Order.objects.filter(
