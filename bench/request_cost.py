@@ -14,7 +14,9 @@ PostgreSQL cluster (or ``--database-url``), Huey on a throwaway Redis when
 backend's ``utime + stime`` from ``/proc``; ``/health`` is the trivial baseline.
 ``--history`` measures each commit of ``HISTORY`` in its own checkout with this same
 script, so the table says what each change bought. ``COST_ACTIONS=add,status`` measures
-only those actions (quicker repeated A/B runs on a noisy machine).
+only those actions (quicker repeated A/B runs on a noisy machine);
+``COST_PROFILE_DIR=/tmp/prof`` also writes a cProfile of one more round per action
+there (``ACTION.pstats``), taken after the measured rounds.
 """
 
 from __future__ import annotations
@@ -152,6 +154,14 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
             rounds.append((py + db, py, db))
         _total, py, db = min(rounds)
         figures[action] = {"queries": len(statements), "python_ms": py, "postgres_ms": db}
+        if profile_dir := os.environ.get("COST_PROFILE_DIR"):
+            # One more round under cProfile, after the measured ones, so it skews nothing.
+            import cProfile
+
+            with cProfile.Profile() as profiler:
+                for _ in range(requests):
+                    call(action)
+            profiler.dump_stats(Path(profile_dir) / f"{action}.pstats")
     return figures
 
 

@@ -290,6 +290,11 @@ class IdListed(Lookup):
         ]
 
     def as_postgresql(self, compiler, connection):
+        # The list is parsed in a scalar subquery, which PostgreSQL runs once per
+        # execution (an InitPlan). Written as a plain function of the parameter, it ran
+        # again for every row wherever the plan filtered the customer's orders by it
+        # instead of probing the key: 1 ms for a status of 100 ids among 150 orders.
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(string_to_array({rhs}, ',')::bigint[])", [*lhs_params, *rhs_params]
+        ids = f"(SELECT string_to_array({rhs}, ',')::bigint[])::bigint[]"
+        return f"{lhs} = ANY({ids})", [*lhs_params, *rhs_params]

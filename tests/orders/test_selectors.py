@@ -1,5 +1,6 @@
 """Reads behind the customer order pages: keyset pages, filters, action rules, picker."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -341,3 +342,37 @@ def test_orders_by_id_with_no_id_that_is_a_number_reads_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert selectors.orders_by_id(user, ["abc", "-1", "0x10"]) == {}
     assert len(queries) == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's generic plans; SQLite has none"
+)
+@pytest.mark.django_db(transaction=True)
+def test_orders_by_id_parses_the_id_list_once_even_where_the_plan_filters_each_row():
+    service = make_service()
+    user = make_user("1000")
+    placed = [make_order(user, service).pk for _ in range(3)]
+    sql, params = selectors._STATUS_ROWS.sql_with(user_id=user.pk, ids=",".join(map(str, placed)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET plan_cache_mode = force_generic_plan; SET enable_indexscan = off;"
+            " SET enable_bitmapscan = off"
+        )
+        try:
+            # A generic plan of a prepared statement: the parameters are not constants,
+            # and a sequential scan makes the id list a per-row filter.
+            numbered = iter(range(1, len(params) + 1))
+            prepared = re.sub("%s", lambda _: f"${next(numbered)}", sql)
+            types = ["text" if isinstance(value, str) else "bigint" for value in params]
+            cursor.execute(f"PREPARE status_read ({', '.join(types)}) AS {prepared}")
+            values = ", ".join(f"%s::{type_}" for type_ in types)
+            # EXPLAIN takes no bound parameters: the values are written in.
+            cursor.execute(
+                connection.ops.compose_sql(f"EXPLAIN EXECUTE status_read({values})", params)
+            )
+            plan = [line for (line,) in cursor.fetchall()]
+        finally:
+            cursor.execute("DEALLOCATE ALL; RESET ALL")
+    filters = [line for line in plan if "Filter:" in line]
+    assert filters, plan
+    assert not any("string_to_array" in line for line in filters), plan
