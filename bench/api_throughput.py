@@ -488,7 +488,14 @@ function done(summary, latency, requests)
     if first == "" then first = t:get("first_error") end
   end
   local e = summary.errors
-  errs = errs + e.connect + e.read + e.write + e.timeout
+  local sockets = e.connect + e.read + e.write + e.timeout
+  errs = errs + sockets
+  if sockets > 0 then
+    -- No answer to show: say which socket operation failed (wrk counts no text).
+    if first ~= "" then first = first .. "; " end
+    first = first .. string.format("socket errors: connect %d, read %d, write %d, timeout %d",
+      e.connect, e.read, e.write, e.timeout)
+  end
   io.write(string.format(
     'BENCH-RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
     '"errors": %d, "first_error": %s}\n',
@@ -788,6 +795,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {sc.name}: {result.rps:,.0f} req/s", flush=True)
 
         placed, mismatches = audit(seeded)
+        # What the server logged (warnings and errors only), while its log still exists.
+        server_log = server.log_path.read_text(errors="replace")
 
     ceiling = results[0][1].rps if results else 0
     row = "{:<20} {:>9} {:>8} {:>8} {:>7} {:>11}"
@@ -805,6 +814,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [(sc, r) for sc, r in results if r.errors]
     for sc, r in failed:
         print(f"error sample ({sc.name}): {r.first_error}", file=sys.stderr)
+    if failed and server_log.strip():
+        print(f"gunicorn's log (last 3,000 characters):\n{server_log[-3000:]}", file=sys.stderr)
     return 1 if failed or mismatches else 0
 
 
