@@ -102,6 +102,13 @@ def scenarios(seeded: Seeded) -> list[Scenario]:
         Scenario("services", "POST", "/api/v2", "action=services", main_key),
         Scenario("balance", "POST", "/api/v2", "action=balance", main_key),
         Scenario(
+            "status (1 id)",
+            "POST",
+            "/api/v2",
+            urlencode({"action": "status", "order": seeded.status_ids[0]}),
+            main_key,
+        ),
+        Scenario(
             f"status ({len(seeded.status_ids)} ids)",
             "POST",
             "/api/v2",
