@@ -9,6 +9,7 @@ theirs: a module's fixture wins over this file's.
 
 import socket
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -92,6 +93,33 @@ def fast_provider_timeouts(settings):
     return settings
 
 
+# A held-back answer: longer than a short timeout (below), yet soon over.
+HELD_BACK = 2.0
+# A slow answer that still comes well within the client's timeouts (patient_provider_timeouts).
+SLOW_ANSWER = 1.0
+
+
+@contextmanager
+def short_provider_timeouts(settings):
+    """``fast_provider_timeouts`` for the calls inside the block only, so the rest of a
+    test (placing, forwarding, settling) keeps timeouts a loaded machine can meet."""
+    saved = settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT
+    settings.PROVIDER_CONNECT_TIMEOUT = settings.PROVIDER_READ_TIMEOUT = 0.5
+    try:
+        yield
+    finally:
+        settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT = saved
+
+
+@pytest.fixture
+def patient_provider_timeouts(settings):
+    """Timeouts far above ``SLOW_ANSWER``, whatever the environment sets: a slow answer
+    is then one the client waits for."""
+    settings.PROVIDER_CONNECT_TIMEOUT = 5.0
+    settings.PROVIDER_READ_TIMEOUT = 10 * SLOW_ANSWER
+    return settings
+
+
 @pytest.fixture
 def provider(db, sim):
     return connect_provider(sim, "Simulator A")
@@ -130,6 +158,11 @@ def stats(handle: SimulatorHandle) -> dict:
     response = httpx.get(handle.control_url, timeout=5)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def faults_triggered(handle: SimulatorHandle) -> int:
+    """How many API requests a fault has affected since the simulator started."""
+    return stats(handle)["faults_triggered"]
 
 
 def requests_for(handle: SimulatorHandle, action: str) -> int:

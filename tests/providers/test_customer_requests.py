@@ -9,7 +9,14 @@ from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import ledger_mismatches
 from smmpanel.orders import services as orders
 from smmpanel.orders.models import Order, OrderStatus, RefillStatus
-from smmpanel.providers.customer_requests import forward_cancels, forward_refill, sync_refills
+from smmpanel.policy.selectors import moderation_queue
+from smmpanel.providers.customer_requests import (
+    REFILL_ATTEMPTS,
+    forward_cancels,
+    forward_refill,
+    release_stale_refills,
+    sync_refills,
+)
 from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.models import Provider, RefillSubmission, Submission, SubmissionState
 from smmpanel.providers.status_sync import sync_provider
@@ -271,8 +278,92 @@ def test_refill_to_an_unreachable_provider_is_retried_later(user, likes, provide
     entry = RefillSubmission.objects.get(refill=refill)
     refill.refresh_from_db()
     assert entry.state == SubmissionState.QUEUED
-    assert entry.next_attempt_at >= before + timedelta(minutes=1)
+    assert entry.next_attempt_at >= before + timedelta(seconds=5)
     assert refill.status == RefillStatus.PENDING
+
+
+def _unreachable_refill(user, likes, provider, clock):
+    order = completed(user, likes, provider, clock)
+    refill = orders.request_refill(user, order.pk)
+    Provider.objects.filter(pk=provider.pk).update(api_url=closed_port_url())
+    return refill
+
+
+def _try_again_now(refill) -> str:
+    RefillSubmission.objects.filter(refill=refill).update(next_attempt_at=timezone.now())
+    return forward_refill(refill.pk)
+
+
+def test_refill_to_an_unreachable_provider_is_rejected_after_its_tries(
+    user, likes, provider, sim_clock
+):
+    refill = _unreachable_refill(user, likes, provider, sim_clock)
+
+    outcomes = [_try_again_now(refill) for _ in range(REFILL_ATTEMPTS)]
+
+    refill.refresh_from_db()
+    entry = RefillSubmission.objects.get(refill=refill)
+    assert outcomes == ["retry"] * (REFILL_ATTEMPTS - 1) + ["refused"]
+    assert refill.status == RefillStatus.REJECTED
+    assert entry.state == SubmissionState.REFUSED
+    assert entry.error.startswith(f"{provider.name} could not be reached")
+
+
+def test_refill_rejected_as_unreachable_may_be_asked_again(user, likes, provider, sim_clock):
+    refill = _unreachable_refill(user, likes, provider, sim_clock)
+    for _ in range(REFILL_ATTEMPTS):
+        _try_again_now(refill)
+
+    again = orders.request_refill(user, refill.order_id)
+
+    assert again.pk != refill.pk
+    assert again.status == RefillStatus.PENDING
+
+
+def _left_sending(refill, claimed_at) -> None:
+    """As a worker leaves a refill when it stops between its claim and the answer."""
+    RefillSubmission.objects.filter(refill=refill).update(
+        state=SubmissionState.SENDING, claimed_at=claimed_at
+    )
+
+
+def test_refill_left_sending_by_a_stopped_worker_becomes_unknown_for_staff(
+    user, likes, provider, sim, sim_clock, settings
+):
+    order = completed(user, likes, provider, sim_clock)
+    refill = orders.request_refill(user, order.pk)
+    stale = timezone.now() - timedelta(seconds=settings.STALE_CLAIM_SECONDS + 1)
+    _left_sending(refill, stale)
+
+    sweep_once()
+
+    refill.refresh_from_db()
+    entry = RefillSubmission.objects.get(refill=refill)
+    assert entry.state == SubmissionState.UNKNOWN
+    assert refill.status == RefillStatus.PENDING
+    assert refill in moderation_queue()["stuck_refills"]
+    assert requests_for(sim, "refill") == 0  # never re-sent on a guess
+
+
+def test_refill_being_sent_is_left_alone_until_its_claim_is_stale(
+    user, likes, provider, sim_clock, settings
+):
+    order = completed(user, likes, provider, sim_clock)
+    refill = orders.request_refill(user, order.pk)
+    recent = timezone.now() - timedelta(seconds=settings.STALE_CLAIM_SECONDS - 30)
+    _left_sending(refill, recent)
+
+    assert release_stale_refills() == 0
+    assert RefillSubmission.objects.get(refill=refill).state == SubmissionState.SENDING
+
+
+def test_refill_left_sending_without_a_claim_time_is_released(user, likes, provider, sim_clock):
+    order = completed(user, likes, provider, sim_clock)
+    refill = orders.request_refill(user, order.pk)
+    _left_sending(refill, None)  # claimed by a worker from before claim times
+
+    assert release_stale_refills() == 1
+    assert RefillSubmission.objects.get(refill=refill).state == SubmissionState.UNKNOWN
 
 
 # -- drip-feed cancel -------------------------------------------------------------------------

@@ -21,8 +21,10 @@ from smmpanel.providers.models import Provider, Submission, SubmissionState
 from smmpanel.providers.sweep import sweep_once
 from tests.factories import make_order, make_service, make_user
 from tests.providers.conftest import (
+    SLOW_ANSWER,
     closed_port_url,
     control,
+    faults_triggered,
     make_due,
     requests_for,
     route,
@@ -206,6 +208,45 @@ def test_accept_then_timeout_leaves_exactly_one_upstream_order(
     [upstream] = upstream_orders(sim, order.link)
     assert upstream["quantity"] == 100
     assert stats(sim)["orders_created"] == 1
+
+
+# -- slow but in time: an answer like any other -----------------------------------------------
+
+
+def test_slow_add_answered_within_the_timeout_is_accepted(
+    user, likes, sim, patient_provider_timeouts
+):
+    order = make_order(user, likes)
+    sub = only_submission(order)
+    control(sim, fault="slow", actions=["add"], count=1, delay=SLOW_ANSWER)
+
+    assert forward_submission(sub.pk) == "accepted"
+
+    sub.refresh_from_db()
+    order.refresh_from_db()
+    [upstream] = upstream_orders(sim, order.link)
+    assert faults_triggered(sim) == 1
+    assert sub.state == SubmissionState.ACTIVE
+    assert sub.provider_order_id == str(upstream["order"])
+    assert order.status == OrderStatus.IN_PROGRESS
+
+
+def test_slow_add_answered_within_the_timeout_is_sent_once(
+    user, likes, sim, patient_provider_timeouts
+):
+    order = make_order(user, likes)
+    sub = only_submission(order)
+    control(sim, fault="slow", actions=["add"], count=1, delay=SLOW_ANSWER)
+    forward_submission(sub.pk)
+
+    make_due(pk=sub.pk)
+    sweep_once()
+    sweep_once()
+
+    assert faults_triggered(sim) == 1
+    assert requests_for(sim, "add") == 1
+    assert stats(sim)["orders_created"] == 1
+    assert len(upstream_orders(sim, order.link)) == 1
 
 
 # -- nothing sent: retried later --------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Status sync against a real simulator over HTTP: 100 ids per call, upstream statuses
-mirrored and settled with exactly one refund, unreadable answers postponed, nonsense
-counts clamped, drip-feed runs aggregated into their parent order."""
+mirrored and settled with exactly one refund, unreadable or missing answers postponed,
+slow ones applied once, nonsense counts clamped, drip-feed runs aggregated into their
+parent order."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from smmpanel.billing.money import share_of
@@ -25,13 +28,17 @@ from smmpanel.providers.status_sync import (
 from smmpanel.providers.sweep import sweep_once
 from tests.factories import make_order, make_service, make_user
 from tests.providers.conftest import (
+    HELD_BACK,
+    SLOW_ANSWER,
     control,
+    faults_triggered,
     make_due,
     make_sync_due,
     refunds_of,
     requests_for,
     route,
     set_fates,
+    short_provider_timeouts,
     upstream_orders,
 )
 
@@ -253,17 +260,19 @@ def test_submission_not_due_is_not_polled(user, likes, provider, sim):
 # -- unreadable answers -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["garbage", "html", "empty", "error500"])
-def test_unreadable_status_answer_changes_nothing_and_polls_later(
-    mode, user, likes, provider, sim, sim_clock
+# Every attempt of a poll meets the fault (the client retries a status call itself).
+@pytest.mark.parametrize("mode", ["garbage", "html", "empty", "error500", "timeout"])
+def test_unreadable_or_missing_status_answer_changes_nothing_and_polls_later(
+    mode, user, likes, provider, sim, sim_clock, settings
 ):
     order = forwarded(user, likes)
     sim_clock.advance(LONG_ENOUGH)  # upstream it is Completed by now
-    control(sim, fault=mode, actions=["status"])
+    control(sim, fault=mode, actions=["status"], delay=HELD_BACK)
     before = only_submission(order)
     started = timezone.now()
 
-    assert sync(provider) == 0
+    with short_provider_timeouts(settings):
+        assert sync(provider) == 0
 
     sub = only_submission(order)
     order.refresh_from_db()
@@ -273,6 +282,83 @@ def test_unreadable_status_answer_changes_nothing_and_polls_later(
     assert sub.next_sync_at >= started + timedelta(seconds=sub.sync_interval)
     assert sub.error
     assert refunds_of(order) == []
+
+
+def test_status_poll_that_timed_out_is_applied_when_polled_again(
+    user, likes, provider, sim, sim_clock, settings
+):
+    set_fates(sim, partial=1)
+    order = forwarded(user, likes)
+    sim_clock.advance(LONG_ENOUGH)
+    control(sim, fault="timeout", actions=["status"], delay=HELD_BACK)
+    with short_provider_timeouts(settings):
+        sync(provider)
+    control(sim, fault="none")
+
+    assert sync(provider) == 1
+
+    order.refresh_from_db()
+    [upstream] = upstream_orders(sim, order.link)
+    assert only_submission(order).state == SubmissionState.DONE
+    assert order.status == OrderStatus.PARTIAL
+    assert refunds_of(order) == [share_of(order.charge_micros, upstream["remains"], 100)]
+    assert ledger_mismatches() == []
+
+
+def test_slow_status_answer_within_the_timeout_settles_the_order_once(
+    user, likes, provider, sim, sim_clock, patient_provider_timeouts
+):
+    set_fates(sim, partial=1)
+    order = forwarded(user, likes)
+    sim_clock.advance(LONG_ENOUGH)
+    control(sim, fault="slow", actions=["status"], count=1, delay=SLOW_ANSWER)
+
+    assert sync(provider) == 1
+    sync(provider)
+    sweep_once()
+
+    order.refresh_from_db()
+    assert faults_triggered(sim) == 1
+    assert requests_for(sim, "status") == 1  # neither retried by the client nor re-polled
+    assert order.status == OrderStatus.PARTIAL
+    assert refunds_of(order) == [share_of(order.charge_micros, order.remains, 100)]
+    assert ledger_mismatches() == []
+
+
+def test_overlapping_polls_of_a_slow_final_status_refund_once(
+    transactional_db, user, likes, provider, sim, sim_clock, patient_provider_timeouts
+):
+    """Two sweeps (two workers) poll the same submission while the provider takes its
+    time: both get the final status, only one settles it."""
+    set_fates(sim, partial=1)
+    order = forwarded(user, likes)
+    sim_clock.advance(LONG_ENOUGH)
+    make_sync_due(provider=provider)
+    control(sim, fault="slow", actions=["status"], count=2, delay=SLOW_ANSWER)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def poll() -> None:
+        try:
+            start.wait(timeout=30)
+            sync_provider(provider)
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(2)]
+    for thread in pollers:
+        thread.start()
+    for thread in pollers:
+        thread.join(60)
+
+    order.refresh_from_db()
+    assert errors == []
+    assert requests_for(sim, "status") == 2  # both polls were in flight at once
+    assert order.status == OrderStatus.PARTIAL
+    assert refunds_of(order) == [share_of(order.charge_micros, order.remains, 100)]
+    assert ledger_mismatches() == []
 
 
 def test_status_refused_for_one_id_postpones_only_that_submission(user, likes, provider, sim_clock):

@@ -1,17 +1,26 @@
 """Refills and cancels that customers asked for, carried to the provider and back."""
 
+import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, RefillStatus
 from smmpanel.orders.services import move_refill
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
+from smmpanel.providers.forwarding import retry_delay
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
 from smmpanel.providers.settlement import settle_if_finished
+
+log = logging.getLogger(__name__)
+
+# Tries of a refill whose provider cannot be reached before it is rejected: nothing was
+# sent, so the customer may simply ask again later.
+REFILL_ATTEMPTS = 5
 
 REFILL_STATUSES = {
     "pending": RefillStatus.PENDING,
@@ -33,11 +42,16 @@ def due_refills(limit: int = 500) -> list[int]:
 
 
 def forward_refill(refill_id: int) -> str:
-    """Send a queued refill to the provider holding its order."""
+    """Send a queued refill to the provider holding its order.
+
+    Unreachable (nothing sent): tried again with backoff, then rejected after
+    ``REFILL_ATTEMPTS`` tries. Refused: rejected. Ambiguous (it may have arrived):
+    ``unknown``, for staff, never re-sent.
+    """
     now = timezone.now()
     claimed = RefillSubmission.objects.filter(
         pk=refill_id, state=SubmissionState.QUEUED, next_attempt_at__lte=now
-    ).update(state=SubmissionState.SENDING, attempts=F("attempts") + 1)
+    ).update(state=SubmissionState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return "not-due"
     entry = RefillSubmission.objects.select_related("provider", "refill").get(pk=refill_id)
@@ -49,9 +63,14 @@ def forward_refill(refill_id: int) -> str:
     try:
         remote_id = client_for(entry.provider).refill(provider_order_id)
     except ProviderUnavailable as exc:
+        if entry.attempts >= REFILL_ATTEMPTS:
+            message = f"{entry.provider.name} could not be reached ({exc.message})"
+            _close_refill(refill_id, SubmissionState.REFUSED, RefillStatus.REJECTED, message)
+            log.warning("refill %s rejected after %s tries: %s", refill_id, entry.attempts, message)
+            return "refused"
         RefillSubmission.objects.filter(pk=refill_id).update(
             state=SubmissionState.QUEUED,
-            next_attempt_at=now + timedelta(minutes=min(entry.attempts, 30)),
+            next_attempt_at=now + timedelta(seconds=retry_delay(entry.attempts)),
             error=exc.message[:500],
         )
         return "retry"
@@ -65,6 +84,21 @@ def forward_refill(refill_id: int) -> str:
         state=SubmissionState.ACTIVE, provider_refill_id=remote_id, error=""
     )
     return "accepted"
+
+
+def release_stale_refills() -> int:
+    """Refills left ``sending`` by a worker that stopped mid-send: the request may have
+    reached the provider, so they become ``unknown`` for staff, never re-sent."""
+    cutoff = timezone.now() - timedelta(seconds=settings.STALE_CLAIM_SECONDS)
+    # Without a claim time: claimed by a worker from before ``claimed_at`` existed.
+    stale = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True)
+    released = RefillSubmission.objects.filter(stale, state=SubmissionState.SENDING).update(
+        state=SubmissionState.UNKNOWN,
+        error="refill unknown: the worker stopped while sending; check upstream",
+    )
+    if released:
+        log.warning("%s refill(s) left sending by a stopped worker, now unknown", released)
+    return released
 
 
 def _close_refill(refill_id: int, state: str, refill_status: str | None, message: str) -> None:

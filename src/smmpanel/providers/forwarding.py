@@ -125,11 +125,17 @@ def _accepted(sub: Submission, route: ServiceRoute, provider_order_id: str) -> N
     log.info("order %s run %s accepted upstream as %s", sub.order_id, sub.run, provider_order_id)
 
 
+def retry_delay(attempts: int) -> float:
+    """Seconds before trying again a call that did not reach the provider, after
+    ``attempts`` tries: doubling from 10 s up to 5 minutes, spread by ±50% so the retries
+    of many rows do not all come back at once."""
+    return min(2**attempts * 5, 300) * random.uniform(0.5, 1.5)
+
+
 def _unavailable(sub: Submission, route: ServiceRoute, exc: ProviderError) -> str:
     reason = f"{route.provider.name} unavailable: {exc.message}"
     if sub.attempts < ATTEMPTS_PER_ROUTE:
-        delay = min(2**sub.attempts * 5, 300) * random.uniform(0.5, 1.5)
-        _requeue(sub, route, reason, seconds=delay)
+        _requeue(sub, route, reason, seconds=retry_delay(sub.attempts))
         return "retry"
     return _next_route_or_fail(sub, route, reason)
 

@@ -125,6 +125,8 @@ class RefillSubmission(models.Model):
     state = models.CharField(max_length=8, choices=SubmissionState.choices, default="queued")
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
+    # When a worker took it to send; one left ``sending`` long after stopped mid-send.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def sweep_once() -> dict[str, int]:
     """Forward what is due, settle crashed claims, sync statuses, refills and cancels."""
     done = {
-        "stale": forwarding.release_stale_claims(),
+        "stale": forwarding.release_stale_claims() + customer_requests.release_stale_refills(),
         "forwarded": 0,
         "synced": 0,
         "refills": 0,
