@@ -6,7 +6,9 @@ Real parts: gunicorn (two sync workers) serving API v2 on the test database, a r
 (the master respawns them), the panel worker (restarted at once) and once the gunicorn
 master itself (gunicorn started again). A request that dies with the process is just
 "not accepted". Afterwards every order the client got an id for exists, every order is
-charged exactly once, placed upstream at most once, and settled once it ended.
+charged exactly once, placed upstream at most once, and settled once it ended; and
+neither gunicorn's log nor the worker's holds the API key, the provider's key or the
+reseller's password (``process_logs.py``), however the processes died.
 """
 
 import contextlib
@@ -36,6 +38,7 @@ from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.services import add_provider, route_unrouted_services
 from smmpanel.providers.simulator.server import serve
 from tests.factories import make_key, make_service, make_user
+from tests.faults.process_logs import assert_no_secret_in, new_secret
 from tests.providers.worker_process import start_worker, stop_worker, worker_env
 
 ORDERS = 150
@@ -108,9 +111,14 @@ class Web:
 
 
 @pytest.fixture
-def simulator():
+def provider_key() -> str:
+    return new_secret("prov")
+
+
+@pytest.fixture
+def simulator(provider_key):
     handle = serve(
-        key="sim-key", seed=11, start_delay=0.2, speed=1000, partial_rate=0.2, cancel_rate=0.1
+        key=provider_key, seed=11, start_delay=0.2, speed=1000, partial_rate=0.2, cancel_rate=0.1
     )
     yield handle
     handle.shutdown()
@@ -131,15 +139,16 @@ def wait_for(predicate, seconds: float) -> bool:
 
 
 def test_sigkill_web_and_worker_during_orders_loses_and_doubles_nothing(
-    transactional_db, simulator, tmp_path
+    transactional_db, simulator, provider_key, tmp_path
 ):
     seed = int(os.environ.get("FAULTS_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     print(f"FAULTS_SEED={seed}")
-    user = make_user("1000")
+    password = new_secret("pw")
+    user = make_user("1000", password=password)
     key = make_key(user)
     service = make_service(min_quantity=10, max_quantity=5000, rate_micros=1_230_000)
-    provider = add_provider("Simulator", simulator.url, "sim-key", allow_private=True)
+    provider = add_provider("Simulator", simulator.url, provider_key, allow_private=True)
     assert route_unrouted_services(provider) >= 1
     (rate_rule,) = [r for s, r in rules_for(API_REQUEST) if s.code == "api.rate"]
     update_rule(rate_rule, actor=None, reason="fault test", thresholds={"burst": ORDERS * 4})
@@ -232,6 +241,11 @@ def test_sigkill_web_and_worker_during_orders_loses_and_doubles_nothing(
             stop_worker(worker, signal.SIGKILL)
     elapsed = time.monotonic() - started
     print(f"chaos: {chaos_log}")
+    # Every process is gone and its log complete: no secret in any line of it.
+    assert_no_secret_in([web.log_path, worker_log], {
+        "API key": key, "API key's body": key.removeprefix("smmk_"),
+        "provider key": provider_key, "password": password,
+    })  # fmt: skip
     print(
         f"accepted {len(accepted)}, refused {len(refused)}, failed {failed}, "
         f"orders {Order.objects.count()}, in {elapsed:.1f} s; statuses "

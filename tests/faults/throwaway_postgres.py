@@ -6,12 +6,14 @@ a temp dir owned by ``postgres`` and listens on a free loopback port; it is neve
 suite's test database. The test process keeps its own (suite) database settings, so
 everything that reads or writes the throwaway cluster runs as::
 
-    DATABASE_URL=postgres://… python -m tests.faults.throwaway_postgres seed SIM_URL
+    DATABASE_URL=postgres://… python -m tests.faults.throwaway_postgres seed SIM_URL KEY PW
     DATABASE_URL=postgres://… python -m tests.faults.throwaway_postgres report
 
-``seed`` migrates and creates a reseller (balance and API key) and a service routed to
-the provider simulator; ``report`` prints the orders, ledger, wallets and submissions
-as JSON for the test to check. Both print one JSON object on the last line of stdout.
+``seed`` migrates and creates a reseller (password ``PW``, a balance and an API key) and
+a service routed to the provider simulator (whose key is ``KEY``); ``report`` prints the
+orders, ledger, wallets and submissions as JSON for the test to check. Both print one
+JSON object on the last line of stdout. The server logs each line's time as seconds
+since the epoch (``log_line_prefix`` ``%n``), so ``ready_at`` can tell when it came back.
 """
 
 import contextlib
@@ -78,9 +80,24 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         """Start and wait until it accepts connections (after a crash: after recovery)."""
-        options = f"-c listen_addresses={LOOPBACK} -p {self.port} -k {self.root}"
+        # Log lines start with the time as seconds since the epoch, for ``ready_at``.
+        options = (
+            f"-c listen_addresses={LOOPBACK} -p {self.port} -k {self.root} "
+            f"-c log_line_prefix='%n [%p] '"
+        )
         self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30",
                   "-o", options, "start")  # fmt: skip
+
+    def ready_at(self) -> float:
+        """When the server last began accepting connections (seconds since the epoch, as
+        ``time.time()``), from its log: after a crash, the end of its recovery."""
+        ready = [
+            float(line.split(" ", 1)[0])
+            for line in self.log.read_text(errors="replace").splitlines()
+            if line.endswith("database system is ready to accept connections")
+        ]
+        assert ready, self.log.read_text(errors="replace")[-2000:]
+        return ready[-1]
 
     def crash(self) -> None:
         """Stop like a crash: ``-m immediate`` kills every backend without a checkpoint,
@@ -97,7 +114,7 @@ class ThrowawayPostgres:
 # --- the scripts, run in a Django process whose DATABASE_URL is the throwaway cluster ---
 
 
-def seed(simulator_url: str) -> dict:
+def seed(simulator_url: str, provider_key: str, password: str) -> dict:
     from django.core.management import call_command
     from django.test import override_settings
 
@@ -109,12 +126,13 @@ def seed(simulator_url: str) -> dict:
     from tests.factories import make_key, make_service, make_user
 
     call_command("migrate", interactive=False, verbosity=0)
-    # The reseller signs in with nothing here: a real password hash would only cost time.
+    # The reseller never signs in here (the password is set to be looked for in the
+    # logs): a real password hash would only cost time.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        user = make_user("1000")
+        user = make_user("1000", password=password)
     key = make_key(user)
     service = make_service(min_quantity=10, max_quantity=5000, rate_micros=1_230_000)
-    provider = add_provider("Simulator", simulator_url, "sim-key", allow_private=True)
+    provider = add_provider("Simulator", simulator_url, provider_key, allow_private=True)
     if route_unrouted_services(provider) < 1:
         raise SystemExit("the simulator offers no service to route to")
     # The client sends a few hundred requests in well under a minute: not a fairness case.
@@ -160,12 +178,12 @@ def main(argv: list[str]) -> None:
     import django
 
     django.setup()
-    if argv[:1] == ["seed"] and len(argv) == 2:
-        result = seed(argv[1])
+    if argv[:1] == ["seed"] and len(argv) == 4:
+        result = seed(*argv[1:])
     elif argv == ["report"]:
         result = report()
     else:
-        raise SystemExit(f"usage: {__spec__.name} seed SIMULATOR_URL | report")
+        raise SystemExit(f"usage: {__spec__.name} seed SIMULATOR_URL KEY PASSWORD | report")
     print(json.dumps(result, default=str))
 
 

@@ -12,6 +12,11 @@ Captured: what the panel's configured log handler writes (with every logger turn
 DEBUG), and every record that reaches the root logger before any filter sees it. The
 test's own HTTP calls use urllib, which logs nothing, so client-side lines (httpx logs
 request URLs) are not mistaken for the panel's.
+
+This is one process's handlers. The logs real processes write to files (gunicorn's, the
+panel worker's, PostgreSQL's) are searched for the same secrets by the fault tests that
+run them, ``tests/faults/test_web_crash.py`` and ``test_database_restart.py``, with
+``tests/faults/process_logs.py``.
 """
 
 import io

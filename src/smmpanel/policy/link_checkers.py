@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.module_loading import import_string
 
 from smmpanel.compiled_sql import CompiledQuery
@@ -49,6 +50,8 @@ def target_state(link, service, recorded: Callable[[], str | None] | None = None
                 state = recorded()
             else:
                 state = checker(link, service)
+        except DatabaseError:
+            raise  # the order's own reads and writes would fail next: not the checker's
         except Exception:
             log.exception("link checker %r failed; treated as unknown", checker)
             continue

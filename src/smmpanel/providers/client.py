@@ -421,8 +421,8 @@ class ProviderClient:
                 self._breaker.record_success()
             else:
                 self._breaker.record_failure()
-        except Exception:  # never lose an order id because the breaker store hiccuped
-            log.warning("provider %s: circuit breaker could not record", self._shape.host)
+        except Exception as exc:  # never lose an order id because the breaker store hiccuped
+            log.warning("provider %s: circuit breaker could not record: %s", self._shape.host, exc)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:

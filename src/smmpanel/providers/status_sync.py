@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from smmpanel.billing.money import to_micros
+from smmpanel.database_outage import OUTAGE_ERRORS
 from smmpanel.orders.models import Order
 from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
 from smmpanel.providers.gateway import client_for
@@ -84,6 +85,8 @@ def _apply_safely(sub: Submission, remote: RemoteStatus) -> int:
     logged and that submission alone is polled again later."""
     try:
         apply_remote_status(sub, remote)
+    except OUTAGE_ERRORS:
+        raise  # not this submission's trouble: the pass stops and the next one retries
     except Exception as exc:
         log.exception("status of order %s run %s could not be applied", sub.order_id, sub.run)
         _postpone([sub], f"status could not be applied: {exc}")

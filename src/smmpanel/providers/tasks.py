@@ -8,6 +8,7 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from smmpanel.database_outage import OUTAGE_ERRORS
 from smmpanel.providers import customer_requests, forwarding
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.services import refresh_catalogs
@@ -19,14 +20,21 @@ log = logging.getLogger(__name__)
 @db_task()
 def forward_order(order_id: int) -> None:
     """Send the due runs of a newly placed order (later runs wait for the sweep)."""
-    due = Submission.objects.filter(order_id=order_id, state=SubmissionState.QUEUED)
-    for submission_id in due.values_list("pk", flat=True):
-        forwarding.forward_submission(submission_id)
+    try:
+        due = Submission.objects.filter(order_id=order_id, state=SubmissionState.QUEUED)
+        for submission_id in due.values_list("pk", flat=True):
+            forwarding.forward_submission(submission_id)
+    except OUTAGE_ERRORS as exc:
+        # The runs stay queued in the outbox: the sweep sends them once it is back.
+        log.warning("forwarding order %s: database unavailable: %s", order_id, exc)
 
 
 @db_task()
 def forward_refill(refill_id: int) -> None:
-    customer_requests.forward_refill(refill_id)
+    try:
+        customer_requests.forward_refill(refill_id)
+    except OUTAGE_ERRORS as exc:
+        log.warning("forwarding refill %s: database unavailable: %s", refill_id, exc)
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -39,13 +47,20 @@ def sweep() -> None:
     """
     deadline = time.monotonic() + 55
     while time.monotonic() < deadline:
-        try:
-            sweep_once()
-        except Exception:
-            log.exception("sweep pass failed")
-        finally:
-            close_old_connections()
+        sweep_pass()
         time.sleep(settings.SWEEP_INTERVAL_SECONDS)
+
+
+def sweep_pass() -> None:
+    """One pass of the sweep; a failure is logged and the next pass tries again."""
+    try:
+        sweep_once()
+    except OUTAGE_ERRORS as exc:  # one line a pass while it is away, not a traceback
+        log.warning("sweep pass failed, database unavailable: %s", exc)
+    except Exception:
+        log.exception("sweep pass failed")
+    finally:
+        close_old_connections()
 
 
 @db_periodic_task(crontab(minute="7"))
