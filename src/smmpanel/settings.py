@@ -141,6 +141,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="none")
 ACCOUNT_ADAPTER = "smmpanel.accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "smmpanel.accounts.adapter.MFAAdapter"  # TOTP secrets sealed at rest
 ACCOUNT_FORMS = {
     "signup": "smmpanel.accounts.forms.SignupForm",
     "login": "smmpanel.accounts.forms.LoginForm",

@@ -1,11 +1,14 @@
-"""allauth hooks: a new account gets its wallet and the language it signed up in, and
-login limits count by the same client address as the API's limits."""
+"""allauth hooks: a new account gets its wallet and the language it signed up in,
+login limits count by the same client address as the API's limits, and two-factor
+secrets are sealed at rest."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
 
+from smmpanel.accounts import mfa_secrets
 from smmpanel.client_ip import client_ip
 
 
@@ -28,3 +31,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth keeps TOTP secrets and recovery-code seeds as this returns them."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_secrets.seal(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.unseal(encrypted_text)

@@ -1,19 +1,18 @@
-"""Provider API keys at rest: Fernet-encrypted with a key derived from settings.
+"""Provider API keys at rest: sealed (``smmpanel.sealing``) under ``PROVIDER_KEY_SECRET``,
+or ``SECRET_KEY`` and its fallbacks.
 
 Staff never see a provider key back in full; only its last four characters.
 """
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
+from smmpanel.sealing import InvalidToken, fernet_for, secrets_for
 
-def _fernet() -> Fernet:
-    secret = getattr(settings, "PROVIDER_KEY_SECRET", "") or settings.SECRET_KEY
-    digest = hashlib.sha256(f"smmpanel-provider-key:{secret}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+KIND = "smmpanel-provider-key"
+
+
+def _fernet():
+    return fernet_for(KIND, secrets_for(getattr(settings, "PROVIDER_KEY_SECRET", "")))
 
 
 def seal(plaintext: str) -> str:

@@ -1,0 +1,42 @@
+"""Two-factor secrets at rest: a user's TOTP secret and recovery-code seed, sealed
+(``smmpanel.sealing``) under ``SECRET_KEY`` and its fallbacks.
+
+allauth stores them as they are unless its adapter seals them (``MFAAdapter``); in the
+clear, a copy of the database would let anyone make a user's codes. A sealed value
+starts with ``SEALED``; one without it was stored before sealing and is read as it is
+(the migration ``accounts/0005`` seals those).
+"""
+
+from smmpanel.sealing import fernet_for, secrets_for
+
+KIND = "smmpanel-mfa-secret"
+SEALED = "sealed:"
+# The values of an allauth authenticator's ``data`` that hold secrets.
+SECRET_FIELDS = ("secret", "seed")
+SECRET_LISTS = ("migrated_codes",)
+
+
+def seal(text: str) -> str:
+    return SEALED + fernet_for(KIND, secrets_for()).encrypt(text.encode()).decode()
+
+
+def unseal(stored: str) -> str:
+    if not stored.startswith(SEALED):
+        return stored  # stored before sealing
+    return fernet_for(KIND, secrets_for()).decrypt(stored.removeprefix(SEALED).encode()).decode()
+
+
+def seal_stored(data: dict) -> dict:
+    """An authenticator's ``data`` with every secret in it sealed (those already sealed
+    are left as they are)."""
+    sealed = dict(data)
+    for name in SECRET_FIELDS:
+        if isinstance(sealed.get(name), str) and not sealed[name].startswith(SEALED):
+            sealed[name] = seal(sealed[name])
+    for name in SECRET_LISTS:
+        if isinstance(sealed.get(name), list):
+            sealed[name] = [
+                seal(v) if isinstance(v, str) and not v.startswith(SEALED) else v
+                for v in sealed[name]
+            ]
+    return sealed
