@@ -6,7 +6,12 @@ Each example is a fresh customer (with money and a key) sending a few requests. 
 answer: HTTP 200, ``application/json``, parsable JSON; a top-level ``error`` only on
 errors and then alone, with a real message (never the catch-all "Internal error", which
 would be a 500 in disguise); and an errored request moved no money and wrote no order,
-order event, refill or ledger entry. At the end every wallet still equals its ledger.
+order event, refill or ledger entry. Whatever the answer, error or not: a stranger's
+wallet, ledger, orders and refills are as they were (the stranger has an order to cancel
+and one to refill, so a wrongly accepted cancel or refill would show), and the customer's
+money moved only as the answer says: a charge for each order it says was placed, a refund
+for each order it says was canceled, nothing else. At the end every wallet still equals
+its ledger.
 
 ``pytest -s`` prints how many requests each run tried; ``REQUESTS`` counts them too.
 """
@@ -20,11 +25,12 @@ from urllib.parse import urlencode as encode_query
 
 import httpx
 import pytest
+from django.db.models import Q
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from smmpanel.billing.models import LedgerEntry
+from smmpanel.billing.models import LedgerEntry, Wallet
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.orders.services import complete_order, request_refill
@@ -51,9 +57,10 @@ class Ref:
         return f"<{self.name}>"
 
 
-KEY, OWN_ORDER, OTHER_ORDER, OTHER_REFILL, SERVICE, LINK = (
-    Ref(n) for n in ("KEY", "OWN_ORDER", "OTHER_ORDER", "OTHER_REFILL", "SERVICE", "LINK")
-)
+KEY, OWN_ORDER, SERVICE, LINK = (Ref(n) for n in ("KEY", "OWN_ORDER", "SERVICE", "LINK"))
+# The stranger's: an order with a refill open, the refill, a finished order that could be
+# refilled and a pending one that could be canceled (by its owner).
+OTHERS = [Ref(n) for n in ("OTHER_ORDER", "OTHER_REFILL", "OTHER_FINISHED", "OTHER_PENDING")]
 # Services of the types whose text parameters are stored (comments, usernames…).
 TYPED_SERVICES = {
     "custom comments": dict(min_quantity=1),
@@ -114,7 +121,7 @@ nested = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
     max_leaves=12,
 )
-refs = st.sampled_from([OWN_ORDER, OTHER_ORDER, OTHER_REFILL, SERVICE, LINK, *TYPED])
+refs = st.sampled_from([OWN_ORDER, *OTHERS, SERVICE, LINK, *TYPED])
 values = st.one_of(leaves, leaves, refs, nested, st.lists(refs | leaves, max_size=5))
 
 
@@ -168,6 +175,12 @@ plausible_lookup = st.fixed_dictionaries(
         "refills": st.one_of(st.lists(refs | leaves, max_size=6), values),
     },
 )
+# The customer's own latest order, to cancel, refill or look up: the answers that accept.
+own_lookup = st.builds(
+    lambda action, name: {"action": action, name: OWN_ORDER},
+    st.sampled_from(["cancel", "refill", "status"]),
+    st.sampled_from(["order", "orders"]),
+)
 valid_add = st.builds(
     lambda quantity, extra: (
         extra | {"action": "add", "service": SERVICE, "link": LINK, "quantity": quantity}
@@ -198,6 +211,7 @@ param_sets = mostly(
         valid_add,
         typed_add,
         plausible_lookup,
+        own_lookup,
         st.sampled_from(ACTIONS).map(lambda a: {"action": a}),
     ),
     plausible_add,
@@ -267,8 +281,7 @@ class World:
 
     key: str
     services: dict[str, int]  # "" for the plain one, else by type
-    other_order: int
-    other_refill: int
+    others: dict[str, int]  # the stranger's ids, by the names of ``OTHERS``
     link_seq: int = 0
     own_orders: list = field(default_factory=list)
 
@@ -277,10 +290,9 @@ class World:
             return {
                 "KEY": self.key,
                 "OWN_ORDER": str(self.own_orders[-1]) if self.own_orders else "1",
-                "OTHER_ORDER": str(self.other_order),
-                "OTHER_REFILL": str(self.other_refill),
                 "SERVICE": str(self.services[""]),
                 "LINK": post_link(),
+                **{name: str(pk) for name, pk in self.others.items()},
             }.get(value.name) or str(self.services[value.name.partition(":")[2]])
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
@@ -367,6 +379,101 @@ def snapshot(*users):
     )
 
 
+def holdings(user) -> dict[str, list]:
+    """Everything of a customer's that a request could move: their wallet, every ledger
+    entry, every order (its state, remains, cancel request…), its events, every refill of
+    their orders (whoever opened it)."""
+    return {
+        "wallet": list(Wallet.objects.filter(user=user).values()),
+        "ledger": list(LedgerEntry.objects.filter(user=user).order_by("pk").values()),
+        "orders": list(Order.objects.filter(user=user).order_by("pk").values()),
+        "events": list(OrderEvent.objects.filter(order__user=user).order_by("pk").values()),
+        "refills": list(
+            Refill.objects.filter(Q(user=user) | Q(order__user=user)).order_by("pk").values()
+        ),
+    }
+
+
+@dataclass
+class Accepted:
+    """What an answer says was done: orders placed, orders canceled, refills opened."""
+
+    placed: set[int] = field(default_factory=set)
+    canceled: set[int] = field(default_factory=set)
+    refills: set[int] = field(default_factory=set)
+
+
+def accepted(answer) -> Accepted:
+    """``add``: ``{"order": id}``; ``refill``: ``{"refill": "id"}`` or a list of
+    ``{"order": …, "refill": id}``; ``cancel``: a list of ``{"order": id, "cancel": 1}``
+    (a refused id carries ``{"error": …}`` instead of the id or the 1)."""
+    done = Accepted()
+    if isinstance(answer, dict):
+        placed, opened = answer.get("order"), answer.get("refill")
+        if set(answer) == {"order"} and isinstance(placed, int):
+            done.placed.add(placed)
+        if set(answer) == {"refill"} and isinstance(opened, str) and opened.isdigit():
+            done.refills.add(int(opened))
+        return done
+    for entry in answer:
+        if not (isinstance(entry, dict) and isinstance(entry.get("order"), int)):
+            continue
+        if set(entry) == {"order", "cancel"} and entry["cancel"] == 1:
+            done.canceled.add(entry["order"])
+        if set(entry) == {"order", "refill"} and isinstance(entry["refill"], int):
+            done.refills.add(entry["refill"])
+    return done
+
+
+@dataclass
+class Books:
+    """Where a customer's records stood before a request: the last ledger entry, order
+    and refill of theirs, and the balance."""
+
+    entry: int
+    order: int
+    refill: int
+    balance: int
+
+    @classmethod
+    def of(cls, user) -> "Books":
+        def last(rows) -> int:
+            return rows.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+        return cls(
+            last(LedgerEntry.objects.filter(user=user)),
+            last(Order.objects.filter(user=user)),
+            last(Refill.objects.filter(user=user)),
+            balance_of(user),
+        )
+
+
+def assert_moved_only_as_answered(customer, before: Books, answer, where: str):
+    """The customer's new orders, refills and ledger entries are exactly what the answer
+    says was accepted, and the wallet moved by the new entries alone."""
+    done = accepted(answer)
+    new_orders = set(
+        Order.objects.filter(user=customer, pk__gt=before.order).values_list("pk", flat=True)
+    )
+    assert new_orders == done.placed, f"orders {new_orders}, answered {answer} for {where}"
+    new_refills = set(
+        Refill.objects.filter(user=customer, pk__gt=before.refill).values_list("pk", flat=True)
+    )
+    assert new_refills == done.refills, f"refills {new_refills}, answered {answer} for {where}"
+    own = set(Order.objects.filter(user=customer).values_list("pk", flat=True))
+    assert done.canceled <= own, f"canceled a stranger's order: {answer} for {where}"
+    entries = LedgerEntry.objects.filter(user=customer, pk__gt=before.entry).select_related("order")
+    for entry in entries:
+        if entry.kind == LedgerEntry.Kind.CHARGE and entry.order_id in done.placed:
+            assert entry.amount_micros == -entry.order.charge_micros, where
+        elif entry.kind == LedgerEntry.Kind.REFUND and entry.order_id in done.canceled:
+            assert entry.amount_micros == entry.order.charge_micros, where
+        else:
+            raise AssertionError(f"{entry.kind} of order {entry.order_id} after {answer}: {where}")
+    moved = sum(e.amount_micros for e in entries)
+    assert balance_of(customer) - before.balance == moved, f"wallet off its ledger: {where}"
+
+
 def check_answer(status: int, content_type: str, body: bytes, request: Wire):
     where = f"{request.method} ?{request.query[:200]} {request.content_type} {request.body[:200]!r}"
     assert status == 200, f"HTTP {status} for {where}"
@@ -381,15 +488,30 @@ def check_answer(status: int, content_type: str, body: bytes, request: Wire):
     return answer, False
 
 
+@dataclass
+class Stranger:
+    user: object
+    services: dict[str, int]  # by type, "" for the plain one (the fuzzing customers' too)
+    ids: dict[str, int]  # by the names of ``OTHERS``
+
+
 @pytest.fixture
 def stranger(db):
-    """Another customer with an order and a refill: never touched by the fuzzed requests."""
+    """Another customer with things the fuzzed requests must never reach: an order with a
+    refill open, a finished order that could be refilled, a pending one that could be
+    canceled."""
     services = {"": make_service()} | {
         kind: make_service(type=kind, **fields) for kind, fields in TYPED_SERVICES.items()
     }
     user = make_user("100")
     order = complete_order(make_order(user, services[""]))
-    return user, {k: s.pk for k, s in services.items()}, order, request_refill(user, order.pk)
+    ids = {
+        "OTHER_ORDER": order.pk,
+        "OTHER_REFILL": request_refill(user, order.pk).pk,
+        "OTHER_FINISHED": complete_order(make_order(user, services[""])).pk,
+        "OTHER_PENDING": make_order(user, services[""]).pk,
+    }
+    return Stranger(user, {k: s.pk for k, s in services.items()}, ids)
 
 
 @pytest.fixture
@@ -405,7 +527,9 @@ def outcome(answer, errored: bool) -> str:
     if errored:
         return "error: " + re.sub(r"\d+", "N", answer["error"])[:50]
     if isinstance(answer, list):
-        return "ok: list"
+        done = accepted(answer)
+        said = [name for name in ("canceled", "refills") if getattr(done, name)]
+        return "ok: list" + (f" ({', '.join(said)} accepted)" if said else "")
     return "ok: " + ",".join(sorted(answer))[:40]
 
 
@@ -417,25 +541,27 @@ def summary(counter: str, tried: int) -> str:
 
 def run_example(world_for, send, counter: str, stranger_user, calls_, size):
     customer, world = world_for()
+    theirs = holdings(stranger_user)
     for i, call in enumerate(calls_):
         request = wire(world, call, size if i == 0 else None)
         before = snapshot(customer, stranger_user)
+        books = Books.of(customer)
         status, content_type, body = send(request)
         REQUESTS[counter] += 1
         answer, errored = check_answer(status, content_type, body, request)
         OUTCOMES[counter][outcome(answer, errored)] += 1
+        where = f"{answer} after {request}"
+        assert holdings(stranger_user) == theirs, f"the stranger's things moved: {where}"
+        assert_moved_only_as_answered(customer, books, answer, where)
         if errored:
-            assert snapshot(customer, stranger_user) == before, f"{answer} after {request}"
-        elif isinstance(answer, dict) and isinstance(answer.get("order"), int):
-            world.own_orders.append(answer["order"])
+            assert snapshot(customer, stranger_user) == before, where
+        world.own_orders.extend(sorted(accepted(answer).placed))
 
 
-def world_factory(stranger):
-    other, services, order, refill = stranger
-
+def world_factory(stranger: Stranger):
     def make():
         customer = make_user("5")  # enough for some orders, not for the biggest
-        world = World(make_key(customer), services, order.pk, refill.pk)
+        world = World(make_key(customer), stranger.services, stranger.ids)
         return customer, world
 
     return make
@@ -470,7 +596,7 @@ def test_fuzzing_api_v2_through_the_test_client(client, stranger, lenient_key_gu
     @settings(max_examples=CLIENT_EXAMPLES, **FUZZ)
     @given(calls_=examples, size=sizes)
     def fuzz(calls_, size):
-        run_example(make_world, send, "client", stranger[0], calls_, size)
+        run_example(make_world, send, "client", stranger.user, calls_, size)
 
     fuzz()
     tried = REQUESTS["client"] - start
@@ -501,7 +627,7 @@ def test_fuzzing_api_v2_over_real_http(live_server, stranger, lenient_key_guessi
         @settings(max_examples=LIVE_EXAMPLES, **FUZZ)
         @given(calls_=examples, size=sizes)
         def fuzz(calls_, size):
-            run_example(make_world, send, "live", stranger[0], calls_, size)
+            run_example(make_world, send, "live", stranger.user, calls_, size)
 
         fuzz()
     tried = REQUESTS["live"] - start
@@ -512,7 +638,7 @@ def test_fuzzing_api_v2_over_real_http(live_server, stranger, lenient_key_guessi
 
 def test_the_request_builder_covers_every_encoding():
     """The fuzz above only means something if its requests are what they claim to be."""
-    world = World("smmk_test", {"": 1}, 2, 3)
+    world = World("smmk_test", {"": 1}, {"OTHER_ORDER": 2, "OTHER_REFILL": 3})
     call = Call(KEY, {"action": "balance", "n": [1, 2]}, "form", "POST", b"\xff\x00", "text/plain")
     for encoding in set(ENCODINGS):
         request = wire(world, Call(**{**call.__dict__, "encoding": encoding}), None)
