@@ -103,25 +103,20 @@ def test_sealing_twice_leaves_a_sealed_secret_as_it_is():
     assert mfa_secrets.seal_stored(sealed) == sealed
 
 
-def test_a_secret_sealed_before_the_secret_key_was_rotated_still_opens(settings):
-    settings.SECRET_KEY = "the old secret key, long enough to be one"
-    sealed = mfa_secrets.seal("JBSWY3DPEHPK3PXP")
-
-    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
-    settings.SECRET_KEY = "the new secret key, long enough to be one"
-
-    assert mfa_secrets.unseal(sealed) == "JBSWY3DPEHPK3PXP"
-
-
-def test_a_provider_key_sealed_before_the_secret_key_was_rotated_still_opens(settings):
+@pytest.mark.parametrize(
+    ("seal", "unseal"),
+    [(mfa_secrets.seal, mfa_secrets.unseal), (provider_secrets.seal, provider_secrets.unseal)],
+    ids=["two-factor secret", "provider key"],
+)
+def test_a_secret_sealed_before_the_secret_key_was_rotated_still_opens(seal, unseal, settings):
     settings.PROVIDER_KEY_SECRET = ""
     settings.SECRET_KEY = "the old secret key, long enough to be one"
-    sealed = provider_secrets.seal("provider-key-123")
+    sealed = seal("JBSWY3DPEHPK3PXP")
 
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "the new secret key, long enough to be one"
 
-    assert provider_secrets.unseal(sealed) == "provider-key-123"
+    assert unseal(sealed) == "JBSWY3DPEHPK3PXP"
 
 
 def test_a_provider_key_does_not_open_as_a_two_factor_secret(settings):

@@ -18,15 +18,21 @@ from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import to_micros
+from smmpanel.orders.models import Order
+from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.models import Provider, ServiceRoute, Submission
 from smmpanel.providers.services import add_provider
 from smmpanel.providers.simulator.server import SimulatorHandle, serve
+from smmpanel.providers.status_sync import sync_provider
+from tests.factories import make_order, make_service, make_user
 
 SIM_KEY = "sim-key"
 # Simulator service 1: "Instagram Likes — 30 days refill", Default, rate 0.60,
 # min 50, max 10000, refill, cancel and drip-feed allowed.
 SIM_LIKES = "1"
 SIM_LIKES_COST = to_micros("0.60")
+START_DELAY = 10  # the simulator's Pending time (start_simulator)
+LONG_ENOUGH = 60  # by then a 100-unit order at 100 units/s has long ended upstream
 
 
 class HandClock:
@@ -225,3 +231,38 @@ def refunds_of(order) -> list[int]:
             "amount_micros", flat=True
         )
     )
+
+
+# -- a customer, a routed service and orders upstream (the fulfillment modules share) ---
+
+
+@pytest.fixture
+def user(db):
+    return make_user("100")
+
+
+@pytest.fixture
+def likes(db, provider):
+    """A service routed to ``provider``: refill (30 days) and cancel allowed."""
+    service = make_service()
+    route(service, provider)
+    return service
+
+
+def forwarded(user, service, **data) -> Order:
+    """A placed order whose due runs were accepted upstream."""
+    order = make_order(user, service, **data)
+    for sub in Submission.objects.filter(order=order):
+        assert forward_submission(sub.pk) == "accepted"
+    order.refresh_from_db()
+    return order
+
+
+def only_submission(order) -> Submission:
+    return Submission.objects.get(order=order)
+
+
+def sync(provider) -> int:
+    """One status poll of every active submission of ``provider``, due or not."""
+    make_sync_due(provider=provider)
+    return sync_provider(provider)

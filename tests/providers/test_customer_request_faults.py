@@ -22,27 +22,27 @@ from smmpanel.policy.selectors import moderation_queue
 from smmpanel.providers.customer_requests import forward_cancels, forward_refill
 from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.gateway import BREAKER_THRESHOLD
-from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
+from smmpanel.providers.models import RefillSubmission, SubmissionState
 from smmpanel.providers.status_sync import sync_provider
 from smmpanel.providers.sweep import sweep_once
-from tests.factories import make_order, make_service, make_user
+from tests.factories import make_order
 from tests.providers.conftest import (
     HELD_BACK,
+    LONG_ENOUGH,
     SLOW_ANSWER,
+    START_DELAY,
     control,
     faults_triggered,
+    forwarded,
     make_sync_due,
+    only_submission,
     refunds_of,
     requests_for,
-    route,
     set_fates,
     short_provider_timeouts,
     stats,
     upstream_orders,
 )
-
-START_DELAY = 10  # the simulator's Pending time (conftest.start_simulator)
-LONG_ENOUGH = 60  # by then a 100-unit order at 100 units/s has long ended upstream
 
 # fault mode → whether the simulator carried the request out before failing to answer
 FAULTS = {
@@ -58,29 +58,6 @@ FAULTS = {
 FAULTY_TRIES = 3
 SWEEPS = 3
 assert FAULTY_TRIES < BREAKER_THRESHOLD
-
-
-@pytest.fixture
-def user(db):
-    return make_user("100")
-
-
-@pytest.fixture
-def likes(db, provider):
-    service = make_service()  # refill (30 days) and cancel allowed
-    route(service, provider)
-    return service
-
-
-def forwarded(user, service) -> Order:
-    order = make_order(user, service)
-    assert forward_submission(Submission.objects.get(order=order).pk) == "accepted"
-    order.refresh_from_db()
-    return order
-
-
-def only_submission(order) -> Submission:
-    return Submission.objects.get(order=order)
 
 
 def inject(sim, mode: str, action: str, count: int = 1) -> None:

@@ -21,47 +21,24 @@ from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.models import Provider, RefillSubmission, Submission, SubmissionState
 from smmpanel.providers.status_sync import sync_provider
 from smmpanel.providers.sweep import sweep_once
-from tests.factories import make_order, make_service, make_user
+from tests.factories import make_order, make_service
 from tests.providers.conftest import (
+    LONG_ENOUGH,
+    START_DELAY,
     closed_port_url,
+    forwarded,
     make_due,
-    make_sync_due,
     refunds_of,
     requests_for,
     route,
     stats,
+    sync,
     upstream_orders,
 )
 
-START_DELAY = 10  # the simulator's Pending time (conftest.start_simulator)
 REFILL_SECONDS = 20
-LONG_ENOUGH = 60
 SIM_NO_CANCEL = "3"  # Instagram Followers: refill yes, cancel no, min 100
 SIM_NO_REFILL = "2"  # Instagram Likes, fast: refill no, cancel yes, min 20
-
-
-@pytest.fixture
-def user(db):
-    return make_user("100")
-
-
-@pytest.fixture
-def likes(db, provider):
-    service = make_service()  # refill (30 days) and cancel allowed
-    route(service, provider)
-    return service
-
-
-def forwarded(user, service) -> Order:
-    order = make_order(user, service)
-    assert forward_submission(Submission.objects.get(order=order).pk) == "accepted"
-    order.refresh_from_db()
-    return order
-
-
-def sync(provider) -> int:
-    make_sync_due(provider=provider)
-    return sync_provider(provider)
 
 
 def completed(user, service, provider, clock) -> Order:

@@ -26,6 +26,7 @@ from tests.providers.conftest import (
     control,
     faults_triggered,
     make_due,
+    only_submission,
     requests_for,
     route,
     stats,
@@ -34,22 +35,6 @@ from tests.providers.conftest import (
 )
 
 UNKNOWN_PROVIDER_SERVICE = "999999"
-
-
-@pytest.fixture
-def user(db):
-    return make_user("100")
-
-
-@pytest.fixture
-def likes(db, provider):
-    service = make_service()
-    route(service, provider)
-    return service
-
-
-def only_submission(order) -> Submission:
-    return Submission.objects.get(order=order)
 
 
 def total_requests(handle) -> int:

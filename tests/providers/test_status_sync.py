@@ -26,58 +26,26 @@ from smmpanel.providers.status_sync import (
     sync_provider,
 )
 from smmpanel.providers.sweep import sweep_once
-from tests.factories import make_order, make_service, make_user
+from tests.factories import make_order, make_service
 from tests.providers.conftest import (
     HELD_BACK,
+    LONG_ENOUGH,
     SLOW_ANSWER,
+    START_DELAY,
     control,
     faults_triggered,
+    forwarded,
     make_due,
     make_sync_due,
+    only_submission,
     refunds_of,
     requests_for,
     route,
     set_fates,
     short_provider_timeouts,
+    sync,
     upstream_orders,
 )
-
-START_DELAY = 10  # the simulator's Pending time (conftest.start_simulator)
-LONG_ENOUGH = 60  # by then a 100-unit order at 100 units/s has long ended upstream
-
-
-@pytest.fixture
-def user(db):
-    return make_user("100")
-
-
-@pytest.fixture
-def likes(db, provider):
-    service = make_service()
-    route(service, provider)
-    return service
-
-
-def forwarded(user, service, **data) -> Order:
-    """A placed order whose due runs were accepted upstream."""
-    order = make_order(user, service, **data)
-    for sub in Submission.objects.filter(order=order):
-        assert forward_submission(sub.pk) == "accepted"
-    order.refresh_from_db()
-    return order
-
-
-def sync(provider) -> int:
-    """One status poll of every active submission of ``provider``, due or not."""
-    make_sync_due(provider=provider)
-    return sync_provider(provider)
-
-
-def only_submission(order) -> Submission:
-    return Submission.objects.get(order=order)
-
-
-# -- batches ---------------------------------------------------------------------------
 
 
 def send_quickly(orders: list[Order], provider) -> None:
