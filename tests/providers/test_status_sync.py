@@ -14,6 +14,7 @@ from django.utils import timezone
 from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.providers import status_sync
 from smmpanel.providers.client import RemoteStatus
 from smmpanel.providers.forwarding import add_params, forward_submission
 from smmpanel.providers.gateway import client_for
@@ -228,7 +229,7 @@ def test_submission_not_due_is_not_polled(user, likes, provider, sim):
 # -- unreadable answers -------------------------------------------------------------------
 
 
-# Every attempt of a poll meets the fault (the client retries a status call itself).
+# The poll meets the fault (a status poll is not retried within a pass: the next pass is).
 @pytest.mark.parametrize("mode", ["garbage", "html", "empty", "error500", "timeout"])
 def test_unreadable_or_missing_status_answer_changes_nothing_and_polls_later(
     mode, user, likes, provider, sim, sim_clock, settings
@@ -250,6 +251,42 @@ def test_unreadable_or_missing_status_answer_changes_nothing_and_polls_later(
     assert sub.next_sync_at >= started + timedelta(seconds=sub.sync_interval)
     assert sub.error
     assert refunds_of(order) == []
+
+
+def test_a_provider_that_hangs_is_asked_once_per_pass(
+    user, likes, provider, sim, sim_clock, settings, monkeypatch
+):
+    monkeypatch.setattr(status_sync, "BATCH", 1)  # three orders, three batches
+    placed = [forwarded(user, likes) for _ in range(3)]
+    sim_clock.advance(LONG_ENOUGH)
+    control(sim, fault="timeout", actions=["status"], delay=HELD_BACK)
+
+    with short_provider_timeouts(settings):
+        assert sync(provider) == 0
+
+    assert requests_for(sim, "status") == 1
+    assert faults_triggered(sim) == 1
+    assert all(only_submission(o).state == SubmissionState.ACTIVE for o in placed)
+
+
+def test_a_provider_that_hangs_does_not_hold_up_another_providers_sync(
+    user, likes, provider, provider_b, sim, sim_b, sim_clock, settings
+):
+    elsewhere = make_service()
+    route(elsewhere, provider_b)
+    stuck, moving = forwarded(user, likes), forwarded(user, elsewhere)
+    sim_clock.advance(LONG_ENOUGH)
+    control(sim, fault="timeout", actions=["status"], delay=HELD_BACK)
+
+    with short_provider_timeouts(settings):
+        make_sync_due()
+        sweep_once()
+
+    stuck.refresh_from_db()
+    moving.refresh_from_db()
+    assert stuck.status == OrderStatus.IN_PROGRESS
+    assert moving.status == OrderStatus.COMPLETED
+    assert requests_for(sim, "status") == 1
 
 
 def test_status_poll_that_timed_out_is_applied_when_polled_again(

@@ -43,24 +43,31 @@ def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
     if not due:
         return 0
     try:
-        client = client_for(provider)
+        # No retries inside a pass: the next pass, seconds later, is the retry. Retried
+        # here, a provider that hangs would hold up every other provider's sync three
+        # read timeouts long.
+        client = client_for(provider, retries=0)
     except ProviderError as exc:
         _postpone(due, exc.message)
         return 0
     synced = 0
     for start in range(0, len(due), BATCH):
-        synced += _sync_batch(provider, client, due[start : start + BATCH])
+        batch_synced = _sync_batch(provider, client, due[start : start + BATCH])
+        if batch_synced is None:
+            break  # the provider failed: its other batches wait for the next pass
+        synced += batch_synced
     Provider.objects.filter(pk=provider.pk).update(last_sync_at=timezone.now())
     return synced
 
 
-def _sync_batch(provider: Provider, client, batch: list[Submission]) -> int:
+def _sync_batch(provider: Provider, client, batch: list[Submission]) -> int | None:
+    """Poll and apply one batch; None when the provider could not answer it."""
     try:
         answers = client.multi_status([s.provider_order_id for s in batch])
     except ProviderError as exc:
         _postpone(batch, exc.message)
         Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
-        return 0
+        return None
     synced = 0
     # A batch shares one transaction (one commit instead of a hundred); each order that
     # ended settles in a savepoint of its own, so one failure cannot undo the others.
