@@ -19,7 +19,9 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-change-me-" + "x" * 32)
 # Earlier keys, comma-separated, while rotating SECRET_KEY: sessions signed and secrets
 # sealed (smmpanel.sealing) under them still open.
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in env.list("SECRET_KEY_FALLBACKS", default=[]) if k.strip()
+]
 # Keyed hash for API keys; separate so rotating SECRET_KEY (sessions) keeps API keys valid.
 API_KEY_PEPPER = env.str("API_KEY_PEPPER", default=SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

@@ -14,7 +14,6 @@ from allauth.mfa.totp.internal.auth import (
     generate_totp_secret,
     hotp_value,
 )
-from cryptography.fernet import InvalidToken
 from django.apps import apps
 
 from smmpanel.accounts import mfa_secrets
@@ -123,5 +122,25 @@ def test_a_provider_key_does_not_open_as_a_two_factor_secret(settings):
     settings.PROVIDER_KEY_SECRET = ""
     sealed = provider_secrets.seal("provider-key-123")
 
-    with pytest.raises(InvalidToken):
+    with pytest.raises(ValueError, match="cannot be opened"):
         mfa_secrets.unseal(mfa_secrets.SEALED + sealed)
+
+
+@pytest.mark.django_db
+def test_going_back_over_the_migration_unseals_the_secrets():
+    secret = generate_totp_secret()
+    TOTP.activate(make_user(), secret)
+    migration = import_module("smmpanel.accounts.migrations.0005_seal_mfa_secrets")
+
+    migration.unseal_existing(apps, None)
+
+    assert Authenticator.objects.get().data["secret"] == secret
+
+
+def test_a_secret_sealed_under_a_key_since_dropped_says_why_it_cannot_open(settings):
+    settings.SECRET_KEY = "the old secret key, long enough to be one"
+    sealed = mfa_secrets.seal("JBSWY3DPEHPK3PXP")
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a new key, long enough to be one", []
+
+    with pytest.raises(ValueError, match="SECRET_KEY_FALLBACKS"):
+        mfa_secrets.unseal(sealed)

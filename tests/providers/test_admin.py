@@ -58,3 +58,10 @@ def test_the_admin_shows_a_providers_address(superuser):
 
     assert page.status_code == 200
     assert b"https://provider.example/api/v2" in page.content
+
+
+def test_the_admin_adds_no_provider(superuser):
+    client = Client()
+    client.force_login(superuser)
+
+    assert client.get("/admin/providers/provider/add/").status_code == 403

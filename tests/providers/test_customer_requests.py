@@ -10,6 +10,8 @@ from smmpanel.billing.selectors import ledger_mismatches
 from smmpanel.orders import services as orders
 from smmpanel.orders.models import Order, OrderStatus, RefillStatus
 from smmpanel.policy.selectors import moderation_queue
+from smmpanel.providers import customer_requests
+from smmpanel.providers.client import ProviderRefused, ProviderUnavailable
 from smmpanel.providers.customer_requests import (
     REFILL_ATTEMPTS,
     forward_cancels,
@@ -23,14 +25,17 @@ from smmpanel.providers.status_sync import sync_provider
 from smmpanel.providers.sweep import sweep_once
 from tests.factories import make_order, make_service
 from tests.providers.conftest import (
+    HELD_BACK,
     LONG_ENOUGH,
     START_DELAY,
     closed_port_url,
+    control,
     forwarded,
     make_due,
     refunds_of,
     requests_for,
     route,
+    short_provider_timeouts,
     stats,
     sync,
     upstream_orders,
@@ -341,6 +346,51 @@ def test_refill_left_sending_without_a_claim_time_is_released(user, likes, provi
 
     assert release_stale_refills() == 1
     assert RefillSubmission.objects.get(refill=refill).state == SubmissionState.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [ProviderUnavailable("refill: request not sent"), ProviderRefused("Refill is disabled")],
+    ids=["unreachable", "refused"],
+)
+def test_a_late_answer_leaves_a_refill_the_sweep_released_as_unknown(
+    answer, user, likes, provider, sim_clock, monkeypatch
+):
+    order = completed(user, likes, provider, sim_clock)
+    refill = orders.request_refill(user, order.pk)
+
+    class ReleasedWhileWaiting:
+        """The provider answers only after the sweep took the send for a stopped one."""
+
+        def refill(self, provider_order_id):
+            _left_sending(refill, timezone.now() - timedelta(days=1))
+            release_stale_refills()
+            raise answer
+
+    monkeypatch.setattr(customer_requests, "client_for", lambda *a, **k: ReleasedWhileWaiting())
+
+    forward_refill(refill.pk)
+
+    refill.refresh_from_db()
+    assert RefillSubmission.objects.get(refill=refill).state == SubmissionState.UNKNOWN
+    assert refill.status == RefillStatus.PENDING
+
+
+def test_a_refill_status_pass_asks_a_failing_provider_once(
+    user, likes, provider, sim, sim_clock, settings
+):
+    refills = []
+    for _ in range(2):
+        order = completed(user, likes, provider, sim_clock)
+        refill = orders.request_refill(user, order.pk)
+        forward_refill(refill.pk)
+        refills.append(refill)
+    control(sim, fault="timeout", actions=["refill_status"], delay=HELD_BACK)
+
+    with short_provider_timeouts(settings):
+        assert sync_refills() == 0
+
+    assert requests_for(sim, "refill_status") == 1
 
 
 # -- drip-feed cancel -------------------------------------------------------------------------

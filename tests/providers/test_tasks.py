@@ -5,6 +5,7 @@ place, where it cannot be produced otherwise."""
 
 import logging
 
+import psycopg
 import pytest
 from django.db import OperationalError
 
@@ -12,11 +13,25 @@ from smmpanel.providers import tasks
 from smmpanel.providers.models import Submission, SubmissionState
 from tests.factories import make_order, make_service, make_user
 
-LOST = OperationalError("server closed the connection unexpectedly")
+
+def lost_connection() -> OperationalError:
+    """What Django raises when the server went away mid-conversation."""
+    error = OperationalError("server closed the connection unexpectedly")
+    error.__cause__ = psycopg.OperationalError("server closed the connection unexpectedly")
+    return error
+
+
+LOST = lost_connection()
 
 
 def lose_the_database(*args, **kwargs):
     raise LOST
+
+
+def deadlock(*args, **kwargs):
+    error = OperationalError("deadlock detected")
+    error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+    raise error
 
 
 def task_records(caplog) -> list[logging.LogRecord]:
@@ -79,3 +94,22 @@ def test_sweep_pass_failing_for_another_reason_logs_its_traceback(monkeypatch, c
     [record] = task_records(caplog)
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
+
+
+@pytest.mark.django_db
+def test_forwarding_task_meeting_a_deadlock_raises_it_for_its_traceback(monkeypatch):
+    order = make_order(make_user("10"), make_service())
+    monkeypatch.setattr(tasks.forwarding, "forward_submission", deadlock)
+
+    with pytest.raises(OperationalError, match="deadlock"):
+        tasks.forward_order.call_local(order.pk)
+
+
+@pytest.mark.django_db
+def test_sweep_pass_meeting_a_deadlock_logs_its_traceback(monkeypatch, caplog):
+    monkeypatch.setattr(tasks, "sweep_once", deadlock)
+
+    tasks.sweep_pass()
+
+    [record] = task_records(caplog)
+    assert (record.levelno, record.exc_info is not None) == (logging.ERROR, True)

@@ -7,7 +7,7 @@ starts with ``SEALED``; one without it was stored before sealing and is read as 
 (the migration ``accounts/0005`` seals those).
 """
 
-from smmpanel.sealing import fernet_for, secrets_for
+from smmpanel.sealing import InvalidToken, fernet_for, secrets_for
 
 KIND = "smmpanel-mfa-secret"
 SEALED = "sealed:"
@@ -23,20 +23,34 @@ def seal(text: str) -> str:
 def unseal(stored: str) -> str:
     if not stored.startswith(SEALED):
         return stored  # stored before sealing
-    return fernet_for(KIND, secrets_for()).decrypt(stored.removeprefix(SEALED).encode()).decode()
+    try:
+        return (
+            fernet_for(KIND, secrets_for()).decrypt(stored.removeprefix(SEALED).encode()).decode()
+        )
+    except InvalidToken:
+        raise ValueError(
+            "a two-factor secret cannot be opened: SECRET_KEY was changed without the old "
+            "one in SECRET_KEY_FALLBACKS"
+        ) from None
 
 
 def seal_stored(data: dict) -> dict:
     """An authenticator's ``data`` with every secret in it sealed (those already sealed
     are left as they are)."""
-    sealed = dict(data)
+    return _each_secret(data, lambda v: v if v.startswith(SEALED) else seal(v))
+
+
+def unseal_stored(data: dict) -> dict:
+    """An authenticator's ``data`` as allauth stores it unsealed (going back)."""
+    return _each_secret(data, unseal)
+
+
+def _each_secret(data: dict, change) -> dict:
+    changed = dict(data)
     for name in SECRET_FIELDS:
-        if isinstance(sealed.get(name), str) and not sealed[name].startswith(SEALED):
-            sealed[name] = seal(sealed[name])
+        if isinstance(changed.get(name), str):
+            changed[name] = change(changed[name])
     for name in SECRET_LISTS:
-        if isinstance(sealed.get(name), list):
-            sealed[name] = [
-                seal(v) if isinstance(v, str) and not v.startswith(SEALED) else v
-                for v in sealed[name]
-            ]
-    return sealed
+        if isinstance(changed.get(name), list):
+            changed[name] = [change(v) if isinstance(v, str) else v for v in changed[name]]
+    return changed

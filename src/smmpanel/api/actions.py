@@ -8,7 +8,7 @@ from smmpanel.api import shapes
 from smmpanel.api.service_list import services_answer
 from smmpanel.billing.money import format_amount
 from smmpanel.catalog.selectors import orderable_service, rates_for
-from smmpanel.database_outage import OUTAGE_ERRORS
+from smmpanel.database_outage import is_outage
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order, request_cancel, request_refill
@@ -162,8 +162,8 @@ def _try(call: Callable[[], object]) -> object:
         return call()
     except OrderRefused as exc:
         return {"error": _with_rule(exc)}
-    except OUTAGE_ERRORS:
-        raise  # the database is away for every id: the request says so (views.api_v2)
-    except Exception:  # one id's failure must not turn the whole list into an error
+    except Exception as exc:  # one id's failure must not turn the whole list into an error
+        if is_outage(exc):
+            raise  # the database is away for every id: the request says so (views.api_v2)
         log.exception("api v2: one id of a list request failed")
         return {"error": "Internal error, please try again"}

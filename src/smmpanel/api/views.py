@@ -12,6 +12,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
     TooManyFieldsSent,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
@@ -22,7 +23,6 @@ from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
 from smmpanel.api.service_list import encode
 from smmpanel.client_ip import client_ip
-from smmpanel.database_outage import OUTAGE_ERRORS
 from smmpanel.policy.gates import check_api_request
 from smmpanel.policy.rate_limit import take, waiting
 
@@ -133,7 +133,7 @@ def api_v2(request: HttpRequest) -> HttpResponse:
             return _json(action(api_key.user, params, api_key=api_key))
         except ApiError as exc:
             return _error(exc.message)
-        except OUTAGE_ERRORS as exc:
+        except (OperationalError, InterfaceError) as exc:
             # The database is away (restart, failover): one line per request, not a
             # traceback each; Django reconnects by itself once it is back.
             log.warning("api v2 request failed, database unavailable: %s", str(exc)[:200])

@@ -7,12 +7,16 @@ from smmpanel.providers.models import Provider, RefillSubmission, ServiceRoute, 
 class ProviderAdmin(admin.ModelAdmin):
     list_display = ["name", "api_url", "api_key_last4", "active", "balance_micros", "last_sync_at"]
     exclude = ["api_key_sealed"]
-    # The address and its private-network exception change only through the staff
-    # provider page, which checks the address (SSRF) and records who changed it.
+    # A provider is added and its address changed only on the staff provider page, which
+    # checks the address (SSRF) and records who did it; the private-network exception
+    # is for the built-in simulator and set only by code.
     readonly_fields = ["api_url", "allow_private", "api_key_last4", "breaker_failures",
                        "breaker_open_until", "calls", "failed_calls", "last_sync_at",
                        "services_synced_at", "last_latency_ms", "avg_latency_ms",
                        "last_error"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(ServiceRoute)

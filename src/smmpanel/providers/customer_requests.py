@@ -18,9 +18,10 @@ from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
 
-# Tries of a refill whose provider cannot be reached before it is rejected: nothing was
-# sent, so the customer may simply ask again later.
-REFILL_ATTEMPTS = 5
+# Tries of a refill whose provider cannot be reached before it is rejected (with
+# ``retry_delay`` between them, about a quarter of an hour): nothing was sent, so the
+# customer may simply ask again later.
+REFILL_ATTEMPTS = 8
 
 REFILL_STATUSES = {
     "pending": RefillStatus.PENDING,
@@ -68,7 +69,7 @@ def forward_refill(refill_id: int) -> str:
             _close_refill(refill_id, SubmissionState.REFUSED, RefillStatus.REJECTED, message)
             log.warning("refill %s rejected after %s tries: %s", refill_id, entry.attempts, message)
             return "refused"
-        RefillSubmission.objects.filter(pk=refill_id).update(
+        _sending(refill_id).update(
             state=SubmissionState.QUEUED,
             next_attempt_at=now + timedelta(seconds=retry_delay(entry.attempts)),
             error=exc.message[:500],
@@ -80,10 +81,14 @@ def forward_refill(refill_id: int) -> str:
     except ProviderError as exc:  # may have reached the provider: staff look, no resend
         _close_refill(refill_id, SubmissionState.UNKNOWN, None, exc.message)
         return "unknown"
-    RefillSubmission.objects.filter(pk=refill_id).update(
-        state=SubmissionState.ACTIVE, provider_refill_id=remote_id, error=""
-    )
+    _sending(refill_id).update(state=SubmissionState.ACTIVE, provider_refill_id=remote_id, error="")
     return "accepted"
+
+
+def _sending(refill_id: int):
+    """The refill while this send still holds it: once the sweep has released it as
+    stale (``unknown``) or staff have closed it, a late answer changes nothing."""
+    return RefillSubmission.objects.filter(pk=refill_id, state=SubmissionState.SENDING)
 
 
 def release_stale_refills() -> int:
@@ -103,8 +108,8 @@ def release_stale_refills() -> int:
 
 def _close_refill(refill_id: int, state: str, refill_status: str | None, message: str) -> None:
     with transaction.atomic():
-        RefillSubmission.objects.filter(pk=refill_id).update(state=state, error=message[:500])
-        if refill_status is not None:
+        closed = _sending(refill_id).update(state=state, error=message[:500])
+        if closed and refill_status is not None:
             move_refill(refill_id, refill_status)
 
 
@@ -114,11 +119,17 @@ def sync_refills(limit: int = 500) -> int:
         "provider"
     )[:limit]
     synced = 0
+    failing: set[int] = set()  # providers that failed this pass: asked again next pass
     for entry in entries:
+        if entry.provider_id in failing:
+            continue
         try:
-            remote = client_for(entry.provider).refill_status(entry.provider_refill_id)
+            # No retries within a pass, as for order statuses (status_sync.sync_provider).
+            client = client_for(entry.provider, retries=0)
+            remote = client.refill_status(entry.provider_refill_id)
         except ProviderError as exc:
             RefillSubmission.objects.filter(pk=entry.pk).update(error=exc.message[:500])
+            failing.add(entry.provider_id)
             continue
         status = REFILL_STATUSES.get(" ".join(remote.lower().split()))
         if status is None:

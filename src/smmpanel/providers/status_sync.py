@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from smmpanel.billing.money import to_micros
-from smmpanel.database_outage import OUTAGE_ERRORS
+from smmpanel.database_outage import is_outage
 from smmpanel.orders.models import Order
 from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
 from smmpanel.providers.gateway import client_for
@@ -92,9 +92,9 @@ def _apply_safely(sub: Submission, remote: RemoteStatus) -> int:
     logged and that submission alone is polled again later."""
     try:
         apply_remote_status(sub, remote)
-    except OUTAGE_ERRORS:
-        raise  # not this submission's trouble: the pass stops and the next one retries
     except Exception as exc:
+        if is_outage(exc):
+            raise  # not this submission's trouble: the pass stops and the next one retries
         log.exception("status of order %s run %s could not be applied", sub.order_id, sub.run)
         _postpone([sub], f"status could not be applied: {exc}")
         return 0

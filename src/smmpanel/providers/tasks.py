@@ -4,11 +4,11 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from smmpanel.database_outage import OUTAGE_ERRORS
+from smmpanel.database_outage import is_outage
 from smmpanel.providers import customer_requests, forwarding
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.services import refresh_catalogs
@@ -24,7 +24,9 @@ def forward_order(order_id: int) -> None:
         due = Submission.objects.filter(order_id=order_id, state=SubmissionState.QUEUED)
         for submission_id in due.values_list("pk", flat=True):
             forwarding.forward_submission(submission_id)
-    except OUTAGE_ERRORS as exc:
+    except DatabaseError as exc:
+        if not is_outage(exc):
+            raise
         # The runs stay queued in the outbox: the sweep sends them once it is back.
         log.warning("forwarding order %s: database unavailable: %s", order_id, exc)
 
@@ -33,7 +35,9 @@ def forward_order(order_id: int) -> None:
 def forward_refill(refill_id: int) -> None:
     try:
         customer_requests.forward_refill(refill_id)
-    except OUTAGE_ERRORS as exc:
+    except DatabaseError as exc:
+        if not is_outage(exc):
+            raise
         log.warning("forwarding refill %s: database unavailable: %s", refill_id, exc)
 
 
@@ -55,10 +59,11 @@ def sweep_pass() -> None:
     """One pass of the sweep; a failure is logged and the next pass tries again."""
     try:
         sweep_once()
-    except OUTAGE_ERRORS as exc:  # one line a pass while it is away, not a traceback
-        log.warning("sweep pass failed, database unavailable: %s", exc)
-    except Exception:
-        log.exception("sweep pass failed")
+    except Exception as exc:
+        if is_outage(exc):  # one line a pass while it is away, not a traceback
+            log.warning("sweep pass failed, database unavailable: %s", exc)
+        else:
+            log.exception("sweep pass failed")
     finally:
         close_old_connections()
 

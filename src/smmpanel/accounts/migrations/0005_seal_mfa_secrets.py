@@ -1,18 +1,26 @@
 """Seal the two-factor secrets stored before the panel sealed them
-(``accounts.mfa_secrets``). Reading stays possible both ways, so going back needs
-nothing: unsealed values are read as they are."""
+(``accounts.mfa_secrets``). Going back unseals them, so code from before this
+migration (allauth's own adapter, which stores them as they are) reads them again."""
 
 from django.db import migrations
 
-from smmpanel.accounts.mfa_secrets import seal_stored
+from smmpanel.accounts.mfa_secrets import seal_stored, unseal_stored
 
 
 def seal_existing(apps, schema_editor):
+    _rewrite(apps, seal_stored)
+
+
+def unseal_existing(apps, schema_editor):
+    _rewrite(apps, unseal_stored)
+
+
+def _rewrite(apps, change) -> None:
     Authenticator = apps.get_model("mfa", "Authenticator")
     for authenticator in Authenticator.objects.only("pk", "data").iterator():
-        sealed = seal_stored(authenticator.data)
-        if sealed != authenticator.data:
-            Authenticator.objects.filter(pk=authenticator.pk).update(data=sealed)
+        changed = change(authenticator.data)
+        if changed != authenticator.data:
+            Authenticator.objects.filter(pk=authenticator.pk).update(data=changed)
 
 
 class Migration(migrations.Migration):
@@ -21,4 +29,4 @@ class Migration(migrations.Migration):
         ("mfa", "0003_authenticator_type_uniq"),
     ]
 
-    operations = [migrations.RunPython(seal_existing, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(seal_existing, unseal_existing)]
