@@ -170,3 +170,19 @@ class BackOffice:
     ids: dict[str, list[int]]
     admin_objects: dict[str, object]  # a registered model's label → one of its rows
     superuser: User  # reads the admin's forms, to send them back as an attacker
+
+
+def assert_refused(client, url: str, form: dict, who: str, *, login: str, hidden) -> None:
+    """GET and POST (with ``form``) of ``url`` by ``who``: refused (a redirect to a page
+    whose address holds ``login``, 403, 404 or 405), nothing written anywhere, and none
+    of the ``hidden`` texts in the answer."""
+    for method in ("get", "post"):
+        before = database_state()
+        response = getattr(client, method)(url, form if method == "post" else None)
+        what = f"{method.upper()} {url} by {who}"
+        assert_unchanged(before, what)
+        assert response.status_code in (302, 403, 404, 405), what
+        if response.status_code == 302:
+            assert login in response["Location"], what
+        body = response.content.decode(errors="replace")
+        assert not [text for text in hidden if text in body], f"{what} shows it"
