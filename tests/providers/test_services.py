@@ -3,10 +3,13 @@ balance, importing its services with a markup and keeping them in line with its 
 
 from dataclasses import replace
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from smmpanel.billing.money import to_micros
+from smmpanel.catalog.demo_catalog import DEMO_SERVICES
 from smmpanel.catalog.models import Service, ServiceUpdate
 from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.models import Provider, ServiceRoute, Submission
@@ -220,7 +223,42 @@ def test_route_unrouted_services_picks_an_offer_covering_the_limits(provider):
 
     route_ = service.routes.get()
     assert route_.provider == provider
-    assert route_.provider_service_id == "1"  # the first Default offer covering 100–5000
+    assert route_.provider_service_id == "1"  # Instagram Likes with refill like ours, 100–5000
+
+
+def test_route_unrouted_services_routes_each_demo_service_to_the_simulator_service_selling_it(
+    provider,
+):
+    call_command("seed_demo", stdout=StringIO())
+
+    assert route_unrouted_services(provider) == len(DEMO_SERVICES)
+
+    # The simulator's catalog follows the demo catalog in the same order (its docstring).
+    routed = dict(ServiceRoute.objects.values_list("service__name", "provider_service_id"))
+    assert routed == {row[2]: str(n) for n, row in enumerate(DEMO_SERVICES, start=1)}
+
+
+def test_the_catalog_sync_after_routing_the_demo_catalog_changes_no_service(provider):
+    call_command("seed_demo", stdout=StringIO())
+    route_unrouted_services(provider)
+
+    counts = sync_services(provider)
+
+    assert counts == {"updated": 0, "paused": 0}
+    assert not ServiceUpdate.objects.exclude(kind=ServiceUpdate.Kind.CREATED).exists()
+
+
+def test_route_unrouted_services_never_routes_to_another_platform(provider):
+    make_service(name="Facebook Page Likes", platform="Facebook")
+
+    assert route_unrouted_services(provider) == 0
+
+
+def test_route_unrouted_services_never_routes_to_another_kind(provider, sim):
+    make_service(name="Instagram Followers", min_quantity=100, max_quantity=10000)
+    offer_changed(sim, "3", withdrawn=True)  # the simulator's only Instagram Followers
+
+    assert route_unrouted_services(provider) == 0
 
 
 def test_the_hourly_catalog_sync_pauses_a_service_whose_cost_rose(imported, provider, sim):

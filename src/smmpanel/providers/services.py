@@ -1,6 +1,7 @@
 """Writes for providers: adding one, checking its balance, importing and re-syncing
 its services into the catalog."""
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -174,16 +175,20 @@ def sync_services(provider: Provider) -> dict[str, int]:
 
 
 def route_unrouted_services(provider: Provider) -> int:
-    """Route every catalog service that has no route to the provider's best match:
-    same type, limits that cover ours; returns how many were routed (demo set-up)."""
+    """Route every catalog service that has no route to the provider's service that sells
+    the same thing; returns how many were routed (demo set-up).
+
+    Only an offer of the same platform, the same kind (likes, followers, views…) and the
+    same type qualifies: an order sent to another type or kind fails or delivers the wrong
+    thing, and the hourly sync would copy that offer's terms onto ours. Among those the
+    closest name wins; refill as ours, then limits covering ours, break ties. A service
+    with no such offer stays unrouted.
+    """
     offers = client_for(provider).services()
     routed = 0
-    for service in Service.objects.filter(routes__isnull=True):
-        same_type = [o for o in offers if (type_named(o.type) or DEFAULT).slug == service.type]
-        covering = [
-            o for o in same_type if o.min <= service.min_quantity and o.max >= service.max_quantity
-        ]
-        offer = (covering or same_type or [None])[0]
+    services = Service.objects.filter(routes__isnull=True).select_related("category__platform")
+    for service in services:
+        offer = _matching_offer(service, offers)
         if offer is None:
             continue
         ServiceRoute.objects.create(
@@ -194,6 +199,76 @@ def route_unrouted_services(provider: Provider) -> int:
         )
         routed += 1
     return routed
+
+
+# Words that name what a service sells, by the kind they stand for.
+_KIND_WORDS = {
+    **dict.fromkeys(("like", "likes"), "likes"),
+    **dict.fromkeys(("follower", "followers"), "followers"),
+    **dict.fromkeys(("subscriber", "subscribers", "subs"), "subscribers"),
+    **dict.fromkeys(("member", "members"), "members"),
+    **dict.fromkeys(("view", "views", "plays"), "views"),
+    **dict.fromkeys(("comment", "comments", "replies"), "comments"),
+    **dict.fromkeys(("mention", "mentions"), "mentions"),
+    **dict.fromkeys(("vote", "votes", "poll", "polls"), "votes"),
+    **dict.fromkeys(("visitor", "visitors", "traffic", "visits"), "traffic"),
+    **dict.fromkeys(("save", "saves"), "saves"),
+    **dict.fromkeys(("share", "shares", "reposts"), "shares"),
+    **dict.fromkeys(("package", "packages"), "package"),
+}
+# Bracketed tags such as "[SIMULATOR]" or "[Real]" say nothing about what is sold.
+_TAG = re.compile(r"\[[^\]]*\]")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", _TAG.sub(" ", text).casefold()))
+
+
+def _kinds(name_words: set[str], category: str) -> set[str]:
+    # The name is the more precise; a category ("Instagram Comments") may hold several kinds.
+    kinds = {_KIND_WORDS[w] for w in name_words if w in _KIND_WORDS}
+    return kinds or {_KIND_WORDS[w] for w in _words(category) if w in _KIND_WORDS}
+
+
+def _platform_of(text: str) -> str:
+    return guess_platform(_TAG.sub(" ", text))[0]
+
+
+def _matching_offer(service: Service, offers: list[RemoteService]) -> RemoteService | None:
+    """The provider's offer that sells what ``service`` sells, or None.
+
+    Hard requirements: same platform, a common kind (or, when our service names no
+    kind, the same name) and the same type. Ranking: name likeness, category name,
+    refill as ours, limits covering ours; the provider's order breaks what is left.
+    """
+    category = service.category
+    platform_name = category.platform.name
+    platform = _platform_of(f"{platform_name} {category.name}")
+    own_words = _words(service.name)
+    own_kinds = _kinds(own_words, category.name)
+    best, best_rank = None, None
+    for offer in offers:
+        text = f"{offer.name} {offer.category}"
+        offer_words = _words(offer.name)
+        if (type_named(offer.type) or DEFAULT).slug != service.type:
+            continue
+        if _platform_of(text) != platform:
+            continue
+        # The guesser knows the big platforms only; any other must be named by the offer.
+        if platform == _platform_of("") and not _words(platform_name) <= _words(text):
+            continue
+        offer_kinds = _kinds(offer_words, offer.category)
+        if not (own_kinds & offer_kinds if own_kinds else own_words == offer_words):
+            continue
+        rank = (
+            len(own_words & offer_words) / len(own_words | offer_words),
+            _words(category.name) == _words(offer.category),
+            offer.refill == service.refill,
+            offer.min <= service.min_quantity and offer.max >= service.max_quantity,
+        )
+        if best_rank is None or rank > best_rank:
+            best, best_rank = offer, rank
+    return best
 
 
 # --- staff actions: each one audited -------------------------------------------------
