@@ -266,6 +266,14 @@ LOGGING = {
         # runserver's request lines carry query strings (?key=…).
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The worker's huey consumer adds a handler of its own to a "huey" logger that has
+        # none, and its records then reach the console twice (that handler's and root's),
+        # the first copy unmasked. Given the masked handler here, huey adds nothing.
+        "huey": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
     },
 }
 
