@@ -141,6 +141,26 @@ def test_upstream_cancel_after_some_delivery_refunds_the_remains(
     assert refunds_of(order) == [share_of(order.charge_micros, order.remains, 100)]
 
 
+def test_upstream_cancel_after_some_delivery_keeps_the_known_start_count(
+    user, likes, provider, sim, sim_clock
+):
+    order = forwarded(user, likes)
+    sim_clock.advance(START_DELAY + 0.5)  # about half delivered
+    sync(provider)
+    order.refresh_from_db()
+    known = order.start_count
+    orders.request_cancel(user, order.pk)
+    forward_cancels()
+
+    sync_provider(provider)  # the simulator's Canceled answer carries start_count 0
+
+    order.refresh_from_db()
+    assert upstream_orders(sim, order.link)[0]["start_count"] == 0
+    assert order.status == OrderStatus.PARTIAL
+    assert order.start_count == known > 0
+    assert Submission.objects.get(order=order).start_count == known
+
+
 def test_cancel_refused_upstream_is_recorded_and_the_order_goes_on(user, provider, sim):
     service = make_service(min_quantity=100)
     route(service, provider, SIM_NO_CANCEL)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from smmpanel.billing.models import HeldCredit, LedgerEntry
 from smmpanel.billing.selectors import ledger_mismatches
-from smmpanel.orders.models import OrderStatus
+from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.services import place_order
 from smmpanel.policy.services import open_balance_review, staff_cancel
 from smmpanel.providers.client import RemoteStatus
@@ -26,11 +26,13 @@ def sent(order, remote_id: str = "9001") -> Submission:
     return Submission.objects.filter(order=order).order_by("run").first()
 
 
-def remote(status: str, remains: int | None = None, charge: str | None = None) -> RemoteStatus:
+def remote(
+    status: str, remains: int | None = None, charge: str | None = None, start_count: int | None = 10
+) -> RemoteStatus:
     return RemoteStatus(
         status=status,
         charge=Decimal(charge) if charge is not None else None,
-        start_count=10,
+        start_count=start_count,
         remains=remains,
         currency="USD",
     )
@@ -95,3 +97,38 @@ def test_staff_cannot_fully_refund_a_drip_feed_order_with_a_delivered_run(db):
     with pytest.raises(ValueError, match="mark it partial"):
         staff_cancel(order, actor=make_user(), reason="customer asked")
     assert not LedgerEntry.objects.filter(order=order, kind="refund").exists()
+
+
+@pytest.mark.parametrize("empty", [0, None])
+def test_a_running_order_keeps_its_start_count_when_an_answer_carries_none(order, empty):
+    sub = sent(order)
+    apply_remote_status(sub, remote("In progress", remains=60, start_count=192505))
+    sub.refresh_from_db()
+    apply_remote_status(sub, remote("In progress", remains=50, start_count=empty))
+    sub.refresh_from_db()
+    order.refresh_from_db()
+    assert (sub.start_count, order.start_count, order.remains) == (192505, 192505, 50)
+
+
+@pytest.mark.parametrize(
+    ("upstream", "remains", "ends"),
+    [("Completed", 0, OrderStatus.COMPLETED), ("Partial", 40, OrderStatus.PARTIAL),
+     ("Canceled", 40, OrderStatus.PARTIAL)],
+)  # fmt: skip
+def test_an_ending_order_keeps_its_start_count_when_the_last_answer_carries_zero(
+    order, upstream, remains, ends
+):
+    sub = sent(order)
+    apply_remote_status(sub, remote("In progress", remains=60, start_count=192505))
+    sub.refresh_from_db()
+    apply_remote_status(sub, remote(upstream, remains=remains, start_count=0))
+    order.refresh_from_db()
+    assert (order.status, order.start_count) == (ends, 192505)
+
+
+def test_a_start_count_staff_set_is_not_blanked_by_an_answer_without_one(order):
+    sub = sent(order)
+    Order.objects.filter(pk=order.pk).update(start_count=5000)
+    apply_remote_status(sub, remote("In progress", remains=70, start_count=None))
+    order.refresh_from_db()
+    assert (order.start_count, order.remains) == (5000, 70)

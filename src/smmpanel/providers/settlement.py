@@ -40,7 +40,8 @@ def settle_if_finished(order_id: int) -> str | None:
         first = min(subs, key=lambda s: s.run)
         try:
             if remains <= 0:
-                orders.complete_order(order, start_count=first.start_count)
+                # No real start count upstream: the order keeps the one it has.
+                orders.complete_order(order, start_count=first.start_count or None)
             elif remains >= order.total_quantity:
                 orders.cancel_and_refund(order, note="canceled upstream")
             else:

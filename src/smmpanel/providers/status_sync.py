@@ -113,8 +113,9 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
         "next_sync_at": now + timedelta(seconds=interval),
         "error": "",
     }
-    if remote.start_count is not None and remote.start_count >= 0:
-        fields["start_count"] = remote.start_count
+    start_count = known_start_count(sub.start_count, remote.start_count)
+    if start_count != sub.start_count:
+        fields["start_count"] = start_count
     if remote.charge is not None and 0 <= remote.charge < MAX_PROVIDER_CHARGE:
         fields["provider_charge_micros"] = to_micros(round(remote.charge, 6))
     if remote.status == "Partial" and remains is None and sub.remains is None:
@@ -150,7 +151,9 @@ def _mirror_progress(order_id: int, sub: Submission | None = None) -> None:
     remains summed over all runs (runs not sent yet count whole)."""
     if sub is not None and sub.order.runs is None:  # one run: its figures are the order's
         Order.objects.filter(pk=order_id, status=sub.order.status).update(
-            start_count=sub.start_count or 0, remains=sub.remains or 0, updated_at=timezone.now()
+            **_start_count_field(sub.start_count),
+            remains=sub.remains or 0,
+            updated_at=timezone.now(),
         )
         return
     order = Order.objects.only("runs", "quantity", "status").get(pk=order_id)
@@ -163,8 +166,25 @@ def _mirror_progress(order_id: int, sub: Submission | None = None) -> None:
     remains = sum(s["quantity"] if s["remains"] is None else s["remains"] for s in subs)
     remains += order.quantity * ((order.runs or 1) - len(subs))
     Order.objects.filter(pk=order_id, status=order.status).update(
-        start_count=first["start_count"] or 0, remains=remains, updated_at=timezone.now()
+        **_start_count_field(first["start_count"]), remains=remains, updated_at=timezone.now()
     )
+
+
+def known_start_count(known: int | None, reported: int | None) -> int | None:
+    """The start count to keep after a provider's answer. Providers send 0 (or nothing)
+    once an order is canceled or done, which says nothing about where it started: a
+    known count is only ever replaced by another real (positive) one."""
+    if reported is None or reported < 0:
+        return known
+    if reported == 0 and known:
+        return known
+    return reported
+
+
+def _start_count_field(start_count: int | None) -> dict[str, int]:
+    """The order's start count to write: none while the provider has given no real one,
+    so one staff set (or an earlier answer gave) is never blanked."""
+    return {"start_count": start_count} if start_count else {}
 
 
 def _canceled_remains(remains: int | None, sub: Submission) -> int:
