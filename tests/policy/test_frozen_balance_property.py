@@ -30,7 +30,7 @@ from smmpanel.orders.services import (
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
 from smmpanel.policy.models import DenyEntry
-from tests.factories import make_service, make_user
+from tests.factories import make_service, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def ledger_count(user) -> int:
 )
 def test_random_streams_never_move_money_on_a_frozen_account(db, before, during, close):
     with transaction.atomic():  # each example starts clean: everything is rolled back
-        staff = make_user()
+        staff = make_staff("support")
         user = make_user("200")
         bystander = make_user("50")
         likes = make_service()

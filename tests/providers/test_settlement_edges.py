@@ -13,7 +13,7 @@ from smmpanel.policy.services import open_balance_review, staff_cancel
 from smmpanel.providers.client import RemoteStatus
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.status_sync import apply_remote_status
-from tests.factories import make_service, make_user
+from tests.factories import make_service, make_staff, make_user
 
 
 def sent(order, remote_id: str = "9001") -> Submission:
@@ -95,7 +95,7 @@ def test_staff_cannot_fully_refund_a_drip_feed_order_with_a_delivered_run(db):
     )
     apply_remote_status(first, remote("Completed", remains=0))
     with pytest.raises(ValueError, match="mark it partial"):
-        staff_cancel(order, actor=make_user(), reason="customer asked")
+        staff_cancel(order, actor=make_staff("support"), reason="customer asked")
     assert not LedgerEntry.objects.filter(order=order, kind="refund").exists()
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.accounts.staff_rank import ensure_may_act_on
 from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
@@ -508,6 +509,7 @@ def _check_actor(deposit: DepositRequest, actor) -> None:
     needs_staff = gateway is None or gateway.staff_confirms
     if needs_staff and not (actor is not None and actor.is_active and actor.is_staff):
         raise NotAllowed(_("Only staff may confirm or reject this deposit."))
+    ensure_may_act_on(actor, deposit.user)  # nobody confirms their own deposit
 
 
 def _new_reference() -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.accounts.models import User
+from smmpanel.accounts.staff_rank import ActingOnOwnRank, ensure_may_act_on
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import format_amount
@@ -66,6 +67,7 @@ def restrict(
     api_key=None,
 ) -> Restriction:  # fmt: skip
     """Restrict an account (ordering, API or login), optionally until ``expires_at``."""
+    ensure_may_act_on(actor, user)
     reason = _need_reason(reason)
     existing = Restriction.objects.filter(
         user=user, level=level, api_key=api_key, lifted_at__isnull=True, expires_at=expires_at
@@ -118,6 +120,7 @@ def _unmark_if_clear(user) -> None:
 
 def lift_restriction(restriction: Restriction, *, actor, reason: str) -> None:
     """End a restriction early, with the reason kept."""
+    ensure_may_act_on(actor, restriction.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         Restriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
@@ -139,6 +142,7 @@ def limit_api(
     rule_code: str = "", api_key=None,
 ) -> ApiLimit:  # fmt: skip
     """Lower the API rate of an account or one key (0 = no API), optionally for a while."""
+    ensure_may_act_on(actor, user)
     reason = _need_reason(reason)
     now = timezone.now()
     if rule_code and ApiLimit.objects.filter(
@@ -171,6 +175,8 @@ def limit_api(
 
 
 def lift_api_limit(limit: ApiLimit, *, actor, reason: str) -> None:
+    """End an API limitation early, with the reason kept."""
+    ensure_may_act_on(actor, limit.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         ApiLimit.objects.filter(pk=limit.pk, lifted_at__isnull=True).update(
@@ -182,6 +188,7 @@ def lift_api_limit(limit: ApiLimit, *, actor, reason: str) -> None:
 
 def open_balance_review(user, *, reason: str, actor=None) -> BalanceReview:
     """Freeze the balance: no spending, credits held, only staff adjustments."""
+    ensure_may_act_on(actor, user)
     reason = _need_reason(reason)
     with transaction.atomic():
         review = BalanceReview.objects.filter(user=user, closed_at__isnull=True).first()
@@ -194,6 +201,7 @@ def open_balance_review(user, *, reason: str, actor=None) -> BalanceReview:
 
 def close_balance_review(review: BalanceReview, *, actor, reason: str) -> None:
     """End the review: unfreeze and write the credits held meanwhile to the ledger."""
+    ensure_may_act_on(actor, review.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         closed = BalanceReview.objects.filter(pk=review.pk, closed_at__isnull=True).update(
@@ -213,6 +221,7 @@ def approve_order(order: Order, *, actor, reason: str) -> None:
     """A held (Review) order may go ahead: it becomes Pending and is forwarded."""
     from smmpanel.providers.outbox import nudge_forwarding
 
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         transition(order, OrderStatus.PENDING, actor=actor, note=f"approved: {reason}")
@@ -241,6 +250,7 @@ def staff_cancel(order: Order, *, actor, reason: str, action: str = "order.cance
     from smmpanel.providers.models import Submission, SubmissionState
     from smmpanel.providers.outbox import withdraw_unsent
 
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         delivered = Submission.objects.filter(
@@ -266,6 +276,7 @@ def staff_cancel(order: Order, *, actor, reason: str, action: str = "order.cance
 
 def staff_mark_partial(order: Order, remains: int, *, actor, reason: str) -> None:
     """End a running order Partial with ``remains`` refunded pro rata."""
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         orders.refund_remains(order, remains, actor=actor, note=reason)
@@ -282,6 +293,7 @@ def staff_mark_partial(order: Order, remains: int, *, actor, reason: str) -> Non
 
 def record_chargeback(user, amount_micros: int, *, memo: str, actor=None) -> None:
     """Record a chargeback: the ledger entry, then restriction and balance review."""
+    ensure_may_act_on(actor, user)
     with transaction.atomic():
         billing.record_chargeback(user, amount_micros, memo=memo, created_by=actor)
         facts = Facts({"amount_text": format_amount(amount_micros)})
@@ -302,6 +314,7 @@ def revoke_exposed_key(api_key, *, actor, reason: str) -> None:
     """One action for a leaked or misused key: revoke it and tell its owner."""
     from smmpanel.accounts.services import revoke_api_key
 
+    ensure_may_act_on(actor, api_key.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         revoke_api_key(api_key)
@@ -394,6 +407,7 @@ def staff_resend(order: Order, *, actor, reason: str) -> None:
     from smmpanel.providers.forwarding import resend
     from smmpanel.providers.outbox import nudge_forwarding
 
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     if order.status != OrderStatus.FAIL:
         raise ValueError(_("Only a failed order can be resent."))
@@ -407,6 +421,7 @@ def staff_resend(order: Order, *, actor, reason: str) -> None:
 def staff_adjust_balance(user, amount_micros: int, *, actor, reason: str) -> LedgerEntry:
     """Add (positive) or deduct (negative) funds by hand: one ledger adjustment entry
     with the reason as its memo, allowed under balance review and below zero, audited."""
+    ensure_may_act_on(actor, user)
     reason = _need_reason(reason)
     if not isinstance(amount_micros, int) or isinstance(amount_micros, bool) or not amount_micros:
         raise ValueError(_("The amount must not be zero."))
@@ -426,6 +441,7 @@ def staff_adjust_balance(user, amount_micros: int, *, actor, reason: str) -> Led
 
 def staff_set_start_count(order: Order, start_count: int, *, actor, reason: str) -> None:
     """Correct an order's start count (what the target showed before delivery)."""
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     if isinstance(start_count, bool) or not isinstance(start_count, int) or start_count < 0:
         raise ValueError(_("The start count must be a whole number, 0 or more."))
@@ -459,6 +475,7 @@ def staff_complete(order: Order, *, actor, reason: str, start_count: int | None 
     """
     from smmpanel.providers.models import Submission, SubmissionState
 
+    ensure_may_act_on(actor, order.user)
     reason = _need_reason(reason)
     if start_count is not None and (isinstance(start_count, bool) or start_count < 0):
         raise ValueError(_("The start count must be a whole number, 0 or more."))
@@ -490,6 +507,7 @@ def staff_set_custom_rate(
     (``service`` None) for all; replaces the rule they had there. Audited."""
     from smmpanel.catalog.services import set_custom_rate
 
+    ensure_may_act_on(actor, user)
     reason = _need_reason(reason)
     with transaction.atomic():
         rule = set_custom_rate(
@@ -512,6 +530,7 @@ def staff_remove_custom_rate(rule: "CustomRate", *, actor, reason: str) -> None:
     """End a customer's own rate or discount: the list rate applies again. Audited."""
     from smmpanel.catalog.services import remove_custom_rate
 
+    ensure_may_act_on(actor, rule.user)
     reason = _need_reason(reason)
     with transaction.atomic():
         remove_custom_rate(rule)
@@ -588,7 +607,7 @@ def staff_bulk_order_action(
                     % {"status": order.get_status_display().lower()},
                 )
             )
-        except (ValueError, billing.AlreadySettled) as exc:
+        except (ValueError, billing.AlreadySettled, ActingOnOwnRank) as exc:
             results.append(BulkResult(pk, False, str(exc)))
         except Exception:  # one broken order must not stop the rest; the log has it
             log.exception("bulk %s failed for order %s", action, pk)
@@ -621,6 +640,7 @@ def staff_close_refill(refill, status: str, *, actor, reason: str) -> None:
     from smmpanel.orders.models import RefillStatus
     from smmpanel.providers.models import RefillSubmission, SubmissionState
 
+    ensure_may_act_on(actor, refill.user)
     reason = _need_reason(reason)
     if status not in (RefillStatus.COMPLETED, RefillStatus.REJECTED):
         raise ValueError("a refill is closed as completed or rejected")

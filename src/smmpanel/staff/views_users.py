@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.selectors import api_keys_of, search_users
+from smmpanel.accounts.staff_rank import refusal_to_act_on
 from smmpanel.billing import selectors as billing
 from smmpanel.billing.money import format_amount
 from smmpanel.catalog.models import CustomRate
@@ -67,6 +68,9 @@ def users(request):
 def user_detail(request, user_id: int):
     customer = get_object_or_404(User.objects.select_related("wallet"), pk=user_id)
     before = billing.cursor(request.GET.get("before"))
+    # Actions are offered only where this staff member may act on the account at all.
+    refusal = refusal_to_act_on(request.user, customer)
+    may_act = not refusal
     context = {
         "customer": customer,
         "balance": billing.balance_of(customer),
@@ -76,9 +80,11 @@ def user_detail(request, user_id: int):
         "notices": policy_selectors.notices_for(customer),
         "keys": api_keys_of(customer),
         "rates": custom_rates_of(customer),
-        "can_funds": can(request.user, FUNDS),
-        "can_review": can(request.user, FUNDS) or can(request.user, MODERATE),
-        "can_prices": can(request.user, PRICES),
+        "refusal": refusal,
+        "may_act": may_act,
+        "can_funds": may_act and can(request.user, FUNDS),
+        "can_review": may_act and (can(request.user, FUNDS) or can(request.user, MODERATE)),
+        "can_prices": may_act and can(request.user, PRICES),
         "can_moderate": can(request.user, MODERATE),
         "adjust_form": AdjustForm(auto_id="adjust-%s"),
         "restrict_form": RestrictForm(
