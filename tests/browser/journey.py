@@ -131,6 +131,9 @@ def log_in_with_totp(page, email: str, secret: str, password: str = PASSWORD) ->
 
 
 def choose_service(page, tr, service: Service) -> None:
-    """Pick ``service`` on the new-order page and wait for its order form (htmx swap)."""
+    """Pick ``service`` on the new-order page and wait for its order form (htmx swap):
+    the form of this service, not one already on the page for another."""
     page.get_by_label(tr("Service"), exact=True).select_option(str(service.pk))
-    page.locator("#order-form").wait_for()
+    page.locator(f"#order-form input[name=service][value='{service.pk}']").wait_for(
+        state="attached"
+    )
