@@ -1,6 +1,8 @@
 """The Content-Security-Policy in a real browser: the pages and their htmx parts work
 with nothing inline allowed, and the browser reports no violation (issue 7)."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
@@ -47,8 +49,11 @@ def test_htmx_pages_run_under_the_policy(page, transactional_db):
     log_in(page, user.email, PASSWORD)
 
     page.goto(f"/orders/new/?service={service.pk}")
-    page.locator("#pick-q").fill("Likes")  # an htmx request and swap
-    page.wait_for_load_state("networkidle")
+    with page.expect_response(lambda r: "q=Likes" in r.url and r.status == 200):
+        page.locator("#pick-q").fill("Likes")  # an htmx request and swap
+    expect(page.locator("#service-choice")).not_to_have_class(
+        re.compile(r"htmx-(swapping|settling|added)")
+    )
     page.goto("/orders/")
     page.goto("/tickets/new/")
 
@@ -65,7 +70,8 @@ def test_the_watch_sees_what_the_policy_blocks(page, transactional_db):
         """() => document.body.insertAdjacentHTML(
             "beforeend", '<img src="/static/web/none.png" onerror="window.ran = 1">')"""
     )
-    page.wait_for_timeout(300)
+    # The browser reports the refused handler: wait for that report, not for time.
+    page.wait_for_function("() => window.__cspViolations.some(v => v.startsWith('script-src'))")
 
     assert page.evaluate("() => window.ran") is None
     assert any("script-src" in v for v in violations(page, console))

@@ -29,7 +29,7 @@ def test_a_moderator_approves_a_held_order(page, transactional_db):
         "a real giveaway post"
     )
     row.get_by_role("button", name="Approve").click()
-    page.wait_for_load_state("load")
+    expect(page.get_by_text(f"Order {order.pk}: done.").first).to_be_visible()
     screenshot(page, "staff-flow-approved")
     expect(page.get_by_text(f"Order {order.pk}: done.").first).to_be_visible()
 
@@ -47,7 +47,7 @@ def test_the_owner_raises_prices_by_a_percentage(page, transactional_db):
     page.get_by_label("Action").select_option("percent")
     page.get_by_label("Percentage (e.g. 10 or -5.5)").fill("10")
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_load_state("load")
+    expect(page.locator(".messages")).to_contain_text("1 service(s) changed.")
     screenshot(page, "staff-flow-bulk-price")
 
     service.refresh_from_db()
