@@ -16,6 +16,7 @@ from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
 from smmpanel.compiled_sql import RowInsert
+from smmpanel.policy.audit import audit
 from smmpanel.write_chain import Taken, WriteChain
 
 
@@ -472,6 +473,8 @@ def confirm_deposit(
             created_by=actor,
         )
         _link_credit(current, credit)
+        if actor is not None:  # a gateway's own confirmation is the system's, not staff's
+            _audit_deposit("deposit.confirm", current, actor, note, "confirmed")
     current.refresh_from_db()
     return current
 
@@ -487,16 +490,28 @@ def reject_deposit(deposit_request: DepositRequest | int, *, actor, reason: str)
         raise ValueError(_("A reason is required."))
     current = _deposit(deposit_request)
     _check_actor(current, actor)
-    won = DepositRequest.objects.filter(pk=current.pk, status=DepositRequest.Status.PENDING).update(
-        status=DepositRequest.Status.REJECTED,
-        decided_at=timezone.now(),
-        decided_by=actor,
-        note=reason[:1000],
-    )
-    if won != 1:
-        raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
+    with transaction.atomic():
+        won = DepositRequest.objects.filter(
+            pk=current.pk, status=DepositRequest.Status.PENDING
+        ).update(
+            status=DepositRequest.Status.REJECTED,
+            decided_at=timezone.now(),
+            decided_by=actor,
+            note=reason[:1000],
+        )
+        if won != 1:
+            raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
+        _audit_deposit("deposit.reject", current, actor, reason, "rejected")
     current.refresh_from_db()
     return current
+
+
+def _audit_deposit(action: str, deposit: DepositRequest, actor, why: str, done: str) -> None:
+    """The audit record of a staff decision on a deposit: the note or reason given, or
+    else what was done."""
+    amount = f"{format_amount(deposit.amount_micros)} {deposit.currency}"
+    reason = (why or "").strip() or f"deposit {deposit.reference} of {amount} {done}"
+    audit(action, actor=actor, user=deposit.user, reason=reason, deposit=deposit.pk, amount=amount)
 
 
 def _deposit(given: DepositRequest | int) -> DepositRequest:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from smmpanel.billing.money import div_round_half_up, format_amount
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
+from smmpanel.policy.audit import audit
 
 # Which fields are public changes and how each is shown on the Updates page.
 _TRACKED = {
@@ -144,10 +145,7 @@ _AUDIT_VALUES = {
 
 
 def _audit_staff(action: str, *, actor, reason: str, **refs: Any) -> None:
-    # Imported here: policy's services import the order flow, which imports the catalog.
-    from smmpanel.policy.services import _audit
-
-    _audit(action, actor=actor, reason=reason, outcome="update", **refs)
+    audit(action, actor=actor, reason=reason, outcome="update", **refs)
 
 
 def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:

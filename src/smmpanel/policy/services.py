@@ -23,11 +23,11 @@ from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
 from smmpanel.policy import engine, rule_cache, rulebook
+from smmpanel.policy.audit import audit as _audit
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.models import (
     ApiLimit,
     BalanceReview,
-    Decision,
     DenyEntry,
     KnownTarget,
     Restriction,
@@ -39,20 +39,6 @@ if TYPE_CHECKING:
 
 STAFF = "staff"
 log = logging.getLogger(__name__)
-
-
-def _audit(action: str, *, actor, user=None, reason: str, outcome: str = "", **refs: Any) -> None:
-    Decision.objects.create(
-        point=STAFF if actor else "system",
-        rule_code=action,
-        outcome=outcome or action.split(".")[-1],
-        user=user,
-        actor=actor,
-        reason=reason,
-        inputs={k: v for k, v in refs.items() if isinstance(v, (str, int, float, bool))},
-        order=refs.get("order"),
-        api_key=refs.get("api_key"),
-    )
 
 
 def _need_reason(reason: str) -> str:
@@ -296,6 +282,8 @@ def record_chargeback(user, amount_micros: int, *, memo: str, actor=None) -> Non
     ensure_may_act_on(actor, user)
     with transaction.atomic():
         billing.record_chargeback(user, amount_micros, memo=memo, created_by=actor)
+        _audit("funds.chargeback", actor=actor, user=user, reason=memo, outcome="chargeback",
+               amount=format_amount(amount_micros))  # fmt: skip
         facts = Facts({"amount_text": format_amount(amount_micros)})
         verdict = engine.decide(rulebook.CHARGEBACK, facts, user=user)
         hit = verdict.deciding

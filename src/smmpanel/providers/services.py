@@ -17,6 +17,7 @@ from smmpanel.catalog.services import (
     staff_update_service,
     update_service,
 )
+from smmpanel.policy.audit import audit
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import Provider, ServiceRoute
@@ -275,10 +276,7 @@ def _matching_offer(service: Service, offers: list[RemoteService]) -> RemoteServ
 
 
 def _audit_staff(action: str, *, actor, reason: str, outcome: str = "update", **refs) -> None:
-    # Imported here: policy's services import the order flow, which imports providers.
-    from smmpanel.policy.services import _audit
-
-    _audit(action, actor=actor, reason=reason, outcome=outcome, **refs)
+    audit(action, actor=actor, reason=reason, outcome=outcome, **refs)
 
 
 def staff_add_provider(name: str, api_url: str, api_key: str, *, actor) -> Provider:

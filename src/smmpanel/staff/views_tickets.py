@@ -83,10 +83,10 @@ def ticket(request, ticket_id: int):
 def ticket_assign(request, ticket_id: int):
     ticket = _ticket(ticket_id)
     if request.POST.get("to") == "none":
-        services.assign(ticket, None)
+        services.assign(ticket, None, actor=request.user)
         messages.success(request, _("Ticket #%(id)s unassigned.") % {"id": ticket.pk})
     else:
-        services.assign(ticket, request.user)
+        services.assign(ticket, request.user, actor=request.user)
         messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.pk})
     return redirect("staff:ticket", ticket_id=ticket.pk)
 
@@ -104,7 +104,9 @@ def ticket_close(request, ticket_id: int):
 def canned_replies(request):
     form = CannedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.add_canned_reply(form.cleaned_data["title"], form.cleaned_data["body"])
+        services.add_canned_reply(
+            form.cleaned_data["title"], form.cleaned_data["body"], actor=request.user
+        )
         messages.success(request, _("Canned reply saved."))
         return redirect("staff:canned-replies")
     return render(
@@ -120,6 +122,6 @@ def canned_reply_remove(request, pk: int):
     canned = selectors.canned_reply(pk)
     if canned is None:
         raise Http404("No such canned reply")
-    services.remove_canned_reply(canned)
+    services.remove_canned_reply(canned, actor=request.user)
     messages.success(request, _("Canned reply removed."))
     return redirect("staff:canned-replies")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from smmpanel.orders.models import Order
 from smmpanel.policy import gates
+from smmpanel.policy.audit import audit
 from smmpanel.support.errors import TicketError, TicketRefused
 from smmpanel.support.models import (
     KINDS_NEEDING_ORDERS,
@@ -106,7 +107,8 @@ def reply(ticket: Ticket, author, body: str) -> TicketMessage:
 
     The customer's reply makes the ticket ``open`` (waiting for staff), reopening a
     closed one; a staff reply makes it ``answered`` and, when nobody has it yet,
-    assigns it to that staff member. Only the ticket's customer and staff may reply.
+    assigns it to that staff member (and is audited). Only the ticket's customer and
+    staff may reply.
     """
     by_staff = author.pk != ticket.user_id
     if by_staff and not author.is_staff:
@@ -126,41 +128,68 @@ def reply(ticket: Ticket, author, body: str) -> TicketMessage:
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         if by_staff:
             Ticket.objects.filter(pk=ticket.pk, assigned_to__isnull=True).update(assigned_to=author)
+            audit("ticket.reply", actor=author, user=ticket.user, ticket=ticket.pk,
+                  reason=f"replied to ticket #{ticket.pk}: {_excerpt(body)}")  # fmt: skip
     ticket.refresh_from_db()
     return message
 
 
+def _excerpt(text: str, limit: int = 200) -> str:
+    """The start of a message, on one line, for the audit log."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def close_ticket(ticket: Ticket, by) -> bool:
-    """Close the ticket (its customer or staff). Returns False if it already was."""
-    if by.pk != ticket.user_id and not by.is_staff:
+    """Close the ticket (its customer or staff; staff's close is audited). Returns False
+    if it already was."""
+    by_staff = by.pk != ticket.user_id
+    if by_staff and not by.is_staff:
         raise PermissionError("only the ticket's customer and staff may close it")
     now = timezone.now()
-    closed = (
-        Ticket.objects.filter(pk=ticket.pk)
-        .exclude(status=TicketStatus.CLOSED)
-        .update(status=TicketStatus.CLOSED, closed_at=now, updated_at=now)
-    )
+    with transaction.atomic():
+        closed = (
+            Ticket.objects.filter(pk=ticket.pk)
+            .exclude(status=TicketStatus.CLOSED)
+            .update(status=TicketStatus.CLOSED, closed_at=now, updated_at=now)
+        )
+        if closed and by_staff:
+            audit("ticket.close", actor=by, user=ticket.user, ticket=ticket.pk,
+                  reason=f"closed ticket #{ticket.pk}")  # fmt: skip
     ticket.refresh_from_db()
     return closed == 1
 
 
-def assign(ticket: Ticket, staff) -> None:
-    """Give the ticket to a staff member (None: back to unassigned)."""
+def assign(ticket: Ticket, staff, *, actor=None) -> None:
+    """Give the ticket to a staff member (None: back to unassigned); audited as done by
+    ``actor`` (the staff member who assigned it; the system when None)."""
     if staff is not None and not staff.is_staff:
         raise ValueError("tickets are assigned to staff only")
-    Ticket.objects.filter(pk=ticket.pk).update(assigned_to=staff, updated_at=timezone.now())
+    to = f"assigned to {staff.email}" if staff is not None else "unassigned"
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(assigned_to=staff, updated_at=timezone.now())
+        audit("ticket.assign", actor=actor, user=ticket.user, ticket=ticket.pk,
+              reason=f"ticket #{ticket.pk} {to}")  # fmt: skip
     ticket.refresh_from_db()
 
 
-def add_canned_reply(title: str, body: str) -> CannedReply:
-    """Save a ready answer staff can pick to prefill replies."""
+def add_canned_reply(title: str, body: str, *, actor=None) -> CannedReply:
+    """Save a ready answer staff can pick to prefill replies; audited as ``actor``'s."""
     title = (title or "").strip()
     body = (body or "").replace("\r\n", "\n").strip()
     if not title or not body:
         raise ValueError("a canned reply needs a title and a text")
-    return CannedReply.objects.create(title=title[:120], body=body)
+    with transaction.atomic():
+        canned = CannedReply.objects.create(title=title[:120], body=body)
+        audit("canned_reply.add", actor=actor, canned_reply=canned.pk,
+              reason=f"canned reply {canned.title!r} added: {_excerpt(body)}")  # fmt: skip
+    return canned
 
 
-def remove_canned_reply(canned: CannedReply) -> None:
-    """Delete a canned reply (replies already sent keep their text)."""
-    canned.delete()
+def remove_canned_reply(canned: CannedReply, *, actor=None) -> None:
+    """Delete a canned reply (replies already sent keep their text); audited as
+    ``actor``'s."""
+    with transaction.atomic():
+        audit("canned_reply.remove", actor=actor, canned_reply=canned.pk,
+              reason=f"canned reply {canned.title!r} removed")  # fmt: skip
+        canned.delete()
