@@ -6,6 +6,8 @@ where clients expect them, strings everywhere else, and a success never carries 
 ``error`` key at all.
 """
 
+import logging
+
 import pytest
 
 from smmpanel.billing.money import to_micros
@@ -806,6 +808,22 @@ def test_a_malformed_json_body_is_a_clean_error(
             assert response.status_code == 200
             assert response.headers["content-type"] == "application/json"
             assert_error(response.json())
+
+
+def test_a_deeply_nested_json_body_is_an_incorrect_request_without_a_traceback(
+    live_server, http, me, nothing_written, caplog
+):
+    """Anyone may send one, so each must not write an error record to the log."""
+    caplog.set_level(logging.WARNING)
+    for body in (b"[" * 100_000, b'{"a":' * 100_000):
+        with nothing_written(me):
+            response = http.post(
+                f"{live_server.url}/api/v2",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+            assert response.json() == {"error": "Incorrect request"}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_a_json_body_with_wrong_value_types_is_a_clean_error(

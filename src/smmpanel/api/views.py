@@ -102,6 +102,7 @@ def request_params(request: HttpRequest) -> dict[str, object]:
         raise ApiError("Request is too large") from None
     except (
         ValueError,  # also JSON and Unicode decoding errors
+        RecursionError,  # JSON nested deeper than the parser goes: anyone can send it
         LookupError,  # an unknown charset
         BadRequest,  # a form body that is not UTF-8
         SuspiciousOperation,
