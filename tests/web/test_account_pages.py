@@ -69,11 +69,20 @@ def test_settings_save_language_and_time_zone(client, db):
 def test_an_api_key_is_shown_once_and_works(client, db):
     user = make_user()
     client.force_login(user)
-    page = client.post("/api-keys/", {"name": "bot"}).content.decode()
+    page = client.post("/api-keys/", {"name": "bot"}, follow=True).content.decode()
     key = ApiKey.objects.get(user=user)
     plaintext = page.split('<code id="new-key">')[1].split("</code>")[0]
     assert api_key_for(plaintext) == key
     assert plaintext not in client.get("/api-keys/").content.decode()
+
+
+def test_creating_an_api_key_redirects_so_a_reload_creates_no_second_key(client, db):
+    user = make_user()
+    client.force_login(user)
+    response = client.post("/api-keys/", {"name": "bot"})
+    assert response.status_code == 302 and response["Location"] == "/api-keys/"
+    assert 'id="new-key"' in client.get("/api-keys/").content.decode()
+    assert ApiKey.objects.filter(user=user).count() == 1
 
 
 def test_revoking_a_key_stops_it(client, db):

@@ -362,7 +362,7 @@ def test_a_mass_order_places_good_lines_and_refuses_bad_ones_with_reasons(client
             f"{service.pk} | {post_link(3)} | 200",
         ]
     )
-    page = client.post(reverse("web:order-mass"), {"orders": text}).content.decode()
+    page = client.post(reverse("web:order-mass"), {"orders": text}, follow=True).content.decode()
     placed = list(Order.objects.order_by("id"))
     assert [o.quantity for o in placed] == [100, 200]
     assert balance_of(shopper) == to_micros("100") - sum(o.charge_micros for o in placed)
@@ -377,9 +377,20 @@ def test_a_mass_order_places_good_lines_and_refuses_bad_ones_with_reasons(client
 def test_a_mass_order_gives_back_the_refused_lines_to_fix(client, shopper, service):
     bad = f"{service.pk} | https://www.instagram.com/p/Bad1/ | 5"
     text = f"{service.pk} | {post_link(1)} | 100\n{bad}"
-    page = client.post(reverse("web:order-mass"), {"orders": text}).content.decode()
+    page = client.post(reverse("web:order-mass"), {"orders": text}, follow=True).content.decode()
     textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1)
     assert html.unescape(textarea).strip() == bad
+
+
+def test_a_mass_order_answers_with_a_redirect_so_a_reload_places_nothing_twice(
+    client, shopper, service
+):
+    text = f"{service.pk} | {post_link(1)} | 100"
+    response = client.post(reverse("web:order-mass"), {"orders": text})
+    assert response.status_code == 302 and response["Location"] == reverse("web:order-mass")
+    assert "1 line accepted" in client.get(response["Location"]).content.decode()
+    assert "1 line accepted" not in client.get(response["Location"]).content.decode()
+    assert Order.objects.count() == 1
 
 
 def test_a_mass_order_with_many_typos_places_every_good_line_and_limits_nothing(
@@ -388,7 +399,7 @@ def test_a_mass_order_with_many_typos_places_every_good_line_and_limits_nothing(
     """50 lines, every other one a typo: at the default thresholds (10 invalid orders in
     10 minutes refuse, 20 limit the API) one submission must not escalate."""
     text = "\n".join(f"{service.pk} | {post_link(n)} | {5 if n % 2 else 100}" for n in range(50))
-    page = client.post(reverse("web:order-mass"), {"orders": text}).content.decode()
+    page = client.post(reverse("web:order-mass"), {"orders": text}, follow=True).content.decode()
     assert "25 lines accepted" in page and "25 lines refused" in page
     assert not ApiLimit.objects.filter(user=shopper).exists()
     assert not Restriction.objects.filter(user=shopper).exists()

@@ -61,18 +61,28 @@ def preferences(request):
     return render(request, "web/settings.html", {"form": form})
 
 
+# The new key's plaintext waits here between the POST that made it and the GET after the
+# redirect, which pops it: shown exactly once, and a reload cannot create a second key.
+ISSUED_KEY_SESSION = "web.issued_api_key"
+
+
 @login_required
 def api_keys(request):
     form = ApiKeyForm(request.POST or None)
-    issued = None
     if request.method == "POST" and form.is_valid():
         issued = issue_api_key(request.user, form.cleaned_data["name"])
-        form = ApiKeyForm()
-    return render(
+        request.session[ISSUED_KEY_SESSION] = issued.plaintext
+        return redirect("web:api-keys")
+    issued = request.session.pop(ISSUED_KEY_SESSION, None) if request.method == "GET" else None
+    response = render(
         request,
         "web/api_keys.html",
         {"form": form, "issued": issued, "keys": api_keys_of(request.user)},
     )
+    if issued:
+        # The page holding a secret must not be kept by the browser or a proxy.
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

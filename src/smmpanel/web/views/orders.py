@@ -99,33 +99,44 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return _new_order_page(request, service, form)
 
 
+# The outcome of a mass order waits here between its POST and the GET after the redirect,
+# so reloading the result page shows it again instead of placing every line a second time.
+MASS_RESULT_SESSION = "web.mass_order_result"
+
+
 @login_required
 def order_mass(request: HttpRequest) -> HttpResponse:
     """Many ``service_id | link | quantity`` lines, each placed (or refused) on its own."""
-    results = None
-    form = MassOrderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lines = place_mass_order(request.user, form.cleaned_data["orders"], source="web")
-        except OrderRefused as refusal:
-            form.add_error("orders", refusal.text(language_of(request)))
-        else:
+    if request.method == "POST":
+        form = MassOrderForm(request.POST)
+        if form.is_valid():
             language = language_of(request)
-            results = [
-                {
-                    "number": line.number,
-                    "text": line.text,
-                    "order": line.order,
-                    "reason": line.refusal.text(language) if line.refusal else "",
-                }
-                for line in lines
-            ]
-            refused = "\n".join(r["text"] for r in results if r["order"] is None)
-            form = MassOrderForm(initial={"orders": refused})  # refused lines, to fix and resend
-    context = {"form": form, "results": results}
-    if results is not None:
-        context["accepted"] = sum(1 for r in results if r["order"] is not None)
-        context["refused"] = len(results) - context["accepted"]
+            try:
+                lines = place_mass_order(request.user, form.cleaned_data["orders"], source="web")
+            except OrderRefused as refusal:
+                form.add_error("orders", refusal.text(language))
+            else:
+                request.session[MASS_RESULT_SESSION] = [
+                    {
+                        "number": line.number,
+                        "text": line.text,
+                        "order_id": line.order.pk if line.order else None,
+                        "reason": line.refusal.text(language) if line.refusal else "",
+                    }
+                    for line in lines
+                ]
+                return redirect("web:order-mass")
+        return render(request, "web/orders/mass.html", {"form": form, "results": None})
+    results = request.session.pop(MASS_RESULT_SESSION, None)
+    context: dict[str, object] = {"results": results}
+    if results is None:
+        context["form"] = MassOrderForm()
+    else:
+        refused = [r for r in results if r["order_id"] is None]
+        # The refused lines come back in the box, to fix and send again.
+        context["form"] = MassOrderForm(initial={"orders": "\n".join(r["text"] for r in refused)})
+        context["accepted"] = len(results) - len(refused)
+        context["refused"] = len(refused)
     return render(request, "web/orders/mass.html", context)
 
 
