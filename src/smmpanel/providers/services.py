@@ -21,7 +21,7 @@ from smmpanel.policy.audit import audit
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import Provider, ServiceRoute
-from smmpanel.providers.secrets import seal
+from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.url_safety import check_provider_url
 
 # (words in a provider's service name or category, platform, link format) — first match wins.
@@ -309,6 +309,24 @@ def update_provider(
                      reason=f"provider {provider.name}: {', '.join(changed)}",
                      provider=provider.pk)  # fmt: skip
     return provider
+
+
+def connect_simulator(name: str, api_url: str, api_key: str) -> Provider:
+    """The provider ``name`` pointed at a built-in simulator listening at ``api_url`` with
+    ``api_key`` (demo set-up): added if missing; otherwise its URL, key and switch are
+    updated through ``update_provider`` (audited, as a system change), so a row left by
+    an earlier run on another port is never reused as it was. A provider of that name
+    that is not allowed loopback addresses is refused (``UnsafeProviderUrl``), not changed.
+    """
+    provider = Provider.objects.filter(name=name).first()
+    if provider is None:
+        return add_provider(name, api_url, api_key, allow_private=True)
+    try:
+        same_key = unseal(provider.api_key_sealed) == api_key
+    except ValueError:  # sealed under a secret since dropped: the new key replaces it
+        same_key = False
+    return update_provider(provider, actor=None, name=name, api_url=api_url, active=True,
+                           api_key="" if same_key else api_key)  # fmt: skip
 
 
 def staff_refresh_balance(provider: Provider, *, actor) -> bool:
