@@ -9,6 +9,13 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from smmpanel.deploy_checks import (
+    CONSOLE_EMAIL_BACKEND,
+    DEVELOPMENT_SECRET_KEY,
+    SMTP_EMAIL_BACKEND,
+    UNCONFIGURED_EMAIL_BACKEND,
+)
+
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
 
@@ -16,7 +23,8 @@ DATA_DIR = Path(env.str("DATA_DIR", default=str(Path.cwd() / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-change-me-" + "x" * 32)
+# The default is public: `check --deploy` fails on it with DEBUG=false (deploy_checks.py).
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Earlier keys, comma-separated, while rotating SECRET_KEY: sessions signed and secrets
 # sealed (smmpanel.sealing) under them still open.
 SECRET_KEY_FALLBACKS = [
@@ -150,6 +158,7 @@ MFA_ADAPTER = "smmpanel.accounts.adapter.MFAAdapter"  # TOTP secrets sealed at r
 ACCOUNT_FORMS = {
     "signup": "smmpanel.accounts.forms.SignupForm",
     "login": "smmpanel.accounts.forms.LoginForm",
+    "reset_password": "smmpanel.accounts.forms.ResetPasswordForm",
 }
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
@@ -212,7 +221,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Mail: SMTP when EMAIL_HOST is set. Without it, the console (reset links in the process
+# output) only with DEBUG (the demo sets EMAIL_BACKEND itself, smmpanel/cli.py); otherwise
+# mail is dropped, password reset and verification say mail is not configured, and
+# `check --deploy` fails (deploy_checks.py).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # port 465; else STARTTLS
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default=(
+        SMTP_EMAIL_BACKEND
+        if EMAIL_HOST
+        else CONSOLE_EMAIL_BACKEND
+        if DEBUG
+        else UNCONFIGURED_EMAIL_BACKEND
+    ),
+)
 
 HUEY = {
     "name": "smmpanel",

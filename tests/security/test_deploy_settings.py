@@ -20,6 +20,12 @@ from django.urls import reverse
 
 from smmpanel.accounts.models import User
 from smmpanel.api.middleware import MACHINE_CSP, MACHINE_VIEWS
+from smmpanel.deploy_checks import (
+    CONSOLE_EMAIL_BACKEND,
+    DEVELOPMENT_SECRET_KEY,
+    SMTP_EMAIL_BACKEND,
+    UNCONFIGURED_EMAIL_BACKEND,
+)
 from smmpanel.orders.services import complete_order
 from smmpanel.support.models import TicketKind
 from smmpanel.support.services import open_ticket
@@ -38,6 +44,7 @@ CSP = {
 ENV_SET_HERE = (
     "DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "HSTS_SECONDS",
     "HSTS_INCLUDE_SUBDOMAINS", "HSTS_PRELOAD", "DATABASE_URL", "DJANGO_SETTINGS_MODULE",
+    "API_KEY_PEPPER", "EMAIL_HOST", "EMAIL_BACKEND",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests set it in this process
 )  # fmt: skip
 
@@ -51,8 +58,9 @@ def production_env(tmp_path, **overrides) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "HTTPS": "true",
         "ALLOWED_HOSTS": "panel.example",
+        "EMAIL_HOST": "smtp.panel.example",
     }
-    return env | overrides
+    return {k: v for k, v in (env | overrides).items() if v is not None}
 
 
 def run_python(code: str, env: dict) -> subprocess.CompletedProcess:
@@ -86,6 +94,7 @@ print(json.dumps({
     "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "SILENCED_SYSTEM_CHECKS": settings.SILENCED_SYSTEM_CHECKS,
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
     "PASSWORD_HASHERS": settings.PASSWORD_HASHERS,
     "hasher": hasher.algorithm,
     "iterations": getattr(hasher, "iterations", None),
@@ -110,6 +119,46 @@ def test_check_deploy_is_not_a_formality(tmp_path):
     assert done.returncode != 0
     assert "security.W004" in done.stderr  # no HSTS
     assert "security.W012" in done.stderr  # session cookie not secure
+
+
+@pytest.mark.parametrize("secret_key", [None, DEVELOPMENT_SECRET_KEY], ids=["unset", "default"])
+def test_check_deploy_fails_without_a_secret_key_of_the_operators_own(tmp_path, secret_key):
+    """The default key is public, and it also keys API-key hashes and seals provider
+    keys and TOTP secrets."""
+    done = run_python(CHECK_DEPLOY, production_env(tmp_path, SECRET_KEY=secret_key))
+
+    assert done.returncode != 0
+    assert "smmpanel.E001" in done.stderr
+    assert "SECRET_KEY is unset or the public development default" in done.stderr
+
+
+def test_check_deploy_fails_without_a_mail_server(tmp_path):
+    done = run_python(CHECK_DEPLOY, production_env(tmp_path, EMAIL_HOST=None))
+
+    assert done.returncode != 0
+    assert "smmpanel.E002" in done.stderr
+    assert "Mail is not configured" in done.stderr
+
+
+def test_check_deploy_fails_with_mail_written_to_the_console(tmp_path):
+    """Reset links in the process output hand any account to whoever reads it."""
+    env = production_env(tmp_path, EMAIL_HOST=None, EMAIL_BACKEND=CONSOLE_EMAIL_BACKEND)
+    done = run_python(CHECK_DEPLOY, env)
+
+    assert done.returncode != 0
+    assert "smmpanel.E002" in done.stderr
+    assert "take over any account" in done.stderr
+
+
+def test_production_without_a_mail_server_never_writes_mail_to_the_console(tmp_path):
+    done = run_python(SETTINGS_AND_HEADERS, production_env(tmp_path, EMAIL_HOST=None))
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert answer["EMAIL_BACKEND"] == UNCONFIGURED_EMAIL_BACKEND
+
+
+def test_production_with_a_mail_server_sends_by_smtp(production):
+    assert production["EMAIL_BACKEND"] == SMTP_EMAIL_BACKEND
 
 
 @pytest.fixture(scope="module")

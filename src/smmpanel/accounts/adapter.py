@@ -4,11 +4,13 @@ secrets are sealed at rest."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import translation
 
 from smmpanel.accounts import mfa_secrets
+from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
 from smmpanel.client_ip import client_ip
 
 
@@ -23,6 +25,14 @@ class AccountAdapter(DefaultAccountAdapter):
             if commit:
                 open_wallet(user)
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Send allauth's mail (verification, reset) or, with no mail server, say so to
+        the person waiting for it instead of letting them wait."""
+        if mail_configured():
+            super().send_mail(template_prefix, email, context)
+        elif self.request is not None:
+            messages.error(self.request, MAIL_NOT_CONFIGURED)
 
     def get_client_ip(self, request) -> str:
         """The address allauth's rate limits count by: the panel's one reading of it

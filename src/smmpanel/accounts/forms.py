@@ -1,10 +1,12 @@
 from allauth.account.forms import LoginForm as BaseLoginForm
+from allauth.account.forms import ResetPasswordForm as BaseResetPasswordForm
 from allauth.account.forms import SignupForm as BaseSignupForm
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
 from smmpanel.accounts.models import User
 
 
@@ -13,6 +15,15 @@ class SignupForm(BaseSignupForm):
         label=_("I accept the Terms and the Acceptable Use Policy"),
         error_messages={"required": _("Please accept the Terms and the Acceptable Use Policy.")},
     )
+
+
+class ResetPasswordForm(BaseResetPasswordForm):
+    """Refuse plainly when no mail server is configured: a reset link could reach nobody."""
+
+    def clean(self):
+        if not mail_configured():
+            raise ValidationError(MAIL_NOT_CONFIGURED)
+        return super().clean()
 
 
 class LoginForm(BaseLoginForm):
