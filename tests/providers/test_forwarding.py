@@ -4,11 +4,13 @@ stale claims, drip-feed runs and the per-provider circuit breaker."""
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
 from smmpanel.orders.models import OrderStatus
+from smmpanel.providers import forwarding
 from smmpanel.providers.client import ProviderUnavailable
 from smmpanel.providers.forwarding import (
     due_submissions,
@@ -444,3 +446,22 @@ def test_open_circuit_of_one_provider_leaves_another_working(tripped, provider_b
     assert (amount, currency) == (1000, "USD")
     assert provider_b.breaker_open_until is None
     assert requests_for(sim_b, "balance") == 1
+
+
+def test_an_upstream_id_given_again_for_another_order_fails_the_later_one_for_staff(
+    user, likes, monkeypatch
+):
+    same_id = httpx.MockTransport(lambda request: httpx.Response(200, json={"order": 777}))
+    monkeypatch.setattr(
+        forwarding, "client_for", lambda provider: client_for(provider, transport=same_id)
+    )
+    first, second = make_order(user, likes), make_order(user, likes)
+
+    assert forward_submission(only_submission(first).pk) == "accepted"
+    assert forward_submission(only_submission(second).pk) == "unknown"
+
+    second.refresh_from_db()
+    sub = only_submission(second)
+    assert second.status == OrderStatus.FAIL
+    assert sub.state == SubmissionState.UNKNOWN and sub.provider_order_id == ""
+    assert f"already given for order {first.pk}" in sub.error

@@ -89,8 +89,24 @@ def forward_submission(submission_id: int) -> str:
         return _next_route_or_fail(sub, route, f"{route.provider.name} refused: {exc.message}")
     except ProviderError as exc:  # ambiguous or garbage after sending: never re-send
         return _unknown(sub, route, exc)
+    reused_by = _order_with_upstream_id(route, provider_order_id, sub.order_id)
+    if reused_by is not None:
+        # Two panel orders cannot be one upstream order: syncing both from its status
+        # would settle the later one on the earlier one's delivery.
+        reused = f"answered with order id {provider_order_id}, already given for order {reused_by}"
+        return _unknown(sub, route, ProviderError(reused))
     _accepted(sub, route, provider_order_id)
     return "accepted"
+
+
+def _order_with_upstream_id(route: ServiceRoute, provider_order_id: str, order_id: int):
+    """Another panel order the provider already gave ``provider_order_id``, or None."""
+    return (
+        Submission.objects.filter(provider=route.provider, provider_order_id=provider_order_id)
+        .exclude(order_id=order_id)
+        .values_list("order_id", flat=True)
+        .first()
+    )
 
 
 def add_params(sub: Submission, route: ServiceRoute) -> dict[str, object]:
