@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.billing.money import share_of
 from smmpanel.catalog.models import Category, Platform, Service
 from smmpanel.compiled_sql import CompiledQuery, IdListed
 from smmpanel.orders.links import BadLink, canonicalise
@@ -246,12 +247,21 @@ def order_for(user, order_id: object) -> Order | None:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One state change of an order as its owner sees it (staff notes stay internal)."""
+    """One state change of an order as its owner sees it.
+
+    Staff notes stay internal, except the reason staff gave for ending an order
+    (reject, cancel, partial): the Terms promise the customer always sees that one.
+    """
 
     at: datetime
     from_label: str  # "" for the first event (the order was placed)
     to_label: str
     by: str  # "customer", "staff" or "" (the panel or the provider)
+    reason: str = ""  # the staff's reason, for a staff decision that ended the order
+
+
+# The states a staff decision ends an order in, whose reason the customer is shown.
+_STAFF_ENDINGS = frozenset({OrderStatus.CANCELED, OrderStatus.PARTIAL})
 
 
 def _status_label(status: str) -> str:
@@ -274,9 +284,26 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
                 _status_label(event.from_status),
                 _status_label(event.to_status),
                 by,
+                event.note if by == "staff" and event.to_status in _STAFF_ENDINGS else "",
             )
         )
     return entries
+
+
+def staff_reason(entries: list[TimelineEntry]) -> str:
+    """The reason staff gave for ending the order (the latest one), or "" when none."""
+    return next((e.reason for e in reversed(entries) if e.reason), "")
+
+
+def refunded_micros(order: Order) -> int | None:
+    """What ending the order gave back: the whole charge when Canceled, the remains'
+    share when Partial (as ``cancel_and_refund`` and ``refund_remains`` credit it), None
+    while nothing was refunded."""
+    if order.status == OrderStatus.CANCELED:
+        return order.charge_micros
+    if order.status == OrderStatus.PARTIAL:
+        return share_of(order.charge_micros, order.remains, order.total_quantity)
+    return None
 
 
 def order_refills(order: Order) -> list[Refill]:

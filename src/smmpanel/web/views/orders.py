@@ -189,13 +189,16 @@ def _own_order_or_404(request: HttpRequest, order_id: int) -> Order:
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     """One order: its figures, status timeline and refills (404 unless it is yours)."""
     order = _own_order_or_404(request, order_id)
+    events = selectors.order_timeline(order)
     return render(
         request,
         "web/orders/detail.html",
         {
             "row": selectors.order_row(order),
             "order": order,
-            "events": selectors.order_timeline(order),
+            "events": events,
+            "staff_reason": selectors.staff_reason(events),
+            "refunded": selectors.refunded_micros(order),
             "refills": selectors.order_refills(order),
         },
     )
