@@ -311,6 +311,18 @@ def test_the_quote_gives_the_server_message_beside_the_quantity(client, shopper,
     assert 'hx-swap-oob="innerHTML"' in fragment
 
 
+def test_the_quote_shows_no_charge_for_a_quantity_below_the_minimum(client, shopper, service):
+    fragment = quote(client, service, link=GOOD_LINK, quantity="10").content.decode()
+    assert "Charge" not in fragment and "for 50 units" not in fragment
+    assert "Correct the marked fields to see the price." in fragment
+
+
+def test_the_quote_shows_no_charge_for_a_refused_link(client, shopper, service):
+    make_order(shopper, service, link=GOOD_LINK)
+    fragment = quote(client, service, link=GOOD_LINK, quantity="100").content.decode()
+    assert error_beside(fragment, "link") and "Charge" not in fragment
+
+
 def test_the_quote_gives_the_server_message_beside_a_wrong_link(client, shopper, service):
     fragment = quote(client, service, link="https://x.com/someone", quantity="100")
     message = error_beside(fragment.content.decode(), "link")

@@ -50,7 +50,10 @@ def order_quote(request: HttpRequest) -> HttpResponse:
         request,
         "web/orders/_quote.html",
         {
-            "quote": quote,
+            # A price only for an order that would be accepted as typed: a refused one
+            # was priced with stand-ins (the minimum quantity, the example link) or not
+            # at all, and its figure would contradict the message beside the field.
+            "priced": quote.checked if quote.checked and not quote.refusals else None,
             "beside": beside,
             "summary": summary,
             "review": quote.review.message(language) if quote.review else "",
