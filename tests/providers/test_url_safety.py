@@ -191,12 +191,6 @@ def test_odd_ipv4_encodings_in_plain_http_are_refused(url):
         check_provider_url(url, resolve=no_dns)
 
 
-def test_odd_ipv4_encoding_is_left_to_dns_with_allow_private():
-    resolve = resolver("127.0.0.1")
-    checked = check_provider_url("http://2130706433:8765/", allow_private=True, resolve=resolve)
-    assert checked.addresses == ("127.0.0.1",)
-
-
 @pytest.mark.parametrize(
     "address", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "::1", "::ffff:127.0.0.1", "fd00::1"]
 )
@@ -259,3 +253,52 @@ def test_refusal_message_names_the_host_and_the_reason():
         "provider host 'provider.example' resolves to 192.168.0.10, which is a private "
         "address; refused"
     )
+
+
+# -- allow_private (the simulator) still never reaches metadata or link-local addresses --------
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [
+        ("169.254.169.254", "metadata"),
+        ("169.254.1.1", "link-local"),
+        ("100.100.100.200", "metadata"),
+        ("[fd00:ec2::254]", "metadata"),
+        ("[fe80::1]", "link-local"),
+        ("[::ffff:169.254.169.254]", "metadata"),
+    ],
+)
+def test_metadata_and_link_local_literals_are_refused_even_with_allow_private(host, reason):
+    with pytest.raises(UnsafeProviderUrl, match=reason):
+        check_provider_url(f"http://{host}/api/v2", allow_private=True, resolve=no_dns)
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fe80::1", "100.100.100.200"])
+def test_name_resolving_to_metadata_or_link_local_is_refused_even_with_allow_private(address):
+    with pytest.raises(UnsafeProviderUrl, match=f"resolves to {re.escape(address)}"):
+        check_provider_url(
+            "http://simulator.internal:8765/", allow_private=True, resolve=resolver(address)
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://0x7f000001:18099/", "http://2130706433/", "http://017700000001/", "http://127.1/"],
+)
+def test_odd_ipv4_encodings_are_refused_even_with_allow_private(url):
+    with pytest.raises(UnsafeProviderUrl, match="unusual IPv4 spelling"):
+        check_provider_url(url, allow_private=True, resolve=no_dns)
+
+
+def test_metadata_name_is_refused_even_with_allow_private():
+    with pytest.raises(UnsafeProviderUrl, match="local name"):
+        check_provider_url("http://metadata.google.internal/", allow_private=True, resolve=no_dns)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.9", "[::1]", "localhost"])
+def test_loopback_and_private_hosts_are_still_accepted_with_allow_private(host):
+    checked = check_provider_url(
+        f"http://{host}:8765/", allow_private=True, resolve=resolver("127.0.0.1")
+    )
+    assert checked.addresses

@@ -8,8 +8,9 @@
 * Jittered exponential retries only where repeating cannot hurt: failures before sending
   for every action; read timeouts, resets and 5xx for read-only actions.
 * A circuit breaker is asked before every attempt and told every outcome.
-* Unless ``allow_private``, each call resolves and checks the host and connects to the
-  checked address (Host header and TLS SNI carry the name); no redirects are followed.
+* Each call resolves and checks the host (with ``allow_private`` loopback and private
+  addresses pass, metadata and link-local ones never) and connects to the checked
+  address (Host header and TLS SNI carry the name); no redirects are followed.
 * The API key never appears in an exception message or a log line.
 """
 
@@ -334,10 +335,12 @@ class ProviderClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _target(self) -> CheckedUrl:
-        if self._allow_private:
-            return self._shape  # the simulator: connect by name, nothing to pin
+        # The simulator is checked and pinned too: a private provider's name must not
+        # resolve to a metadata or link-local address either.
         try:
-            return check_provider_url(self._shape.url, resolve=self._resolve)
+            return check_provider_url(
+                self._shape.url, allow_private=self._allow_private, resolve=self._resolve
+            )
         except ProviderHostUnresolvable as exc:
             raise _NotSent(str(exc)) from None
         except UnsafeProviderUrl as exc:

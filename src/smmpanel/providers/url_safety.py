@@ -5,8 +5,10 @@ hosting network, so a careless or hostile URL could reach loopback services, the
 network or a cloud metadata endpoint. ``check_provider_url`` accepts only https URLs whose
 host resolves exclusively to public addresses and returns the addresses it checked, so
 the caller connects to exactly those (no second DNS lookup an attacker could answer
-differently). ``allow_private`` relaxes everything address-related for the built-in
-simulator, which listens on plain http on 127.0.0.1.
+differently). ``allow_private`` lets the built-in simulator be reached over plain http
+on loopback and private addresses, but never opens cloud metadata, link-local,
+multicast or unspecified addresses, metadata host names or odd IPv4 spellings: an owner
+editing such a provider's URL must not be able to send its key to a metadata service.
 
 URLs are parsed with ``httpx.URL``, the same parser the client sends with, so the host we
 check is the host we connect to.
@@ -34,6 +36,8 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16")
 )
 LOCAL_NAMES = ("localhost", "metadata.google.internal")
+# Refused even with ``allow_private``: loopback is the simulator's home, these never are.
+METADATA_NAMES = ("metadata.google.internal",)
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -100,15 +104,13 @@ def check_url_shape(url: str, *, allow_private: bool = False) -> CheckedUrl:
         raise UnsafeProviderUrl(f"provider URL port {port} is out of range")
     clean = str(parsed.copy_with(fragment=None))
 
-    literal = _ip_literal(host, allow_private)
+    literal = _ip_literal(host)
     if literal is not None:
-        if not allow_private:
-            _refuse_if_forbidden(host, literal, literal=True)
+        _refuse_if_forbidden(host, literal, literal=True, allow_private=allow_private)
         return CheckedUrl(clean, host, port, (str(literal),))
-    if not allow_private:
-        bare = host.rstrip(".")
-        if any(bare == name or bare.endswith("." + name) for name in LOCAL_NAMES):
-            raise UnsafeProviderUrl(f"provider host {host!r} is a local name")
+    bare = host.rstrip(".")
+    if any(bare == name or bare.endswith("." + name) for name in _local_names(allow_private)):
+        raise UnsafeProviderUrl(f"provider host {host!r} is a local name")
     return CheckedUrl(clean, host, port, ())
 
 
@@ -118,34 +120,45 @@ def check_provider_url(
     """Check a provider URL and resolve its host; refuse any non-public address.
 
     Every resolved address must be public (one bad answer among good ones is refused:
-    that is how DNS rebinding looks). With ``allow_private`` the addresses are returned
-    unchecked. Raises ``UnsafeProviderUrl`` (``ProviderHostUnresolvable`` when DNS fails).
+    that is how DNS rebinding looks). With ``allow_private`` loopback and private
+    addresses pass, metadata, link-local and the like still do not (``forbidden_reason``).
+    Raises ``UnsafeProviderUrl`` (``ProviderHostUnresolvable`` when DNS fails).
     """
     checked = check_url_shape(url, allow_private=allow_private)
     if checked.addresses:
         return checked
     addresses = _resolve(checked.host, checked.port, resolve)
-    if not allow_private:
-        for address in addresses:
-            _refuse_if_forbidden(checked.host, address, literal=False)
+    for address in addresses:
+        _refuse_if_forbidden(checked.host, address, literal=False, allow_private=allow_private)
     return CheckedUrl(checked.url, checked.host, checked.port, tuple(map(str, addresses)))
 
 
-def forbidden_reason(address: IPAddress) -> str | None:
-    """Why the panel must not connect to ``address``, or None for a public address."""
+def forbidden_reason(address: IPAddress, *, allow_private: bool = False) -> str | None:
+    """Why the panel must not connect to ``address``, or None for a public address.
+
+    With ``allow_private`` only what no provider may ever be (metadata, link-local,
+    unspecified, multicast) is a reason; loopback and private addresses pass.
+    """
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
-            inner = forbidden_reason(embedded)
+            inner = forbidden_reason(embedded, allow_private=allow_private)
             if inner is not None:
                 return f"{inner} (embedded in IPv6 as {embedded})"
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
-    checks = (
-        (address.is_loopback, "a loopback address"),
+    always = (
         (address.is_unspecified, "an unspecified address"),
         (address.is_link_local, "a link-local address"),
         (address.is_multicast, "a multicast address"),
+    )
+    for hit, reason in always:
+        if hit:
+            return reason
+    if allow_private:
+        return None
+    checks = (
+        (address.is_loopback, "a loopback address"),
         (address.version == 4 and address in _CGNAT, "a carrier-grade NAT address"),
         (address.is_reserved, "a reserved address"),
         (address.is_private, "a private address"),
@@ -169,7 +182,11 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def _ip_literal(host: str, allow_private: bool) -> IPAddress | None:
+def _local_names(allow_private: bool) -> tuple[str, ...]:
+    return METADATA_NAMES if allow_private else LOCAL_NAMES
+
+
+def _ip_literal(host: str) -> IPAddress | None:
     if ":" in host:  # httpx only lets an IPv6 literal (in brackets) carry a colon here
         if "%" in host:
             raise UnsafeProviderUrl("provider URL must not use an IPv6 zone identifier")
@@ -184,8 +201,8 @@ def _ip_literal(host: str, allow_private: bool) -> IPAddress | None:
         return None
     if _DOTTED_QUAD.fullmatch(host):
         return ipaddress.IPv4Address(host)
-    if allow_private:
-        return None  # an odd spelling is the operator's business here; DNS reads it
+    # Refused with allow_private too: 0x7f000001 or 0xa9fea9fe must meet the same check
+    # as their dotted form, and the resolver would read them without it.
     raise UnsafeProviderUrl(
         f"provider host {host!r} is an unusual IPv4 spelling (decimal, octal, hex or "
         "shortened); write the address as four decimal numbers, e.g. 203.0.113.7"
@@ -213,8 +230,10 @@ def _resolve(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     return addresses
 
 
-def _refuse_if_forbidden(host: str, address: IPAddress, *, literal: bool) -> None:
-    reason = forbidden_reason(address)
+def _refuse_if_forbidden(
+    host: str, address: IPAddress, *, literal: bool, allow_private: bool = False
+) -> None:
+    reason = forbidden_reason(address, allow_private=allow_private)
     if reason is not None:
         where = f"{host!r}" if literal else f"{host!r} resolves to {address}, which"
         raise UnsafeProviderUrl(f"provider host {where} is {reason}; refused")
