@@ -162,8 +162,15 @@ ACCOUNT_FORMS = {
 }
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
-# Failed logins: per IP and per account (at most 60 an hour per account).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed logins: per IP, and per account *and* address (the adapter puts the address in
+# allauth's key), so failures from elsewhere never lock an account for its owner. Per
+# account across addresses only the higher ceiling below counts, and not for an account
+# with a TOTP authenticator (smmpanel/accounts/adapter.py). The MFA code step counts under
+# "login_failed" too, per account (allauth's own key).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed_account": env.str("LOGIN_FAILED_ACCOUNT_LIMIT", default="30/h/key"),
+}
 # The client address every per-IP limit counts by (API invalid keys, API key IP spread,
 # the login limits above; smmpanel/client_ip.py). TRUSTED_PROXY_COUNT is how many reverse
 # proxies the operator runs in front of the panel (nginx, a load balancer, a CDN).

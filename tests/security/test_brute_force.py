@@ -1,8 +1,12 @@
 """Guessing passwords and API keys is limited (issue 7).
 
-Sign-in: allauth counts failed logins per account (5 in 5 minutes, at most 60 an hour,
-under DESIGN's 100) and per IP (10 a minute); over either, even the right password is
-refused with a clear message. Login POSTs per IP are capped too (429).
+Sign-in: allauth counts failed logins per IP (10 a minute) and per account and address
+(5 in 5 minutes), so failures from one address never lock the account for another; per
+account across all addresses there is a higher ceiling (``LOGIN_FAILED_ACCOUNT_LIMIT``,
+30 an hour), which never applies to an account with a TOTP authenticator: its password
+alone opens nothing, so an attacker elsewhere cannot lock the owner out. Over a limit,
+even the right password is refused with a clear message. Login POSTs per IP are capped
+too (429).
 
 API v2: invalid keys fill a bucket per client IP (``API_BAD_KEY_PER_MINUTE``, default 30
 a minute, 30 at once). While it is full every keyed request from that IP is refused with
@@ -16,11 +20,12 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from smmpanel.policy import rate_limit
 from smmpanel.policy.models import RateBucket
-from tests.factories import make_key, make_user
+from tests.factories import make_key, make_staff, make_user
 
 PASSWORD = "pw-Test-12345"  # the factories' default
 TOO_MANY_LOGINS = "Too many failed login attempts"
@@ -38,17 +43,56 @@ def signed_in(client) -> bool:
 # -- sign-in ------------------------------------------------------------------------------
 
 
-def test_failed_logins_for_one_account_lock_it_even_from_new_addresses(client, db):
+def test_failed_logins_for_one_account_from_one_address_lock_that_address(client, db):
     user = make_user()
     for n in range(5):
-        response = login(client, user.email, f"wrong-{n}", f"198.51.100.{n}")
+        response = login(client, user.email, f"wrong-{n}", "198.51.100.7")
         assert response.status_code == 200 and not signed_in(client)
         assert TOO_MANY_LOGINS not in response.content.decode()
 
-    refused = login(client, user.email, PASSWORD, "198.51.100.99")  # the right password
+    refused = login(client, user.email, PASSWORD, "198.51.100.7")  # the right password
 
     assert TOO_MANY_LOGINS in refused.content.decode()
     assert not signed_in(client)
+
+
+def test_failed_logins_from_one_address_do_not_lock_the_account_elsewhere(client, db):
+    owner = make_staff("owner")
+    for n in range(5):
+        login(client, owner.email, f"wrong-{n}", "198.51.100.8")
+
+    assert signed_in_elsewhere(owner)
+
+
+def test_failed_logins_from_many_addresses_lock_the_account_at_its_ceiling(client, db, settings):
+    settings.ACCOUNT_RATE_LIMITS = settings.ACCOUNT_RATE_LIMITS | {
+        "login_failed_account": "8/h/key"
+    }
+    user = make_user()
+    for n in range(8):  # two addresses, four failures each: under the per-address limit
+        login(client, user.email, f"wrong-{n}", f"198.51.100.{20 + n % 2}")
+
+    refused = login(client, user.email, PASSWORD, "198.51.100.99")
+
+    assert TOO_MANY_LOGINS in refused.content.decode()
+    assert not signed_in(client)
+
+
+def test_an_account_with_totp_is_not_locked_by_password_failures_from_many_addresses(
+    client, db, settings
+):
+    settings.ACCOUNT_RATE_LIMITS = settings.ACCOUNT_RATE_LIMITS | {
+        "login_failed_account": "8/h/key"
+    }
+    owner = make_staff("owner")
+    Authenticator.objects.create(user=owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    for n in range(12):
+        login(client, owner.email, f"wrong-{n}", f"198.51.100.{40 + n % 3}")
+
+    answer = login(client, owner.email, PASSWORD, "198.51.100.99")
+
+    assert TOO_MANY_LOGINS not in answer.content.decode()
+    assert answer.status_code == 302 and "/2fa/authenticate/" in answer["Location"]
 
 
 def test_failed_logins_from_one_address_are_limited_across_accounts(client, db):

@@ -1,8 +1,13 @@
 """allauth hooks: a new account gets its wallet and the language it signed up in,
-login limits count by the same client address as the API's limits, and two-factor
-secrets are sealed at rest."""
+login limits count by the same client address as the API's limits, failed logins lock an
+account only for the address they came from (up to a per-account ceiling that spares
+accounts with TOTP), and two-factor secrets are sealed at rest."""
 
+import ipaddress
+
+from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +16,7 @@ from django.utils import translation
 
 from smmpanel.accounts import mfa_secrets
 from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
+from smmpanel.accounts.selectors import has_totp_by_email
 from smmpanel.client_ip import client_ip
 
 
@@ -41,6 +47,51 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine client IP address")
         return ip
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth's per-"key" failed-login limit counts by this key. With the client
+        # address in it, someone failing from elsewhere cannot lock the account for its
+        # owner; an IPv6 client counts by its network, as allauth's per-IP limits do.
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{account}:{_address_group(self.get_client_ip(request))}"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """allauth's limits (per address; per account and address), then the account's
+        own ceiling across all addresses, which an account with TOTP never meets."""
+        super().pre_authenticate(request, **credentials)
+        key = _account_key(credentials)
+        if key is None or has_totp_by_email(key):
+            return
+        if not ratelimit.consume(request, action=ACCOUNT_CEILING, key=key, dry_run=True):
+            raise self.validation_error("too_many_login_attempts")
+
+    def authentication_failed(self, request, **credentials) -> None:
+        """Count a wrong password towards the account's ceiling (not for TOTP accounts:
+        a password alone cannot sign in to them, so failures must not lock them)."""
+        super().authentication_failed(request, **credentials)
+        key = _account_key(credentials)
+        if key is not None and not has_totp_by_email(key):
+            ratelimit.consume(request, action=ACCOUNT_CEILING, key=key)
+
+
+# The per-account limit across addresses: ACCOUNT_RATE_LIMITS["login_failed_account"].
+ACCOUNT_CEILING = "login_failed_account"
+
+
+def _account_key(credentials: dict) -> str | None:
+    login = credentials.get("email") or credentials.get("username") or ""
+    return login.strip().lower() or None
+
+
+def _address_group(ip: str) -> str:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        prefix = allauth_settings.RATE_LIMIT_IPV6_PREFIX
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    return str(address)
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.db import connection
 from django.db.models import Q
 
@@ -83,3 +84,10 @@ def user_by_id(user_id: object) -> User | None:
     if not (text.isascii() and text.isdigit() and 0 < len(text) <= 18):
         return None
     return User.objects.select_related("wallet").filter(pk=int(text)).first()
+
+
+def has_totp_by_email(email: str) -> bool:
+    """Whether the account signing in with ``email`` has a TOTP authenticator (False for
+    an unknown address): its password alone opens nothing."""
+    from_email = User.objects.filter(email__iexact=email.strip())
+    return Authenticator.objects.filter(user__in=from_email, type=Authenticator.Type.TOTP).exists()
