@@ -113,7 +113,7 @@ _segment = st.text(
     alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.@",
     min_size=1,
     max_size=12,
-)
+).filter(lambda s: s not in (".", ".."))  # dot segments name another path
 _paths = st.lists(_segment, min_size=0, max_size=4).map(lambda parts: "/" + "/".join(parts))
 _hosts = st.one_of(
     st.sampled_from(
@@ -351,3 +351,105 @@ def test_a_refused_shape_names_the_expected_shape_with_an_example():
     message = str(refused.value)
     assert "expected Instagram post or reel link" in message
     assert "https://www.instagram.com/p/C0dExAmPlE/" in message
+
+
+# --- escapes, dot segments and platform query parameters ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("https://example.org/banned/%70age", "https://example.org/banned/page"),
+        ("https://example.org/%62anned/page", "https://example.org/banned/page"),
+        ("https://example.org/%7euser/%2d", "https://example.org/~user/-"),
+        ("https://example.org/banned/./page", "https://example.org/banned/page"),
+        ("https://example.org/x/../banned/page", "https://example.org/banned/page"),
+        ("https://example.org/x/%2e%2E/banned", "https://example.org/banned"),
+        ("https://example.org/../../page", "https://example.org/page"),
+        ("https://example.org/a%2fb", "https://example.org/a%2Fb"),  # not a path separator
+        ("https://example.org/caf%c3%a9", "https://example.org/caf%C3%A9"),
+        ("https://example.org/café", "https://example.org/caf%C3%A9"),
+        ("https://example.org/100%", "https://example.org/100%25"),
+    ],
+)
+def test_escapes_and_dot_segments_are_resolved(raw, canonical):
+    assert canonicalise(raw).url == canonical
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://instagram.com/p/DupTarget1/?a=1",
+        "https://instagram.com/p/DupTarget1?hl=en&taken-by=someone",
+        "https://t.me/channel/12?embed=1&mode=tme",
+    ],
+)
+def test_query_parameters_are_dropped_where_the_target_lives_in_the_path(raw):
+    assert "?" not in canonicalise(raw).url
+
+
+def test_tiktok_query_parameters_are_dropped():
+    link = "https://tiktok.com/@user/video/7300000000000000000?lang=en&q=x"
+
+    assert canonicalise(link).url == "https://tiktok.com/@user/video/7300000000000000000"
+
+
+def test_youtube_keeps_only_the_video_parameter():
+    link = "https://youtube.com/watch?v=dQw4w9WgXcQ&list=PL1&index=2"
+
+    assert canonicalise(link).url == "https://youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+def test_other_sites_keep_their_query_parameters():
+    assert canonicalise("https://shop.example.com/item?id=7").url == (
+        "https://shop.example.com/item?id=7"
+    )
+
+
+_unreserved_paths = st.lists(
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
+        min_size=1,
+        max_size=10,
+    ).filter(lambda s: s not in (".", "..")),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "/" + "/".join(parts))
+
+
+@given(_unreserved_paths, st.data())
+def test_escaping_unreserved_characters_does_not_change_the_target(path, data):
+    escape = data.draw(st.lists(st.booleans(), min_size=len(path), max_size=len(path)))
+    upper = data.draw(st.booleans())
+    escaped = "".join(
+        (f"%{ord(ch):02X}" if upper else f"%{ord(ch):02x}") if on and ch != "/" else ch
+        for ch, on in zip(path, escape, strict=True)
+    )
+
+    assert canonicalise(f"https://example.org{escaped}").url == (
+        canonicalise(f"https://example.org{path}").url
+    )
+
+
+@given(_unreserved_paths, _unreserved_paths, st.sampled_from(["/.", "/./.", ""]))
+def test_dot_segments_do_not_change_the_target(path, detour, dot):
+    plain = canonicalise(f"https://example.org{path}").url
+    segments = detour.count("/")
+    dotted = f"https://example.org{dot}{detour}{'/..' * segments}{path}"
+
+    assert canonicalise(dotted).url == plain
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://instagram.com/p/Ab\u200bC",  # zero-width space
+        "https://insta\u200dgram.com/p/AbC",  # zero-width joiner in the host
+        "https://example.com/\u202egnp.exe",  # right-to-left override
+        "https://example.com/\u2066page\u2069",  # bidi isolates
+        "\ufeffhttps://example.com/page",  # byte-order mark
+    ],
+)
+def test_invisible_characters_in_a_link_are_refused(raw):
+    with pytest.raises(BadLink, match="invisible characters"):
+        canonicalise(raw)

@@ -198,6 +198,25 @@ def test_a_second_active_order_on_the_same_target_is_refused(customer, service, 
     assert refused.value.field == "link"
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        "https://instagram.com/p/DupTarget1/?a=1",
+        "https://instagram.com/p/DupTarget1/?hl=en&taken-by=x",
+        "https://instagram.com/p/%44upTarget1/",
+        "https://instagram.com/x/../p/./DupTarget1",
+    ],
+)
+def test_another_spelling_of_an_active_link_is_refused(customer, service, nothing_written, again):
+    """Query parameters that name no other target, escapes and dot segments: same post."""
+    make_order(customer, service, "https://instagram.com/p/DupTarget1/")
+
+    with nothing_written(customer), pytest.raises(OrderRefused) as refused:
+        place_order(customer, service, {"link": again, "quantity": 100})
+
+    assert refused.value.message == ACTIVE_ORDER_EXISTS
+
+
 @pytest.mark.parametrize("status", [S.REVIEW, S.FAIL, S.IN_PROGRESS, S.PROCESSING])
 def test_every_unfinished_status_counts_as_active(customer, service, status):
     in_status(make_order(customer, service, "https://instagram.com/p/Busy"), status)

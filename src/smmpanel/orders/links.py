@@ -1,18 +1,24 @@
 """Customer links: canonical form and shape check against a service's link format.
 
-The same target is recognised across spellings (``http://WWW.Instagram.com/p/X/?igsh=…``
-and ``instagram.com/p/X``), so the one-active-order rule cannot be dodged by retyping
-a link. Links are never fetched.
+The same target is recognised across spellings (``http://WWW.Instagram.com/p/X/?igsh=…``,
+``instagram.com/p/%58``, ``instagram.com/q/../p/X`` and ``instagram.com/p/X``), so neither
+the one-active-order rule nor the deny list (policy/gates.py) can be dodged by retyping
+a link: both compare this one canonical form. Following RFC 3986 (6.2.2), the host is
+lower-cased, percent-escapes of unreserved characters are decoded (the rest upper-cased,
+other characters escaped as UTF-8) and dot segments are resolved; the path keeps its
+case, since post ids are case-sensitive. Links are never fetched.
 """
 
 import hashlib
 import re
+import string
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from django.utils.translation import gettext as _
 
-from smmpanel.catalog.link_formats import PLATFORM_HOSTS, LinkFormat
+from smmpanel.catalog.link_formats import LINK_FORMATS, PLATFORM_HOSTS, LinkFormat
+from smmpanel.unicode_text import has_format_characters
 
 MAX_LINK_LENGTH = 2000
 
@@ -39,6 +45,17 @@ HOST_ALIASES = {
     "m.facebook.com": "facebook.com",
 }
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+# On a platform's hosts the target lives in the path; only a parameter a link format
+# reads (YouTube's ``v``) names one, so every other one is dropped (``/p/X/?a=1`` is
+# ``/p/X``). Other sites keep their parameters: a page may be chosen by one.
+TARGET_PARAMS = {
+    host: frozenset(f.query_param for f in LINK_FORMATS if host in f.hosts and f.query_param)
+    for host in PLATFORM_HOSTS
+}
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})?")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# Characters a path may hold unescaped (RFC 3986 pchar and "/"); "%" only starts escapes.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 class BadLink(ValueError):
@@ -67,6 +84,10 @@ def canonicalise(raw: str) -> CanonicalLink:
         raise BadLink(_("Link is too long (at most %(n)d characters)") % {"n": MAX_LINK_LENGTH})
     if any(ch.isspace() or ord(ch) < 32 for ch in text):
         raise BadLink(_("Link must not contain spaces"))
+    if has_format_characters(text):  # they make a link display as another one
+        raise BadLink(
+            _("Link must not contain invisible characters (zero-width or text-direction marks)")
+        )
     if not _SCHEME.match(text):
         text = "https://" + text.lstrip("/")
     try:
@@ -81,23 +102,58 @@ def canonicalise(raw: str) -> CanonicalLink:
     host = _canonical_host(parts.hostname or "")
     if port not in (None, 80, 443):
         raise BadLink(_("Link must not name a port"))
-    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    path = re.sub(r"/{2,}", "/", _normalise_escapes(parts.path) or "/")
+    path = _resolve_dot_segments(path)
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     if host == "youtu.be" and len(path) > 1:  # the short form names the same video
         host, query = "youtube.com", {"v": path[1:]}
         path = "/watch"
     else:
+        kept = TARGET_PARAMS.get(host)
         query = {
             k: v
             for k, v in parse_qsl(parts.query, keep_blank_values=False)
-            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
+            if (k in kept if kept is not None else _not_tracking(k))
         }
     query_text = urlencode(sorted(query.items()))
     url = f"https://{host}{'' if path == '/' and not query_text else path}"
     if query_text:
         url += "?" + query_text
     return CanonicalLink(url=url, host=host, path=path, query=query)
+
+
+def _not_tracking(param: str) -> bool:
+    return param.lower() not in TRACKING_PARAMS and not param.lower().startswith("utm_")
+
+
+def _normalise_escapes(path: str) -> str:
+    """One spelling per path: escapes of unreserved characters decoded (``%70`` is
+    ``p``), other escapes upper-cased, a stray ``%`` and characters a path cannot hold
+    (non-ASCII, ``"``, ``\\``…) escaped, as UTF-8."""
+
+    def one(match: re.Match) -> str:
+        digits = match.group(1)
+        if digits is None:
+            return "%25"  # a "%" that starts no escape is a literal percent sign
+        char = chr(int(digits, 16))
+        return char if char in _UNRESERVED else "%" + digits.upper()
+
+    return quote(_ESCAPE.sub(one, path), safe=_PATH_SAFE)
+
+
+def _resolve_dot_segments(path: str) -> str:
+    """``/a/./b`` is ``/a/b`` and ``/a/../b`` is ``/b`` (RFC 3986 5.2.4), as browsers
+    and servers read them; ``..`` never climbs above the root. (A trailing slash is
+    dropped by the caller anyway.)"""
+    segments: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    return "/" + "/".join(segments)
 
 
 def _canonical_host(hostname: str) -> str:

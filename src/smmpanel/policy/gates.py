@@ -8,6 +8,7 @@ account restriction). Callers act on the returned verdict.
 from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
+from urllib.parse import unquote
 
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -20,6 +21,7 @@ from smmpanel.policy.link_checkers import target_state
 from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
 from smmpanel.policy.rate_limit import take_all
 from smmpanel.policy.refusal_history import OrderHistory, count_refusals
+from smmpanel.unicode_text import skeleton
 
 VALIDATION_RULE = "order.invalid"
 INELIGIBLE_REFILL_RULE = "refill.ineligible"
@@ -292,42 +294,52 @@ def _record_api_verdict(verdict: engine.Verdict, user, api_key) -> None:
 
 
 def deny_match(url: str, host: str) -> str | None:
-    """The deny-list entry a link falls under, described for the user, or None."""
-    lowered = url.lower()
+    """The deny-list entry a link falls under, described for the user, or None.
+
+    ``url`` is the canonical link (``orders.links.canonicalise``, the form the
+    one-active-order rule compares too) and URL entries are put in the same form, so an
+    escape (``%70age``) or a dot segment (``x/../``) cannot dodge an entry. Hosts were
+    lower-cased by it; paths keep their case, as the canonical form does. Keywords are
+    words, found in any case in the link with every escape decoded.
+    """
+    words = unquote(url).lower()
     for kind, value in rule_cache.active_deny_entries():
         if kind == DenyEntry.Kind.TERM:
             continue
-        needle = _canonical_entry(kind, value.lower().strip())
+        needle = _canonical_entry(kind, value.strip())
         if not needle:
             continue
         if kind == DenyEntry.Kind.DOMAIN and (host == needle or host.endswith("." + needle)):
             return f"blocked domain {needle}"
-        if kind == DenyEntry.Kind.URL and lowered.startswith(needle.rstrip("/")):
+        if kind == DenyEntry.Kind.URL and url.startswith(needle.rstrip("/")):
             return "blocked address"
-        if kind == DenyEntry.Kind.KEYWORD and needle in lowered:
+        if kind == DenyEntry.Kind.KEYWORD and needle in words:
             return f"blocked keyword {needle}"
     return None
 
 
 def _canonical_entry(kind: str, value: str) -> str:
     """A domain or URL entry in the form links are compared in (canonical links drop
-    ``www.``, add ``https://``…), so an entry matches whatever spelling staff typed."""
+    ``www.``, add ``https://``, decode escapes…), so an entry matches whatever spelling
+    staff typed; a keyword in lower case."""
     if kind not in (DenyEntry.Kind.DOMAIN, DenyEntry.Kind.URL) or not value:
-        return value
+        return value.lower()
     try:
         link = canonicalise(value)
     except BadLink:
-        return value
-    return link.host if kind == DenyEntry.Kind.DOMAIN else link.url.lower()
+        return value.lower()
+    return link.host if kind == DenyEntry.Kind.DOMAIN else link.url
 
 
 def sensitive_terms(params: dict) -> list[str]:
-    """Configured sensitive terms found (case-insensitively, Cyrillic too) in the text."""
-    text = " ".join(str(params.get(p, "")) for p in TEXT_PARAMS).casefold()
+    """Configured sensitive terms found in the text, compared as skeletons
+    (``unicode_text.skeleton``): case, zero-width characters, fullwidth forms and
+    Cyrillic or Greek look-alike letters do not hide a term."""
+    text = skeleton(" ".join(str(params.get(p, "")) for p in TEXT_PARAMS))
     if not text.strip():
         return []
     terms = [v for k, v in rule_cache.active_deny_entries() if k == DenyEntry.Kind.TERM]
-    return sorted({t for t in terms if t.strip() and t.casefold().strip() in text})
+    return sorted({t for t in terms if skeleton(t).strip() and skeleton(t).strip() in text})
 
 
 def target_state_of_order(order) -> str | None:

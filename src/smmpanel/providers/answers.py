@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from smmpanel.unicode_text import strip_format_characters
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 300  # provider texts end up in logs and staff pages: keep them short
@@ -423,8 +425,10 @@ def _id(value: object) -> str:
 def _text(value: object) -> str:
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)  # names like 1000 come unquoted from some panels
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    # Zero-width and text-direction characters make a name display as another one on
+    # staff pages: they are dropped.
+    if isinstance(value, str) and (text := strip_format_characters(value).strip()):
+        return text
     raise _Bad(f"expected text, got {_kind(value)}")
 
 
