@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "smmpanel.web.middleware.UserLanguageMiddleware",
+    "smmpanel.web.middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "smmpanel.urls"
