@@ -11,7 +11,7 @@ from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import refund_remains
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
-from tests.factories import make_order, make_user
+from tests.factories import make_order, make_service, make_user
 from tests.policy.conftest import tune
 
 
@@ -67,3 +67,26 @@ def test_a_partial_order_shows_the_refund_of_its_remains(client, shopper, servic
 def test_a_running_order_shows_no_refund(client, shopper, service):
     order = make_order(shopper, service)
     assert 'id="refunded"' not in detail(client, order)
+
+
+def test_a_custom_comments_order_shows_its_comments_under_a_translated_label(client, shopper):
+    service = make_service(type="custom comments", min_quantity=1)
+    order = make_order(shopper, service, comments="Nice!\nGreat")
+    client.cookies["django_language"] = "uk"
+    page = detail(client, order)
+    assert "<dt>Коментарі</dt>" in page and "<dt>comments</dt>" not in page
+
+
+def test_a_subscription_order_shows_its_parameters_under_readable_labels(client, shopper):
+    service = make_service(type="subscriptions", link_format="instagram_profile")
+    order = make_order(shopper, service, username="someone", min=100, max=200, posts=3, delay=30)
+    page = detail(client, order)
+    for label in ("Username", "Minimum per post", "Maximum per post", "Number of new posts",
+                  "Delay, minutes"):  # fmt: skip
+        assert f"<dt>{label}</dt>" in page
+    assert "<dt>min</dt>" not in page and "<dt>delay</dt>" not in page
+
+
+def test_a_long_link_may_break_inside_its_cell(client, shopper, service):
+    order = make_order(shopper, service, link="https://www.instagram.com/p/" + "x" * 200 + "/")
+    assert '<dd class="wrap"><a href=' in detail(client, order)

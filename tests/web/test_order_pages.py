@@ -99,7 +99,7 @@ def test_another_users_order_cannot_be_canceled(client, shopper, service, nothin
 
 def test_refill_and_cancel_need_post(client, shopper, service):
     order = make_order(shopper, service)
-    assert client.get(reverse("web:order-cancel", args=[order.pk])).status_code == 405
+    assert client.get(reverse("web:order-refill", args=[order.pk])).status_code == 405
 
 
 # --- new order ----------------------------------------------------------------------------
@@ -530,6 +530,34 @@ def test_cancelling_a_pending_order_refunds_it_and_says_so(client, shopper, serv
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELED and balance_of(shopper) == to_micros("100")
     assert f"Order {order.pk} is canceled" in client.get(reverse("web:orders")).content.decode()
+
+
+def test_the_cancel_button_leads_to_a_confirmation_instead_of_canceling(client, shopper, service):
+    order = make_order(shopper, service)
+    page = client.get(reverse("web:orders")).content.decode()
+    cancel_url = reverse("web:order-cancel", args=[order.pk])
+    assert f'<form method="post" action="{cancel_url}"' not in page
+    assert f'href="{cancel_url}?next=' in page
+
+
+def test_the_cancel_confirmation_page_cancels_nothing_until_confirmed(
+    client, shopper, service, nothing_written
+):
+    order = make_order(shopper, service)
+    cancel_url = reverse("web:order-cancel", args=[order.pk])
+    with nothing_written(shopper):
+        page = client.get(cancel_url, {"next": reverse("web:orders")}).content.decode()
+    assert f"Cancel order {order.pk}?" in page
+    assert f'<form method="post" action="{cancel_url}">' in page
+    assert f'name="next" value="{reverse("web:orders")}"' in page
+
+
+def test_the_cancel_confirmation_of_a_finished_order_goes_back_with_a_message(
+    client, shopper, service
+):
+    order = complete_order(make_order(shopper, service))
+    response = client.get(reverse("web:order-cancel", args=[order.pk]), follow=True)
+    assert f"Order {order.pk} can no longer be canceled." in response.content.decode()
 
 
 def test_cancelling_an_order_in_progress_records_the_request(client, shopper, service):

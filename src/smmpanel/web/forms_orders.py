@@ -41,6 +41,23 @@ LABELS: dict[str, object] = {
     "runs": _("Runs (drip-feed, optional)"),
     "interval": _("Interval between runs, minutes"),
 }
+# The same parameters as the order page shows them once placed: no input hints.
+SHOWN_LABELS: dict[str, object] = LABELS | {
+    "comments": _("Comments"),
+    "usernames": _("Usernames"),
+    "hashtags": _("Hashtags"),
+    "groups": _("Groups"),
+    "keywords": _("Keywords"),
+    "delay": _("Delay, minutes"),
+    "expiry": _("Expiry date"),
+}
+
+
+def shown_params(params: Mapping[str, object] | None) -> list[tuple[object, object]]:
+    """An order's type parameters as (translated label, value) pairs, in their order."""
+    return [(SHOWN_LABELS.get(name, name), value) for name, value in (params or {}).items()]
+
+
 HELP: dict[str, object] = {
     "answer_number": _("The number of the poll answer to vote for, counting from 1."),
     "username": _("Without the @."),

@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service, rates_for
@@ -30,7 +30,7 @@ from smmpanel.orders.services import (
     request_cancel,
     request_refill,
 )
-from smmpanel.web.forms_orders import MassOrderForm, NewOrderForm
+from smmpanel.web.forms_orders import MassOrderForm, NewOrderForm, shown_params
 
 PAGE_SIZE = 50
 STATUS_TABS = (
@@ -197,6 +197,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             "row": selectors.order_row(order),
             "order": order,
             "events": events,
+            "params": shown_params(order.params),
             "staff_reason": selectors.staff_reason(events),
             "refunded": selectors.refunded_micros(order),
             "refills": selectors.order_refills(order),
@@ -204,9 +205,9 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, order: Order) -> str:
+def _back(request: HttpRequest, order: Order, params: QueryDict | None = None) -> str:
     """Where an action returns to: the page it was pressed on, if it is one of ours."""
-    target = request.POST.get("next", "")
+    target = (request.POST if params is None else params).get("next", "")
     if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -233,10 +234,23 @@ def order_refill(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Cancel a pending order (refunded at once) or ask the provider to cancel it."""
+    """Cancel a pending order (refunded at once) or ask the provider to cancel it.
+
+    The order's Cancel button leads here by GET, to a page that asks to confirm (the
+    Content-Security-Policy rules out a script ``confirm()``); its form POSTs back here.
+    """
     order = _own_order_or_404(request, order_id)
+    if request.method == "GET":
+        row = selectors.order_row(order)
+        back = _back(request, order, request.GET)
+        if not row.can_cancel:
+            messages.error(request, _("Order %(id)d can no longer be canceled.") % {"id": order.pk})
+            return redirect(back)
+        return render(
+            request, "web/orders/cancel_confirm.html", {"order": order, "row": row, "back": back}
+        )
     try:
         order = request_cancel(request.user, order.pk)
     except OrderRefused as refusal:
