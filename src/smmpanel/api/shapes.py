@@ -2,6 +2,7 @@
 
 from smmpanel.billing.money import format_amount
 from smmpanel.catalog.models import Service
+from smmpanel.numbers import whole_number
 from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
 
 # Review and Fail are the panel's own holds; API v2 clients know neither, and for them
@@ -58,4 +59,5 @@ def refill_status(refill: Refill) -> str:
 
 def id_value(text: str) -> int | str:
     """An id echoed back in a list answer: an integer when it is one, else as sent."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else text
+    number = whole_number(text)
+    return text if number is None else number

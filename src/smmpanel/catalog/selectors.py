@@ -6,6 +6,7 @@ from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
 from smmpanel.catalog.price_rule_owners import has_price_rules
 from smmpanel.compiled_sql import CompiledQuery
+from smmpanel.numbers import whole_number
 
 
 def active_services() -> QuerySet[Service]:
@@ -13,15 +14,12 @@ def active_services() -> QuerySet[Service]:
 
 
 def orderable_service(service_id: object) -> Service | None:
-    """The active service with public id ``service_id`` (any spelling of an int), or None.
+    """The active service with public id ``service_id`` (ASCII digits), or None.
 
     Shared by the process's requests (read-only), at most ``CATALOG_CACHE_SECONDS`` old.
     """
-    try:
-        pk = int(str(service_id).strip())
-    except (TypeError, ValueError):
-        return None
-    if pk <= 0 or pk > 2**62:
+    pk = whole_number(service_id)
+    if not pk:
         return None
     return active_catalog().by_id.get(pk)  # no query: see active_catalog
 

@@ -13,6 +13,7 @@ from smmpanel.billing.money import charge_for
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, fits_format
 
@@ -176,7 +177,7 @@ def _whole(value: object, name: str, label: str, *, allow_zero: bool = False) ->
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and _is_digits(value.strip()):
+    elif isinstance(value, str) and whole_number(value, max_digits=100) is not None:
         number = int(value.strip())
     elif value is None or (isinstance(value, str) and not value.strip()):
         raise OrderRefused(_("%(label)s is required") % {"label": label}, field=name)
@@ -185,8 +186,3 @@ def _whole(value: object, name: str, label: str, *, allow_zero: bool = False) ->
     if number < 0 or (number == 0 and not allow_zero):
         raise OrderRefused(_("%(label)s must be greater than zero") % {"label": label}, field=name)
     return number
-
-
-def _is_digits(text: str) -> bool:
-    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses.
-    return 0 < len(text) <= 100 and text.isascii() and text.isdigit()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from smmpanel.billing.money import share_of
 from smmpanel.catalog.models import Category, Platform, Service
 from smmpanel.compiled_sql import CompiledQuery, IdListed
+from smmpanel.numbers import whole_number
 from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, STATUS_LABELS, Order, OrderStatus, Refill
 from smmpanel.query_plans import planned_for_values
@@ -34,9 +35,7 @@ def parse_ids(raw: object, limit: int) -> list[str] | None:
 
 
 def _as_pk(text: str) -> int | None:
-    if text.isascii() and text.isdigit() and 0 < len(text) <= 18:
-        return int(text)
-    return None
+    return whole_number(text) or None
 
 
 STATUS_FIELDS = ("id", "charge_micros", "start_count", "status", "remains", "currency")

@@ -18,6 +18,7 @@ from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.compiled_sql import CompiledQuery, RowInsert
+from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import (
     ACTIVE_STATUSES,
@@ -486,15 +487,8 @@ def _enforce(verdict) -> None:
 
 def _own_order(user, order_id: object) -> Order:
     """The user's own order, or the same refusal as a missing one (no existence leak)."""
-    try:
-        pk = int(str(order_id).strip())
-    except (TypeError, ValueError):
-        pk = 0
-    order = (
-        Order.objects.select_related("service").filter(pk=pk, user=user).first()
-        if 0 < pk < 2**62
-        else None
-    )
+    pk = whole_number(order_id)
+    order = Order.objects.select_related("service").filter(pk=pk, user=user).first() if pk else None
     if order is None:
         raise OrderRefused("Incorrect order ID")
     return order
