@@ -6,10 +6,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from smmpanel.billing.money import to_micros
-from smmpanel.providers.models import Provider
+from smmpanel.providers.models import CostBasis, Provider, Submission, SubmissionState
 from smmpanel.providers.secrets import seal
 from smmpanel.providers.selectors import (
+    CostBases,
     percent,
+    provider_cost_bases,
     provider_cost_by_period,
     provider_errors,
     provider_health,
@@ -63,6 +65,34 @@ def test_provider_cost_is_summed_per_period_of_the_orders(db):
         date(2025, 3, 4): to_micros("0.40"),
         date(2025, 3, 12): to_micros("3.30"),
     }
+
+
+def ended_upstream(order, basis: str, provider_order_id: str = "77") -> None:
+    Submission.objects.filter(order=order).update(
+        state=SubmissionState.DONE, provider_order_id=provider_order_id, cost_basis=basis
+    )
+
+
+def test_provider_cost_bases_count_the_runs_that_ended_upstream_each_way(db):
+    o1, o2, _, _, o5, _ = report_dataset.build().orders
+    ended_upstream(o1, CostBasis.REPORTED)
+    ended_upstream(o2, CostBasis.PRO_RATA)
+    ended_upstream(o5, "")  # closed by staff, or ended before costs were worked out
+
+    assert provider_cost_bases(MARCH) == CostBases(reported=1, pro_rata=1, unworked=1)
+
+
+def test_provider_cost_bases_leave_out_runs_never_sent(db):
+    o4 = report_dataset.build().orders[3]
+    ended_upstream(o4, "", provider_order_id="")  # withdrawn before it was sent
+
+    assert provider_cost_bases(MARCH) == CostBases(reported=0, pro_rata=0, unworked=0)
+
+
+def test_provider_cost_bases_is_one_query(db, django_assert_num_queries):
+    report_dataset.build()
+    with django_assert_num_queries(1):
+        provider_cost_bases(MARCH)
 
 
 def test_provider_errors_count_refused_orders_in_the_range(db):

@@ -288,6 +288,32 @@ def test_canceled_fate_ends_canceled_with_a_full_refund(api, control, clock):
     assert api("balance")["balance"] == "1000.00"
 
 
+def test_a_partial_order_reports_its_charge_less_the_refund(api, control, clock):
+    control("/config", {"partial_rate": 1.0})
+    order = add(api, quantity=1000)  # charge 0.60
+    clock.advance(10_000)
+    answer = api("status", order=order)
+    refund = (Decimal("0.60") * int(answer["remains"]) / 1000).quantize(
+        Decimal("0.00001"), "ROUND_DOWN"
+    )
+    assert Decimal(answer["charge"]) == Decimal("0.60") - refund < Decimal("0.60")
+
+
+def test_a_canceled_order_reports_a_charge_of_nothing(api, control, clock):
+    control("/config", {"cancel_rate": 1.0})
+    order = add(api, quantity=1000)
+    assert api("status", order=order)["charge"] == "0.60"  # Pending: charged in full
+    clock.advance(10)
+    assert api("status", order=order)["charge"] == "0.00"
+
+
+def test_an_order_canceled_part_way_reports_the_charge_for_what_was_delivered(api, clock):
+    order = add(api, quantity=1000)  # charge 0.60
+    clock.advance(10 + 40)  # 400 of 1000 delivered
+    api("cancel", orders=f"{order}")
+    assert api("status", order=order)["charge"] == "0.24"
+
+
 def test_fates_follow_the_rates_and_the_seed():
     def fates(seed):
         state = SimulatorState(seed, SimConfig(partial_rate=0.3, cancel_rate=0.1), lambda: 0.0)

@@ -5,20 +5,20 @@ parent order."""
 
 import threading
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
-from smmpanel.billing.money import share_of
+from smmpanel.billing.money import share_of, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.providers import status_sync
 from smmpanel.providers.client import RemoteStatus
 from smmpanel.providers.forwarding import add_params, forward_submission
 from smmpanel.providers.gateway import client_for
-from smmpanel.providers.models import Submission, SubmissionState
+from smmpanel.providers.models import CostBasis, Submission, SubmissionState
 from smmpanel.providers.settlement import settle_if_finished
 from smmpanel.providers.status_sync import (
     BATCH,
@@ -438,6 +438,101 @@ def test_partial_without_remains_keeps_the_last_count_seen(user, likes):
     assert order.status == OrderStatus.PARTIAL
     assert order.remains == 40
     assert refunds_of(order) == [share_of(order.charge_micros, 40, 100)]
+
+
+# -- provider cost ---------------------------------------------------------------------------
+
+FULL = 60_000  # 100 × 0.60 / 1000: what the simulator charges for a forwarded order
+
+
+def charged(status: str, charge: str | None, remains: int) -> RemoteStatus:
+    return RemoteStatus(status, None if charge is None else Decimal(charge), 1234, remains, "USD")
+
+
+def cost_of(order) -> tuple[int | None, str]:
+    sub = only_submission(order)
+    return sub.provider_charge_micros, sub.cost_basis
+
+
+def test_completed_run_costs_the_charge_the_provider_reported(user, likes, provider, sim_clock):
+    order = forwarded(user, likes)
+    sim_clock.advance(LONG_ENOUGH)
+
+    sync(provider)
+
+    assert cost_of(order) == (FULL, CostBasis.REPORTED)
+
+
+def test_partial_run_costs_the_lower_charge_the_provider_reports_after_its_refund(
+    user, likes, provider, sim, sim_clock
+):
+    set_fates(sim, partial=1)
+    order = forwarded(user, likes)
+    sync(provider)  # Pending upstream: the full charge is seen
+    sim_clock.advance(LONG_ENOUGH)
+
+    sync(provider)
+
+    [upstream] = upstream_orders(sim, order.link)
+    refund = (Decimal("0.06") * upstream["remains"] / 100).quantize(Decimal("0.00001"), ROUND_DOWN)
+    assert upstream["status"] == "Partial"
+    assert cost_of(order) == (FULL - to_micros(refund), CostBasis.REPORTED)
+
+
+def test_canceled_run_the_provider_refunded_costs_nothing(user, likes, provider, sim, sim_clock):
+    set_fates(sim, canceled=1)
+    order = forwarded(user, likes)
+    sync(provider)  # Pending upstream: the full charge is seen
+    sim_clock.advance(LONG_ENOUGH)
+
+    sync(provider)
+
+    assert cost_of(order) == (0, CostBasis.REPORTED)
+
+
+def test_partial_run_still_reported_at_its_full_charge_costs_pro_rata(user, likes):
+    order = forwarded(user, likes)
+    apply_remote_status(only_submission(order), charged("In progress", "0.06", 100))
+
+    apply_remote_status(only_submission(order), charged("Partial", "0.06", 40))
+
+    assert cost_of(order) == (share_of(FULL, 60, 100), CostBasis.PRO_RATA)
+
+
+def test_final_answer_without_a_charge_costs_the_charge_seen_pro_rata(user, likes):
+    order = forwarded(user, likes)
+    apply_remote_status(only_submission(order), charged("In progress", "0.06", 100))
+
+    apply_remote_status(only_submission(order), charged("Partial", None, 75))
+
+    assert cost_of(order) == (share_of(FULL, 25, 100), CostBasis.PRO_RATA)
+
+
+def test_canceled_run_still_reported_at_its_full_charge_with_nothing_delivered_costs_nothing(
+    user, likes
+):
+    order = forwarded(user, likes)
+    apply_remote_status(only_submission(order), charged("Pending", "0.06", 100))
+
+    apply_remote_status(only_submission(order), charged("Canceled", "0.06", 100))
+
+    assert cost_of(order) == (0, CostBasis.PRO_RATA)
+
+
+def test_partial_run_first_seen_ended_costs_the_charge_it_reports(user, likes):
+    order = forwarded(user, likes)
+
+    apply_remote_status(only_submission(order), charged("Partial", "0.03", 50))
+
+    assert cost_of(order) == (30_000, CostBasis.REPORTED)
+
+
+def test_a_run_with_no_charge_ever_reported_has_no_cost_basis(user, likes):
+    order = forwarded(user, likes)
+
+    apply_remote_status(only_submission(order), charged("Partial", None, 50))
+
+    assert cost_of(order) == (None, "")
 
 
 # -- drip-feed --------------------------------------------------------------------------------

@@ -4,14 +4,23 @@ on the page, inline SVG charts beside tables, and CSV exports."""
 import csv
 import io
 import re
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from smmpanel.accounts.models import User
+from smmpanel.billing.money import to_micros
 from smmpanel.catalog.models import Service
+from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.state import transition
+from smmpanel.providers.answers import RemoteStatus
+from smmpanel.providers.models import Provider, Submission, SubmissionState
+from smmpanel.providers.secrets import seal
+from smmpanel.providers.status_sync import apply_remote_status
 from smmpanel.staff.reports import REPORTS
 from tests import report_dataset
-from tests.factories import make_user
+from tests.factories import make_order, make_service, make_user
 
 MARCH = "start=2025-03-01&end=2025-03-31&period=day"
 
@@ -105,6 +114,81 @@ def test_weeks_are_named_by_their_monday(support, data):
 def test_an_inverted_range_shows_an_error_and_the_default_range(support, data):
     html = support.get("/staff/reports/profit/?start=2025-03-31&end=2025-03-01").content.decode()
     assert "Choose an end on or after the start" in html
+
+
+# -- provider cost of orders that ended upstream --------------------------------------------
+
+
+def ended_upstream(status: str, remains: int, charge: str | None) -> None:
+    """An order of 1000 (charged 1.00) placed on 2025-03-20 and sent to a provider that
+    showed a charge of 0.60 while it ran, then ended ``status`` with ``remains`` and a
+    final ``charge`` (None: the final answer had none)."""
+    provider, _ = Provider.objects.get_or_create(
+        name="Upstream", defaults={"api_url": "https://up.example/api/v2",
+                                   "api_key_sealed": seal("k"), "api_key_last4": "k"},
+    )  # fmt: skip
+    order = make_order(make_user("10"), make_service(rate_micros=to_micros("1.00")), quantity=1000)
+    Order.objects.filter(pk=order.pk).update(created_at=datetime(2025, 3, 20, 12, tzinfo=UTC))
+    transition(order, OrderStatus.IN_PROGRESS)
+    Submission.objects.filter(order=order).update(
+        provider=provider, provider_order_id=str(order.pk), state=SubmissionState.ACTIVE,
+        provider_charge_micros=to_micros("0.60"),
+    )  # fmt: skip
+    final = RemoteStatus(status, None if charge is None else Decimal(charge), 5, remains, "USD")
+    apply_remote_status(Submission.objects.get(order=order), final)
+
+
+def profit_on_the_20th(client) -> list[str]:
+    return {r[0]: r[1:] for r in csv_of(client, "profit")}["2025-03-20"]
+
+
+def test_a_partial_order_costs_the_providers_charge_pro_rata_to_what_it_delivered(support):
+    ended_upstream("Partial", 250, "0.60")  # the provider still shows its full charge
+
+    assert profit_on_the_20th(support) == ["1.00", "0.25", "0.75", "0.45", "0.30"]
+
+
+def test_a_canceled_order_that_delivered_nothing_costs_nothing(support):
+    ended_upstream("Canceled", 1000, "0.60")
+
+    assert profit_on_the_20th(support) == ["1.00", "1.00", "0.00", "0.00", "0.00"]
+
+
+def test_a_partial_order_costs_the_lower_charge_the_provider_reports(support):
+    ended_upstream("Partial", 250, "0.50")
+
+    assert profit_on_the_20th(support) == ["1.00", "0.25", "0.75", "0.50", "0.25"]
+
+
+def test_the_profit_page_says_how_many_runs_were_costed_each_way(support):
+    ended_upstream("Partial", 250, "0.50")
+    ended_upstream("Partial", 250, "0.60")
+    ended_upstream("Canceled", 1000, None)
+
+    html = support.get(f"/staff/reports/profit/?{MARCH}").content.decode()
+
+    assert "at the charge the provider reported: 1;" in html
+    assert "(charge × delivered / quantity, when the provider reported no lower charge" in html
+    assert "for a Partial or Canceled run): 2." in html
+
+
+def test_the_profit_page_says_how_runs_were_costed_in_ukrainian(support):
+    ended_upstream("Partial", 250, "0.60")
+    support.cookies.load({"django_language": "uk"})
+
+    html = support.get(f"/staff/reports/profit/?{MARCH}").content.decode()
+
+    assert "за сумою, яку назвав постачальник: 0;" in html
+    assert "пропорційно до виконаного" in html
+
+
+def test_the_profit_page_counts_runs_ended_without_a_worked_out_cost(support):
+    ended_upstream("Partial", 250, "0.60")
+    Submission.objects.update(cost_basis="")  # as a run closed by staff is left
+
+    html = support.get(f"/staff/reports/profit/?{MARCH}").content.decode()
+
+    assert "at the last charge the provider reported: 1." in html
 
 
 # -- CSV -----------------------------------------------------------------------------------

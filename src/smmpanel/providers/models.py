@@ -67,6 +67,14 @@ class SubmissionState(models.TextChoices):
     DONE = "done", _("Done")  # final status reached upstream
 
 
+class CostBasis(models.TextChoices):
+    """How a finished run's provider cost was worked out (blank: not worked out, the
+    run is still going or was closed without a final answer)."""
+
+    REPORTED = "reported", _("charge reported by the provider")
+    PRO_RATA = "pro_rata", _("charge pro rata to delivery")
+
+
 class Submission(models.Model):
     """One upstream order for one run of a panel order (runs > 1 for drip-feed).
 
@@ -96,7 +104,10 @@ class Submission(models.Model):
     remote_status = models.CharField(max_length=16, blank=True)
     start_count = models.BigIntegerField(null=True, blank=True)
     remains = models.BigIntegerField(null=True, blank=True)
+    # What the provider charged for this run: the charge it last reported while the run
+    # goes, and once it ends what it really charged for what it delivered (cost_basis).
     provider_charge_micros = models.BigIntegerField(null=True, blank=True)
+    cost_basis = models.CharField(max_length=8, choices=CostBasis.choices, blank=True)
     cancel_sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

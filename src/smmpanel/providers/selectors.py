@@ -10,7 +10,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from smmpanel.billing.reports import ReportRange
-from smmpanel.providers.models import Provider, ServiceRoute, Submission, SubmissionState
+from smmpanel.providers.models import (
+    CostBasis,
+    Provider,
+    ServiceRoute,
+    Submission,
+    SubmissionState,
+)
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -64,7 +70,9 @@ def active_providers() -> QuerySet[Provider]:
 
 def provider_cost_by_period(rng: ReportRange) -> dict[date, int]:
     """What upstream providers charged for the orders placed in each period of ``rng``
-    (sum of the submissions' provider charges, by the order's date)."""
+    (sum of the submissions' provider charges, by the order's date). A finished run's
+    charge is what it really cost (``provider_cost_bases`` says how it was worked out);
+    a running one's is the charge reported so far."""
     rows = (
         Submission.objects.filter(order__created_at__gte=rng.since, order__created_at__lt=rng.until)
         .annotate(bucket=rng.trunc("order__created_at"))
@@ -73,6 +81,29 @@ def provider_cost_by_period(rng: ReportRange) -> dict[date, int]:
         .order_by()
     )
     return {rng.bucket_of(r["bucket"]): r["cost"] or 0 for r in rows}
+
+
+@dataclass(frozen=True)
+class CostBases:
+    """How the provider cost of the runs ended upstream was worked out."""
+
+    reported: int  # runs at the charge the provider reported
+    pro_rata: int  # Partial/Canceled runs at charge × delivered / quantity
+    unworked: int  # runs closed without a final answer (staff) or before costs were worked out
+
+
+def provider_cost_bases(rng: ReportRange) -> CostBases:
+    """For the orders placed in ``rng``: how many of their runs that ended upstream were
+    costed each way. One query."""
+    done = Q(state=SubmissionState.DONE) & ~Q(provider_order_id="")  # sent, then ended
+    counts = Submission.objects.filter(
+        done, order__created_at__gte=rng.since, order__created_at__lt=rng.until
+    ).aggregate(
+        reported=Count("pk", filter=Q(cost_basis=CostBasis.REPORTED)),
+        pro_rata=Count("pk", filter=Q(cost_basis=CostBasis.PRO_RATA)),
+        unworked=Count("pk", filter=Q(cost_basis="")),
+    )
+    return CostBases(**counts)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from smmpanel.billing.money import to_micros
+from smmpanel.billing.money import share_of, to_micros
 from smmpanel.database_outage import is_outage
 from smmpanel.orders.models import Order
 from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
 from smmpanel.providers.gateway import client_for
-from smmpanel.providers.models import Provider, Submission, SubmissionState
+from smmpanel.providers.models import CostBasis, Provider, Submission, SubmissionState
 from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ SLOWEST_INTERVAL = 900
 FINAL = {"Completed", "Partial", "Canceled"}
 MAX_PROVIDER_CHARGE = 10**9  # a charge beyond this is nonsense (and overflows 64-bit micros)
 _FIELDS = ("id", "order_id", "quantity", "provider_order_id", "remote_status", "remains",
-           "start_count", "sync_interval")  # fmt: skip
+           "start_count", "sync_interval", "provider_charge_micros")  # fmt: skip
 
 
 def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:
@@ -116,8 +116,10 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
     start_count = known_start_count(sub.start_count, remote.start_count)
     if start_count != sub.start_count:
         fields["start_count"] = start_count
+    reported = None
     if remote.charge is not None and 0 <= remote.charge < MAX_PROVIDER_CHARGE:
-        fields["provider_charge_micros"] = to_micros(round(remote.charge, 6))
+        reported = to_micros(round(remote.charge, 6))
+        fields["provider_charge_micros"] = reported
     if remote.status == "Partial" and remains is None and sub.remains is None:
         # Partial, but never a figure of what is left: settling would have to guess the
         # refund. Staff check upstream instead (the moderation queue lists it).
@@ -130,6 +132,15 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
         fields["remains"] = {"Completed": 0, "Canceled": _canceled_remains(remains, sub)}.get(
             remote.status, last_known
         )
+        cost, basis = run_cost(
+            remote.status,
+            known=sub.provider_charge_micros,
+            reported=reported,
+            quantity=sub.quantity,
+            remains=fields["remains"],
+        )
+        fields["provider_charge_micros"] = cost
+        fields["cost_basis"] = basis
     elif remains is not None:
         fields["remains"] = remains
     with transaction.atomic():
@@ -144,6 +155,35 @@ def apply_remote_status(sub: Submission, remote: RemoteStatus) -> None:
         _mirror_progress(sub.order_id, sub)
         if fields.get("state") == SubmissionState.DONE:
             settle_if_finished(sub.order_id)
+
+
+def run_cost(
+    status: str, *, known: int | None, reported: int | None, quantity: int, remains: int
+) -> tuple[int | None, str]:
+    """What a run that ended ``status`` cost, and on what basis (a ``CostBasis``, or
+    blank when no charge is known at all).
+
+    ``known`` is the charge seen while the run went, ``reported`` the one in the final
+    answer (None when it had none). A Completed run costs what the provider charged. A
+    Partial or Canceled run costs the provider's own final figure when it is lower than
+    the charge seen before (the provider refunded and says so); otherwise the provider
+    kept printing the full charge (or gave none at the end), and the run costs that
+    charge × delivered / quantity: it refunds remains just as the panel does.
+    """
+    if status not in ("Partial", "Canceled"):
+        charge = reported if reported is not None else known
+        return charge, (CostBasis.REPORTED if charge is not None else "")
+    if reported is not None and (known is None or reported < known):
+        # With nothing seen before, the provider's final figure is its only word: taken
+        # as what it charged, never cut again (that would halve a refunded charge).
+        return reported, CostBasis.REPORTED
+    full = reported if reported is not None else known
+    if full is None:
+        return None, ""
+    if quantity <= 0:
+        return 0, CostBasis.PRO_RATA
+    delivered = quantity - max(0, min(remains, quantity))
+    return share_of(full, delivered, quantity), CostBasis.PRO_RATA
 
 
 def _mirror_progress(order_id: int, sub: Submission | None = None) -> None:

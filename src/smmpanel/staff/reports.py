@@ -105,6 +105,7 @@ def profit_report(rng: ReportRange) -> Report:
     """Revenue (charges − refunds), provider cost and profit per period."""
     revenue = billing.revenue_by_period(rng)
     cost = providers.provider_cost_by_period(rng)
+    bases = providers.provider_cost_bases(rng)
     rows = []
     for bucket in rng.buckets():
         r = revenue.get(bucket, billing.Revenue())
@@ -142,9 +143,34 @@ def profit_report(rng: ReportRange) -> Report:
             _(
                 "Orders count in the period they were placed; a later refund lowers the "
                 "revenue of that period."
-            )
+            ),
+            *_cost_basis_notes(bases),
         ],
     )
+
+
+def _cost_basis_notes(bases: providers.CostBases) -> list[str]:
+    """Say how the provider cost of the runs that ended was worked out, so a figure
+    staff compare with the provider's statement can be traced."""
+    notes = [
+        _(
+            "Provider cost of the runs that ended — at the charge the provider reported: "
+            "%(reported)s; pro rata to what was delivered (charge × delivered / quantity, "
+            "when the provider reported no lower charge for a Partial or Canceled run): "
+            "%(pro_rata)s. Runs still going count at the charge reported so far."
+        )
+        % {"reported": bases.reported, "pro_rata": bases.pro_rata}
+    ]
+    if bases.unworked:
+        notes.append(
+            _(
+                "Runs that ended without a worked-out cost (closed by staff, or ended "
+                "before costs were worked out), at the last charge the provider "
+                "reported: %(count)s."
+            )
+            % {"count": bases.unworked}
+        )
+    return notes
 
 
 def status_report(rng: ReportRange) -> Report:

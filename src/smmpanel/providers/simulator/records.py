@@ -5,7 +5,7 @@ out from the time the order was placed and the timing copied from the settings t
 """
 
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from smmpanel.providers.simulator.catalog import SimService
 
@@ -151,6 +151,21 @@ class SimOrder:
         if self.target == self.total:
             return COMPLETED, 0, self.start_count
         return PARTIAL, self.total - self.target, self.start_count
+
+    def refund_for(self, remains: int) -> Decimal:
+        """What the provider gives back when the order ends with ``remains`` undelivered."""
+        if not remains or not self.total:
+            return Decimal(0)
+        return (self.charge * remains / self.total).quantize(REFUND_STEP, ROUND_DOWN)
+
+    def charge_text_for(self, status: str, remains: int) -> str:
+        """The charge API v2 reports for the order in ``status``: what it really cost.
+        Like real panels, a Partial or Canceled order shows its charge less the refund
+        of its remains (worked out from the status, so it never waits for the lazy
+        balance refund)."""
+        if status in (PARTIAL, CANCELED):
+            return format_money(self.charge - self.refund_for(remains))
+        return self.charge_text
 
     def ends_at(self) -> float:
         """Clock time at (or just after) which the order reaches its final status."""

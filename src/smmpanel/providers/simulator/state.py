@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from smmpanel.providers.simulator.catalog import PACKAGE_TYPES, SimService
 from smmpanel.providers.simulator.records import (
@@ -27,7 +27,6 @@ from smmpanel.providers.simulator.records import (
     FINAL,
     MICRO,
     PARTIAL,
-    REFUND_STEP,
     SimConfig,
     SimError,
     SimOrder,
@@ -179,7 +178,7 @@ class SimulatorState:
                 status, remains, start_count = order.snapshot(now)
                 answers.append(
                     {
-                        "charge": order.charge_text,
+                        "charge": order.charge_text_for(status, remains),
                         "start_count": str(start_count),
                         "status": status,
                         "remains": str(remains),
@@ -304,10 +303,7 @@ class SimulatorState:
         if order.refunded:
             return
         order.refunded = True
-        if remains and order.total:
-            self._balance += (order.charge * remains / order.total).quantize(
-                REFUND_STEP, ROUND_DOWN
-            )
+        self._balance += order.refund_for(remains)
 
 
 def _as_id(raw: object) -> int | None:
