@@ -347,3 +347,11 @@ def test_the_documented_rate_limit_answer_is_what_the_api_sends(live_server, htt
     pattern = re.escape(docs.rate_limit_answer(seconds=12)["error"]).replace("12", r"\d+")
     assert re.fullmatch(pattern, response.json()["error"])
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_the_favicon_is_served(client, db):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200
+    assert b"<svg" in b"".join(
+        response.streaming_content if response.streaming else [response.content]
+    )

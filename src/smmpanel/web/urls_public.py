@@ -1,6 +1,8 @@
 """Web pages: public. Included by web/urls.py under the `web` namespace."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from smmpanel.web.views import public
 
@@ -10,4 +12,10 @@ urlpatterns = [
     path("policy/acceptable-use/", public.aup, name="aup"),
     path("policy/terms/", public.terms, name="terms"),
     path("api-docs/", public.api_docs, name="api-docs"),
+    # Browsers ask for /favicon.ico whatever the page links; send them to the static icon.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("web/favicon.svg"), permanent=True),
+        name="favicon",
+    ),
 ]
