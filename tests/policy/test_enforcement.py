@@ -408,7 +408,9 @@ def test_frozen_balance_cannot_be_spent_through_the_web(
     client.force_login(customer)
     policy.open_balance_review(customer, reason="under investigation", actor=staff)
     with nothing_written(customer):
-        mass = client.post("/orders/mass/", {"orders": f"{service.pk} | {post_link()} | 100"})
+        mass = client.post(
+            "/orders/mass/", {"orders": f"{service.pk} | {post_link()} | 100"}, follow=True
+        )
         assert mass.status_code == 200
         assert "cannot be spent until the review ends" in mass.content.decode()
     assert decisions("balance.review", customer).count() == 1

@@ -272,7 +272,10 @@ def test_replay_gives_the_recorded_outcome():
         assert_replays(decision)
     limit = decisions("abuse.invalid_orders", customer).get()
     assert limit.outcome == Outcome.LIMIT
-    assert limit.inputs == {'invalid_orders{"minutes": 10}': 25}
+    assert limit.inputs == {
+        'invalid_orders{"minutes": 10}': 25,
+        'invalid_orders_until{"below": 10, "minutes": 10}': None,
+    }
 
     # The recorded inputs are all a replay needs: nothing is looked up again (there
     # is no KnownTarget row behind this decision, only the recorded fact).

@@ -3,12 +3,13 @@ one statement, and come out as each would read alone."""
 
 import pytest
 
+from smmpanel.accounts.services import issue_api_key
 from smmpanel.compiled_sql import scalars
 from smmpanel.orders.links import canonicalise
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import RECORDED_STATE, known_targets
 from smmpanel.policy.models import Decision, KnownTarget, Outcome
-from smmpanel.policy.refusal_history import OrderHistory, count_refusals
+from smmpanel.policy.refusal_history import OrderHistory, count_invalid_orders
 from tests.factories import make_user, post_link
 from tests.policy.conftest import tune
 
@@ -16,9 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 def refuse(user, times: int) -> None:
+    """``times`` refused orders over the API (each counts as one)."""
+    api_key = issue_api_key(user, "refusals").api_key
     for _ in range(times):
         Decision.objects.create(
-            point=rulebook.ORDER_PLACE, rule_code="order.invalid", outcome=Outcome.REJECT, user=user
+            point=rulebook.ORDER_PLACE,
+            rule_code="order.invalid",
+            outcome=Outcome.REJECT,
+            user=user,
+            api_key=api_key,
         )
 
 
@@ -46,7 +53,7 @@ def test_each_fact_equals_what_its_own_read_gives(customer):
     history = OrderHistory(customer, link)
 
     assert history.recorded_state() == known_targets(link, service=None) == "private"
-    assert history.invalid_orders(10) == count_refusals(customer, rulebook.ORDER_PLACE, 10) == 2
+    assert history.invalid_orders(10) == count_invalid_orders(customer, 10) == 2
 
 
 def test_an_unknown_link_and_no_refusals_read_as_none_and_zero(customer):
@@ -70,7 +77,7 @@ def test_the_rules_own_window_is_the_one_read_with_the_link(customer, staff):
     history = OrderHistory(customer, canonicalise(post_link()))
     history.recorded_state()
 
-    assert history._read == (None, 1)
+    assert history._read == (None, 4)  # quarters: one refusal over the API
 
 
 def test_with_the_invalid_orders_rule_off_the_link_is_still_read(customer, staff):

@@ -3,6 +3,7 @@ the hit is recorded with its inputs, and replaying the record gives the same out
 
 import json
 import sys
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth import authenticate
@@ -14,10 +15,17 @@ from smmpanel.billing.selectors import balance_of
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import OrderStatus
-from smmpanel.orders.services import complete_order, place_order, request_cancel, request_refill
-from smmpanel.policy import engine, rulebook
+from smmpanel.orders.services import (
+    complete_order,
+    place_mass_order,
+    place_order,
+    request_cancel,
+    request_refill,
+)
+from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.models import ApiLimit, DenyEntry, Outcome, RateBucket, Restriction, Rule
+from smmpanel.policy.refusal_history import count_invalid_orders
 from smmpanel.policy.services import (
     add_deny_entry,
     lift_restriction,
@@ -331,33 +339,48 @@ def test_rule_content_sensitive(customer, staff):
 # -- abuse.invalid_orders ---------------------------------------------------------------
 
 
-def test_rule_abuse_invalid_orders(service, staff):
-    tune(
-        "abuse.invalid_orders",
-        staff,
-        thresholds={"window_minutes": 10, "reject_at": 2, "limit_at": 3, "restrict_at": 4},
-    )
-    abuser, honest = make_user("100"), make_user("100")
-    _, key = key_for(abuser)
+def over_api(user, api_key, service, quantity=100) -> object:
+    """An order through the API's own path (``place_order`` with the caller's key)."""
+    data = {"link": post_link(), "quantity": quantity}
+    return place_order(user, service, data, source="api", api_key=api_key)
 
-    def invalid(user):
-        with pytest.raises(OrderRefused, match="Quantity less than minimal"):
-            order(user, service, quantity=1)
+
+def refused_over_api(user, api_key, service, quantity=100) -> OrderRefused:
+    with pytest.raises(OrderRefused) as caught:
+        over_api(user, api_key, service, quantity)
+    return caught.value
+
+
+def invalid_over_api(user, api_key, service) -> None:
+    assert (
+        "Quantity less than minimal" in refused_over_api(user, api_key, service, quantity=1).message
+    )
+
+
+ESCALATING_AT_2_3_4 = {"window_minutes": 10, "reject_at": 2, "limit_at": 3, "restrict_at": 4}
+
+
+def test_rule_abuse_invalid_orders(service, staff):
+    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
+    abuser, honest = make_user("100"), make_user("100")
+    abuser_key, key = key_for(abuser)
+    honest_key, _ = key_for(honest)
 
     # Honest: one mistake is below every threshold.
-    invalid(honest)
-    assert order(honest, service).status == OrderStatus.PENDING
+    invalid_over_api(honest, honest_key, service)
+    assert over_api(honest, honest_key, service).status == OrderStatus.PENDING
 
-    invalid(abuser)
-    invalid(abuser)
+    invalid_over_api(abuser, abuser_key, service)
+    invalid_over_api(abuser, abuser_key, service)
     assert json.loads(call_api(key, "balance").content)["balance"] == "100.00"
 
-    first = refused(abuser, service)  # 2 invalid orders: rejected
+    first = refused_over_api(abuser, abuser_key, service)  # 2 invalid orders: paused
     assert first.rule == "abuse.invalid_orders"
-    assert "invalid orders in 10 minutes" in first.message
+    assert "2 refused orders were counted in the last 10 minutes" in first.message
     assert not ApiLimit.objects.filter(user=abuser).exists()
 
-    second = refused(abuser, service)  # 3 refusals: API limited
+    invalid_over_api(abuser, abuser_key, service)
+    second = refused_over_api(abuser, abuser_key, service)  # 3 counted: API limited
     assert second.rule == "abuse.invalid_orders"
     limit = ApiLimit.objects.get(user=abuser)
     assert limit.per_minute == 0 and limit.api_key is None and limit.expires_at is not None
@@ -366,7 +389,8 @@ def test_rule_abuse_invalid_orders(service, staff):
     assert answer["error"].endswith("(rule api.blocked)")
     assert not Restriction.objects.filter(user=abuser).exists()
 
-    third = refused(abuser, service)  # 4 refusals: account restricted for staff review
+    invalid_over_api(abuser, abuser_key, service)
+    third = refused_over_api(abuser, abuser_key, service)  # 4 counted: restricted for staff
     assert third.rule == "abuse.invalid_orders"
     restriction = Restriction.objects.get(user=abuser)
     assert restriction.level == Restriction.Level.ORDERING
@@ -382,8 +406,67 @@ def test_rule_abuse_invalid_orders(service, staff):
     assert Restriction.objects.filter(user=abuser).count() == 1  # not restricted twice
 
     # The honest customer was never touched.
-    assert order(honest, service).status == OrderStatus.PENDING
+    assert over_api(honest, honest_key, service).status == OrderStatus.PENDING
     assert not decisions("abuse.invalid_orders", honest).exists()
+
+
+def test_retrying_while_paused_never_extends_the_pause(service, staff):
+    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
+    customer = make_user("100")
+    api_key, _ = key_for(customer)
+    invalid_over_api(customer, api_key, service)
+    invalid_over_api(customer, api_key, service)
+
+    retries = [refused_over_api(customer, api_key, service) for _ in range(6)]
+
+    assert {r.rule for r in retries} == {"abuse.invalid_orders"}
+    assert all("2 refused orders were counted" in r.message for r in retries)
+    assert not ApiLimit.objects.filter(user=customer).exists()  # 6 retries escalated nothing
+
+
+def test_web_form_refusals_count_a_quarter_of_api_ones(service, staff):
+    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
+    customer = make_user("100")
+    for _ in range(7):  # corrections on the web form: 7 quarters, 1 counted
+        with pytest.raises(OrderRefused, match="Quantity less than minimal"):
+            order(customer, service, quantity=1)
+    assert order(customer, service).status == OrderStatus.PENDING
+
+    with pytest.raises(OrderRefused, match="Quantity less than minimal"):
+        order(customer, service, quantity=1)  # the 8th quarter: 2 counted
+
+    assert refused(customer, service).rule == "abuse.invalid_orders"
+
+
+def test_the_pause_is_told_above_the_form_with_when_it_ends(service, staff):
+    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
+    customer = make_user("100")
+    api_key, _ = key_for(customer)
+    invalid_over_api(customer, api_key, service)
+    invalid_over_api(customer, api_key, service)
+    oldest = decisions(gates.VALIDATION_RULE, customer).order_by("created_at").first()
+
+    refusal = refused_over_api(customer, api_key, service)
+
+    ends = (oldest.created_at + timedelta(minutes=10)).astimezone(UTC)
+    assert refusal.field is None  # about the account, not the link typed
+    assert f"paused until {ends:%Y-%m-%d %H:%M} UTC" in refusal.message
+    assert "To appeal, open a support ticket." in refusal.message
+    assert "Щоб оскаржити" in refusal.text("uk")
+
+
+def test_a_mass_order_counts_once_however_many_lines_it_refuses(service, staff):
+    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
+    customer = make_user("100")
+    lines = [f"{service.pk} | {post_link()} | 1"] * 20 + ["not an order line"] * 20
+    lines += [f"999999 | {post_link()} | 100"] * 5
+
+    results = place_mass_order(customer, "\n".join(lines))
+
+    assert all(line.refusal is not None for line in results)
+    [counted] = decisions(gates.VALIDATION_RULE, customer)
+    assert len(counted.inputs["refused"]) == 45  # every refused line listed, counted once
+    assert count_invalid_orders(customer, 10) == 0  # one web refusal: a quarter
 
 
 def test_refusals_for_the_accounts_state_are_not_invalid_orders(service, staff):

@@ -1,9 +1,11 @@
 """A mass order is one submission for ``abuse.invalid_orders``: its refused lines are
-recorded together, as one decision listing them, and counted once; every line is
-decided against the count as it stood when the submission arrived."""
+recorded together, as one decision listing them, and counted once (as a web form
+refusal, a quarter); every line is decided against the count as it stood when the
+submission arrived, and lines refused while paused are the pause's, never counted."""
 
 import pytest
 
+from smmpanel.accounts.services import issue_api_key
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import place_mass_order, place_order
@@ -36,8 +38,10 @@ def typo(service, n: int) -> str:
 
 
 def single_invalid_order(user, service) -> None:
+    """An order refused over the API, where each refusal counts as one."""
+    api_key = issue_api_key(user, "bot").api_key
     with pytest.raises(OrderRefused):
-        place_order(user, service, {"link": post_link(), "quantity": 5})
+        place_order(user, service, {"link": post_link(), "quantity": 5}, api_key=api_key)
 
 
 def test_a_mass_orders_refused_lines_are_one_decision_listing_each(customer, service):
@@ -103,16 +107,15 @@ def test_lines_refused_by_a_link_rule_count_once_too(customer, service, strict):
     assert not ApiLimit.objects.filter(user=customer).exists()
 
 
-def test_a_submission_while_over_the_threshold_is_refused_and_counted_once(
-    customer, service, strict
-):
+def test_a_submission_while_paused_is_refused_once_and_counts_nothing(customer, service, strict):
     for _ in range(2):
         single_invalid_order(customer, service)
 
     lines = place_mass_order(customer, "\n".join(good(service, n) for n in range(5)))
 
     assert {line.refusal.rule for line in lines} == {"abuse.invalid_orders"}
-    assert decisions("order.invalid", customer).count() == 3  # two single, one mass
+    assert decisions("abuse.invalid_orders", customer).count() == 1  # the pause, once
+    assert decisions("order.invalid", customer).count() == 2  # the two singles only
     assert not ApiLimit.objects.filter(user=customer).exists()
 
 

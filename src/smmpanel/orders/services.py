@@ -105,10 +105,7 @@ def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
         raise
     verdict = policy.check(service, checked)
     if not verdict.allowed:
-        hit = verdict.deciding
-        refusal = OrderRefused(
-            hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk
-        )
+        refusal = policy_refusal(verdict.deciding)
         policy.refused(service.pk, refusal, verdict)
         raise refusal
     try:
@@ -117,6 +114,14 @@ def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
         if refusal.rule:  # a second active order; short funds are no invalid order
             policy.refused(service.pk, refusal)
         raise
+
+
+def policy_refusal(hit: engine.RuleHit) -> OrderRefused:
+    """A rule's refusal of an order, beside the field the rule is about (the link for
+    most) or, for a rule about the account, above the form."""
+    spec = rulebook.BY_CODE.get(hit.code)
+    field = spec.field if spec is not None else "link"
+    return OrderRefused(hit.message_en, field=field, rule=hit.code, message_uk=hit.message_uk)
 
 
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
@@ -315,10 +320,7 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
         return OrderQuote(None, tuple(refusals))  # the policy would judge the stand-in
     verdict = engine.evaluate(rulebook.ORDER_PLACE, gates.order_facts(user, service, checked))
     if not verdict.allowed:
-        hit = verdict.deciding
-        refusals.append(
-            OrderRefused(hit.message_en, field="link", rule=hit.code, message_uk=hit.message_uk)
-        )
+        refusals.append(policy_refusal(verdict.deciding))
     if refusals:
         return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
@@ -365,10 +367,10 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
     so a refused line (a parse error too) costs nothing and stops nothing else. More than
     ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
 
-    For the policy the whole text is one submission (``policy.submissions``): the lines a
-    single order would have recorded as refused are recorded together, as one decision
-    listing them, so a few typos among many lines count once towards
-    ``abuse.invalid_orders`` and one refused line never turns the next into a refusal.
+    For the policy the whole text is one submission (``policy.submissions``): its refused
+    lines (unreadable ones too) are recorded together, as one decision listing them, so a
+    mass order with refused lines counts once towards ``abuse.invalid_orders``, as one
+    web form refusal, and one refused line never turns the next into a refusal.
     """
     lines = mass_order_lines(text)
     if len(lines) > MASS_ORDER_MAX_LINES:
@@ -383,11 +385,13 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
             refusal = OrderRefused(
                 _("Expected %(shape)s") % {"shape": MASS_ORDER_LINE_SHAPE}, field="orders"
             )
+            submission.refused(number, None, refusal)
             results.append(MassLine(number, line, refusal=refusal))
             continue
         service = orderable_service(parts[0])
         if service is None:
             refusal = OrderRefused("Incorrect service ID", field="service")
+            submission.refused(number, None, refusal)
             results.append(MassLine(number, line, refusal=refusal))
             continue
         data = {"link": parts[1], "quantity": parts[2]}

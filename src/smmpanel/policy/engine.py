@@ -25,6 +25,9 @@ class RuleHit:
     message_uk: str
     inputs: dict[str, Any]
     rule_snapshot: dict[str, Any] | None = None  # outcome and thresholds the rule had
+    # The values the rule's message is filled with, so staff read the decision in their
+    # own language, whatever the customer's was (``policy.selectors.decision_reason``).
+    details: dict[str, Any] = field(default_factory=dict)
 
     def message(self, language: str = "en") -> str:
         return self.message_uk if language.startswith("uk") else self.message_en
@@ -107,10 +110,11 @@ def evaluate(point: str, facts: Facts, rules=None) -> Verdict:
                 version=row.version,
                 outcome=outcome,
                 enforced=not row.shadow,
-                message_en=_fill(row.message_en, hit.details),
-                message_uk=_fill(row.message_uk, hit.details),
+                message_en=fill_message(row.message_en, hit.details),
+                message_uk=fill_message(row.message_uk, hit.details),
                 inputs=reading.used,
                 rule_snapshot={"outcome": row.outcome, "thresholds": row.thresholds or {}},
+                details=_stored(hit.details),
             )
         )
     return verdict
@@ -141,13 +145,22 @@ def record(verdict: Verdict, *, user=None, api_key=None, order=None, actor=None)
             # The rule as it stood, so the decision can be replayed against the version
             # it met even after staff retune the rule.
             rule_state=hit.rule_snapshot or {},
+            details=hit.details,
             reason=hit.message_en,
         )
         for hit in verdict.hits
     )
 
 
-def _fill(template: str, details: dict[str, Any]) -> str:
+def _stored(details: dict[str, Any]) -> dict[str, Any]:
+    """A hit's message values as JSON keeps them (a lazy label as its text)."""
+    return {
+        k: v if v is None or isinstance(v, (str, int, float, bool)) else str(v)
+        for k, v in details.items()
+    }
+
+
+def fill_message(template: str, details: dict[str, Any]) -> str:
     """Fill ``{name}`` placeholders; an unknown or malformed one is left as written, so a
     staff typo in a message can never break a decision."""
     values = defaultdict(str, {k: "" if v is None else v for k, v in details.items()})

@@ -20,7 +20,7 @@ from smmpanel.policy.facts import Facts
 from smmpanel.policy.link_checkers import target_state
 from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
 from smmpanel.policy.rate_limit import take_all
-from smmpanel.policy.refusal_history import OrderHistory, count_refusals
+from smmpanel.policy.refusal_history import OrderHistory, count_refusals, invalid_orders_until
 from smmpanel.unicode_text import skeleton
 
 VALIDATION_RULE = "order.invalid"
@@ -61,8 +61,8 @@ def order_facts(user, service, checked, *, api_key=None) -> Facts:
     return Facts(
         {
             "link_fits": checked.link_fits,
-            "link_expected": str(fmt.label),
-            "link_expected_uk": _in_ukrainian(fmt.label),
+            "link_expected": _in_language("en", fmt.label),
+            "link_expected_uk": _in_language("uk", fmt.label),
             "link_example": fmt.example,
             "link_host": link.host,
             "charge_micros": checked.charge_micros,
@@ -75,12 +75,17 @@ def order_facts(user, service, checked, *, api_key=None) -> Facts:
             "deny_match": lambda: deny_match(link.url, link.host),
             "sensitive_terms": lambda: sensitive_terms(checked.params),
             "invalid_orders": history.invalid_orders,
+            "invalid_orders_until": lambda minutes, below: invalid_orders_until(
+                user, minutes, below
+            ),
         },
     )
 
 
-def _in_ukrainian(text) -> str:
-    with translation.override("uk"):
+def _in_language(language: str, text) -> str:
+    """A label in ``language`` whatever the request's: each message is worded in one
+    language, the English one being what the audit log keeps."""
+    with translation.override(language):
         return str(text)
 
 

@@ -81,6 +81,9 @@ class Decision(models.Model):
     rule_state = models.JSONField(
         default=dict, blank=True, help_text=_("the rule's outcome and thresholds at the time")
     )
+    details = models.JSONField(
+        default=dict, blank=True, help_text=_("the values the rule's message was filled with")
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -2,10 +2,10 @@
 policy recorded; and, for an order about to be placed, that count read together with
 what the panel knows of the order's link, in one statement."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Count
+from django.db.models import Case, Count, Sum, Value, When
 from django.utils import timezone
 
 from smmpanel.compiled_sql import CompiledQuery, scalars
@@ -17,6 +17,16 @@ REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
 # or ordering is blocked are not invalid orders and must not escalate.
 ACCOUNT_STATE_RULES = ("account.ordering_blocked", "balance.review")
 INVALID_ORDERS_RULE = "abuse.invalid_orders"
+# What ``abuse.invalid_orders`` does not count: refusals for the account's state, and its
+# own refusals, so that retrying while refused never extends the refusal.
+NOT_INVALID_ORDERS = (*ACCOUNT_STATE_RULES, INVALID_ORDERS_RULE)
+# How much one refused order request counts towards ``abuse.invalid_orders``, in
+# quarters: over the API (automation, floods) a whole one; on the web form, where a
+# person sees the refusal as they type and corrects it, a quarter. A mass order counts
+# once, as one web form refusal, however many of its lines were refused
+# (``policy.submissions``).
+API_REFUSAL_QUARTERS = 4
+WEB_REFUSAL_QUARTERS = 1
 
 
 # Read for every order placed: compiled once (see ``compiled_sql``).
@@ -41,6 +51,73 @@ REFUSALS_SINCE = CompiledQuery(
 )
 
 
+# Read for every order placed, with the link's state (``OrderHistory``).
+INVALID_ORDER_QUARTERS_SINCE = CompiledQuery(
+    lambda user_id, since: (
+        Decision.objects.filter(
+            user_id=user_id,
+            point=rulebook.ORDER_PLACE,
+            outcome__in=REFUSALS,
+            enforced=True,
+            created_at__gte=since,
+        )
+        .exclude(rule_code__in=NOT_INVALID_ORDERS)
+        .order_by()
+        .values("user_id")
+        .annotate(
+            quarters=Sum(
+                Case(
+                    When(api_key__isnull=True, then=Value(WEB_REFUSAL_QUARTERS)),
+                    default=Value(API_REFUSAL_QUARTERS),
+                )
+            )
+        )
+        .values_list("quarters")
+    ),
+    user_id=int,
+    since=datetime,
+)
+
+
+def count_invalid_orders(user, minutes: int) -> int:
+    """The refused order requests ``abuse.invalid_orders`` counts in the window: each
+    over the API as one, each on the web form (or mass order) as a quarter."""
+    since = timezone.now() - timedelta(minutes=minutes)
+    quarters = INVALID_ORDER_QUARTERS_SINCE.scalar(user_id=user.pk, since=since) or 0
+    return quarters // API_REFUSAL_QUARTERS
+
+
+def invalid_orders_until(user, minutes: int, below: int) -> str:
+    """When the counted invalid orders fall below ``below`` as the oldest leave the
+    window ("2026-12-07 10:42 UTC"), or "" when they are below it already. Read only when
+    the rule refuses, for its message."""
+    window = timedelta(minutes=minutes)
+    rows = (
+        Decision.objects.filter(
+            user_id=user.pk,
+            point=rulebook.ORDER_PLACE,
+            outcome__in=REFUSALS,
+            enforced=True,
+            created_at__gte=timezone.now() - window,
+        )
+        .exclude(rule_code__in=NOT_INVALID_ORDERS)
+        .order_by("created_at")
+        .values_list("created_at", "api_key_id")
+    )
+    weights = [
+        (created_at, WEB_REFUSAL_QUARTERS if key is None else API_REFUSAL_QUARTERS)
+        for created_at, key in rows
+    ]
+    quarters = sum(weight for _at, weight in weights)
+    leaves_at = None
+    for created_at, weight in weights:
+        if quarters // API_REFUSAL_QUARTERS < below:
+            break
+        quarters -= weight
+        leaves_at = created_at + window
+    return "" if leaves_at is None else leaves_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def count_refusals(user, point: str, minutes: int) -> int:
     """Enforced refusals at ``point`` in the window. Escalated refusals (limit, restrict)
     count too: a customer who keeps going after an API limitation must reach the
@@ -52,8 +129,9 @@ def count_refusals(user, point: str, minutes: int) -> int:
 class OrderHistory:
     """The two facts of an order's rules that the database holds: the link's recorded
     state (``link.private``) and the customer's recent invalid orders
-    (``abuse.invalid_orders``). Every order reads both, so the first asked reads both,
-    in one statement; an invalid-orders window other than the rule's is counted apart.
+    (``abuse.invalid_orders``, read in quarters, see ``count_invalid_orders``). Every
+    order reads both, so the first asked reads both, in one statement; an invalid-orders
+    window other than the rule's is counted apart.
     """
 
     def __init__(self, user, link):
@@ -69,17 +147,16 @@ class OrderHistory:
 
     def invalid_orders(self, minutes: int) -> int:
         if minutes != self._window:
-            return count_refusals(self._user, rulebook.ORDER_PLACE, minutes)
-        return self._both()[1] or 0
+            return count_invalid_orders(self._user, minutes)
+        return (self._both()[1] or 0) // API_REFUSAL_QUARTERS
 
     def _both(self) -> tuple:
         if self._read is None:
             reads = [(link_checkers.RECORDED_STATE, {"key": self._link.key})]
             if self._window is not None:
                 since = timezone.now() - timedelta(minutes=self._window)
-                point = rulebook.ORDER_PLACE
-                values = {"user_id": self._user.pk, "point": point, "since": since}
-                reads.append((REFUSALS_SINCE, values))
+                values = {"user_id": self._user.pk, "since": since}
+                reads.append((INVALID_ORDER_QUARTERS_SINCE, values))
             self._read = (*scalars(*reads), None)[:2]
         return self._read
 

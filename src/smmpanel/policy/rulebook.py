@@ -47,6 +47,9 @@ class RuleSpec:
     thresholds: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     shadow: bool = False
+    # The order form field a refusal of this rule is shown beside; None for rules about
+    # the account rather than what was typed: shown above the form.
+    field: str | None = "link"
 
 
 def _restricted(level: str) -> Check:
@@ -108,6 +111,18 @@ def _escalating(fact: str) -> Check:
     return check
 
 
+_too_many_invalid_orders = _escalating("invalid_orders")
+
+
+def _invalid_orders(facts: FactsReading, t: dict) -> Hit | None:
+    hit = _too_many_invalid_orders(facts, t)
+    if hit is None:
+        return None
+    below = int(t.get("reject_at", 1))
+    until = facts.get("invalid_orders_until", minutes=window_minutes(t), below=below)
+    return Hit({**hit.details, "until": until}, outcome=hit.outcome)
+
+
 def _large_order(facts: FactsReading, t: dict) -> Hit | None:
     charge = facts.get("charge_micros") or 0
     if charge >= int(t.get("review_at_micros", 500_000_000)):
@@ -155,6 +170,22 @@ SHORTENERS = [
     "shorte.st", "adf.ly", "lnkd.in", "clck.ru",
 ]  # fmt: skip
 
+# The invalid-orders refusal names the rule, what counts and until when, and how to
+# appeal. Refusals count a quarter on the web form and one over the API
+# (``refusal_history``); its own refusals never count, so a retry does not extend it.
+INVALID_ORDERS_EN = (
+    "New orders are paused until {until}: {count} refused orders were counted in the last "
+    "{minutes} minutes (rule abuse.invalid_orders; a refusal on the web form counts as a "
+    "quarter, one over the API as one). Check the service description and the link format "
+    "meanwhile." + APPEAL_EN
+)
+INVALID_ORDERS_UK = (
+    "Нові замовлення призупинено до {until}: за останні {minutes} хвилин враховано "
+    "{count} відхилених замовлень (правило abuse.invalid_orders; відхилення у вебформі "
+    "рахується як чверть, через API — як одне). Тим часом перевірте опис послуги й формат "
+    "посилання." + APPEAL_UK
+)
+
 RULES: tuple[RuleSpec, ...] = (
     RuleSpec(
         "account.ordering_blocked", (ORDER_PLACE, ORDER_REFILL, ORDER_CANCEL), Outcome.REJECT,
@@ -162,6 +193,7 @@ RULES: tuple[RuleSpec, ...] = (
         "Ordering is blocked on this account: {reason}." + APPEAL_EN,
         "Замовлення для цього акаунта заблоковані: {reason}." + APPEAL_UK,
         "Account restriction: ordering blocked",
+        field=None,
     ),
     RuleSpec(
         "account.login_blocked", (LOGIN,), Outcome.REJECT, _restricted("login"),
@@ -175,6 +207,7 @@ RULES: tuple[RuleSpec, ...] = (
         + APPEAL_EN,
         "Ваш баланс на перевірці, тож його не можна витрачати до її завершення." + APPEAL_UK,
         "Balance review: spending frozen",
+        field=None,
     ),
     RuleSpec(
         "link.service_match", (ORDER_PLACE,), Outcome.REJECT, _link_fits,
@@ -210,14 +243,12 @@ RULES: tuple[RuleSpec, ...] = (
         "Custom comments and mention lists screened for abusive or sensitive terms",
     ),
     RuleSpec(
-        "abuse.invalid_orders", (ORDER_PLACE,), Outcome.REJECT, _escalating("invalid_orders"),
-        "{count} invalid orders in {minutes} minutes. Check the service description and "
-        "link format before ordering again.",
-        "{count} некоректних замовлень за {minutes} хвилин. Перевірте опис послуги й формат "
-        "посилання перед новим замовленням.",
+        "abuse.invalid_orders", (ORDER_PLACE,), Outcome.REJECT, _invalid_orders,
+        INVALID_ORDERS_EN, INVALID_ORDERS_UK,
         "Duplicate abuse: repeated invalid or re-submitted orders "
         "(reject → API limit → restriction)",
         thresholds={"window_minutes": 10, "reject_at": 10, "limit_at": 20, "restrict_at": 40},
+        field=None,
     ),
     RuleSpec(
         "abuse.fake_disputes", (ORDER_REFILL,), Outcome.REJECT, _escalating("ineligible_refills"),

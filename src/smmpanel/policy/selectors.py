@@ -1,9 +1,12 @@
 """Reads for the policy: the moderation queue, account notices and the audit log."""
 
+from string import Formatter
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
+from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
 from smmpanel.providers.models import Submission, SubmissionState
 
@@ -81,3 +84,31 @@ def search_decisions(
     if order.strip().isdigit():
         rows = rows.filter(order_id=int(order.strip()))
     return rows
+
+
+def thresholds_in_force(code: str) -> dict:
+    """Rule ``code``'s thresholds as the panel applies them: the rule's defaults with
+    what staff stored over them (shown on the policy page)."""
+    row = rule_cache.rule_rows().get(code)
+    return {**rulebook.BY_CODE[code].thresholds, **((row.thresholds or {}) if row else {})}
+
+
+def decision_reason(decision: Decision, language: str) -> str:
+    """Why ``decision`` was taken, in ``language``: a rule's decision in its rule's words
+    filled with the values it was decided with (so a Ukrainian customer's refusal reads
+    in English for an English-speaking moderator); a staff action or a refused input as
+    it was written. A decision stored before its values were kept reads as stored."""
+    spec = rulebook.BY_CODE.get(decision.rule_code)
+    if spec is None or decision.actor_id is not None:
+        return decision.reason
+    row = rule_cache.rule_rows().get(decision.rule_code)
+    uk = language.lower().startswith("uk")
+    template = (
+        (row.message_uk if uk else row.message_en)
+        if row
+        else (spec.message_uk if uk else spec.message_en)
+    )
+    wanted = {name for _text, name, _spec, _conv in Formatter().parse(template) if name}
+    if not wanted <= set(decision.details or {}):
+        return decision.reason
+    return engine.fill_message(template, decision.details)

@@ -10,18 +10,23 @@ restriction for one submission. So, for a mass order:
   refusal is not recorded on its own: every line a single order would have recorded as
   refused (bad input, a rule's refusal, a second active order for a link) is listed in
   one ``order.invalid`` decision for the whole submission (``close``), which staff see
-  in the audit log and ``abuse.invalid_orders`` counts once;
+  in the audit log and ``abuse.invalid_orders`` counts once, as one web form refusal
+  (a quarter, ``refusal_history``); lines that cannot be read as an order, or name no
+  service, are listed too;
 - as nothing is recorded mid-way, every line is decided against the count as it stood
   when the submission arrived: one refused line never makes the next one "invalid";
-- an escalation the count already called for (API limitation, restriction) is applied
-  once, as a single order at that count would apply it;
+- lines refused because the account is paused for earlier refusals
+  (``abuse.invalid_orders`` itself) are that rule's decision, recorded once and never
+  counted, so a mass order sent while paused does not extend the pause; an escalation
+  the count already called for (API limitation, restriction) is applied once, as a
+  single order at that count would apply it;
 - a refusal for the account's state (restriction, balance review) is recorded once,
   as a single order's would be, and, like a single order's, never counted.
 """
 
 from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import SEVERITY, Outcome
-from smmpanel.policy.refusal_history import ACCOUNT_STATE_RULES
+from smmpanel.policy.refusal_history import ACCOUNT_STATE_RULES, INVALID_ORDERS_RULE
 
 # Each listed reason is cut to this, so a 500-line submission stays a readable record.
 LISTED_REASON_CHARS = 200
@@ -37,6 +42,7 @@ class MassSubmission:
         self.lines = lines
         self.refusals: list[dict] = []
         self._account_state: engine.Verdict | None = None
+        self._paused: engine.Verdict | None = None
         self._escalation: engine.Verdict | None = None
 
     def line(self, number: int) -> "SubmissionLine":
@@ -48,13 +54,19 @@ class MassSubmission:
         return engine.evaluate(rulebook.ORDER_PLACE, gates.order_facts(self.user, service, checked))
 
     def refused(
-        self, number: int, service_id: int, refusal, verdict: engine.Verdict | None = None
+        self, number: int, service_id: int | None, refusal, verdict: engine.Verdict | None = None
     ) -> None:
         """Note line ``number`` refused where a single order's refusal would have been
-        recorded: bad input, a second active order, or a policy ``verdict``."""
+        recorded: bad input (an unreadable line or unknown service too, ``service_id``
+        None), a second active order, or a policy ``verdict``."""
         hit = verdict.deciding if verdict is not None else None
         if hit is not None and hit.code in ACCOUNT_STATE_RULES:
             self._account_state = self._account_state or verdict
+            return
+        if hit is not None and hit.code == INVALID_ORDERS_RULE:
+            # Paused for earlier refusals: recorded once as the rule's own decision and
+            # never counted again, so a mass order while paused does not extend the pause.
+            self._paused = _worse(verdict, self._paused)
             return
         if verdict is not None and verdict.outcome in ESCALATIONS:
             self._escalation = _worse(verdict, self._escalation)
@@ -73,13 +85,16 @@ class MassSubmission:
         escalation its lines met, once."""
         if self._account_state is not None:
             engine.record(self._account_state, user=self.user)
+        if self._paused is not None:
+            engine.record(self._paused, user=self.user)
+            self._escalation = _worse(self._paused, self._escalation)
         if self.refusals:
             gates.record_invalid_order(
                 self.user,
                 self._summary(),
                 inputs={"mass_order": True, "lines": self.lines, "refused": self.refusals},
             )
-        if self._escalation is not None:
+        if self._escalation is not None and self._escalation.outcome in ESCALATIONS:
             # The gate's own escalation, so a mass order limits or restricts exactly as a
             # single order at the same count does (gates applies it for single orders).
             gates.escalate(self._escalation, self.user, None)

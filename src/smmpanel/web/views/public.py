@@ -9,6 +9,8 @@ from django.utils import translation
 from smmpanel.api import docs
 from smmpanel.billing.selectors import cursor
 from smmpanel.catalog import selectors
+from smmpanel.policy import selectors as policy_selectors
+from smmpanel.policy.refusal_history import INVALID_ORDERS_RULE
 
 UPDATES_PAGE_SIZE = 50
 
@@ -53,7 +55,8 @@ def updates(request):
 
 
 def aup(request):
-    return render(request, _by_language("aup"))
+    invalid_orders = policy_selectors.thresholds_in_force(INVALID_ORDERS_RULE)
+    return render(request, _by_language("aup"), {"invalid_orders": invalid_orders})
 
 
 def terms(request):
