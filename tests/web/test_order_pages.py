@@ -601,7 +601,7 @@ def test_live_rows_refresh_the_users_unfinished_orders(client, shopper, service)
     fragment = response.content.decode()
     assert response.status_code == 200
     assert f'<tr id="order-{order.pk}" hx-swap-oob="true">' in fragment
-    assert "In progress" in fragment and "1234" in fragment
+    assert "In progress" in fragment and "1,234" in fragment
 
 
 def test_live_rows_leave_out_other_users_orders(client, shopper, service):

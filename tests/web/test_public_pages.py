@@ -75,7 +75,7 @@ def test_the_price_list_needs_no_login(client, catalog):
 
 def test_the_price_list_shows_rate_limits_refill_cancel_times_and_link_format(client, catalog):
     html = get(client, "/services/", q="Likes Real")
-    assert "0.90 USD" in html and ">50<" in html and ">10000<" in html
+    assert "0.90 USD" in html and ">50<" in html and ">10,000<" in html
     assert "30 days" in html and "0-1 hour" in html and "5K/day" in html
     assert "Instagram post or reel link" in html
 

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_keys_of
 from smmpanel.accounts.services import issue_api_key, revoke_api_key, update_preferences
-from smmpanel.billing.money import format_amount
 from smmpanel.billing.selectors import balance_of
 from smmpanel.orders.selectors import recent_orders
 
@@ -39,7 +38,7 @@ def home(request):
         request,
         "web/home.html",
         {
-            "balance": format_amount(balance_of(request.user)),
+            "balance": balance_of(request.user),
             "orders": recent_orders(request.user, 20),
         },
     )

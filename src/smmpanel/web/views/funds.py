@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.billing import gateways, selectors, services
 from smmpanel.billing.forms import DepositForm
-from smmpanel.billing.money import format_amount
+from smmpanel.web.templatetags.money import money
 
 HISTORY_ON_FUNDS_PAGE = 10
 HISTORY_PAGE_SIZE = 50
@@ -26,7 +26,7 @@ def _funds_page(request, form: DepositForm):
             "balance": selectors.balance_of(request.user),
             "deposits": selectors.deposits_of(request.user),
             "history": selectors.ledger_page(request.user, size=HISTORY_ON_FUNDS_PAGE),
-            "min_deposit": format_amount(services.deposit_limits()[0]),
+            "min_deposit": money(services.deposit_limits()[0]),
         },
     )
 
@@ -56,7 +56,7 @@ def deposit(request):
                 )
                 % {
                     "ref": made.reference,
-                    "amount": format_amount(made.amount_micros),
+                    "amount": money(made.amount_micros),
                     "currency": made.currency,
                 },
             )
