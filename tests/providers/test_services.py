@@ -213,6 +213,78 @@ def test_fallback_route_cost_rise_does_not_pause_the_service(provider, provider_
     assert service.active is True
 
 
+# -- numbers no column holds (issue 23, item 6) ----------------------------------------------
+
+HUGE_MAX = 5_000_000_000  # beyond a PositiveIntegerField on PostgreSQL (2147483647)
+HUGE_RATE = "1000000000000000"  # per 1000: in micros beyond a BigIntegerField
+
+
+def test_sync_services_keeps_a_service_whose_offer_announces_a_max_no_column_holds(
+    imported, provider, sim
+):
+    offer_changed(sim, SIM_LIKES, max=HUGE_MAX)
+
+    sync_services(provider)
+
+    imported.refresh_from_db()
+    assert imported.max_quantity == 10000
+    assert not imported.updates.filter(kind=ServiceUpdate.Kind.MAX).exists()
+
+
+def test_sync_services_keeps_the_refused_values_on_the_provider(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, max=HUGE_MAX)
+
+    sync_services(provider)
+
+    provider.refresh_from_db()
+    [refused] = provider.refused_values
+    assert (refused["service"], refused["field"], refused["value"]) == (
+        SIM_LIKES,
+        "max",
+        str(HUGE_MAX),
+    )
+    assert refused["high"] == "2147483647"
+
+
+def test_a_later_sync_with_numbers_that_fit_clears_the_refused_values(imported, provider, sim):
+    offer_changed(sim, SIM_LIKES, max=HUGE_MAX)
+    sync_services(provider)
+    offer_changed(sim, SIM_LIKES, max=20000)
+
+    sync_services(provider)
+
+    provider.refresh_from_db()
+    imported.refresh_from_db()
+    assert provider.refused_values == []
+    assert imported.max_quantity == 20000
+
+
+def test_import_skips_an_offer_whose_numbers_no_column_holds(provider, sim):
+    offer_changed(sim, SIM_LIKES, max=HUGE_MAX)
+
+    result = import_services(provider, markup_percent=MARKUP, only={SIM_LIKES})
+
+    assert result.created == [] and not Service.objects.exists()
+    assert [r["field"] for r in result.refused] == ["max"]
+
+
+def test_the_hourly_catalog_sync_goes_on_after_a_provider_whose_rate_no_column_holds(
+    provider, provider_b, sim, sim_b
+):
+    first, second = make_service(), make_service()
+    route(first, provider)  # "Simulator A": synced before "Simulator B"
+    route(second, provider_b)
+    offer_changed(sim, SIM_LIKES, rate=HUGE_RATE)
+    offer_changed(sim_b, SIM_LIKES, rate="5.00")  # above our 0.90: pauses the service
+
+    refresh_catalogs()
+
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.active is False
+    assert first.active is True and first.routes.get().cost_micros == to_micros("0.60")
+
+
 # -- routing the demo catalog ----------------------------------------------------------------
 
 

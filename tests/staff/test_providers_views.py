@@ -3,9 +3,11 @@ error), add/edit with a write-only key and an SSRF-checked URL, import services,
 balance and sync now — against a real simulator over HTTP. Moderators cannot edit
 providers; every action is audited."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
@@ -14,7 +16,8 @@ from smmpanel.policy.models import Decision
 from smmpanel.providers.models import Provider, ServiceRoute
 from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.services import add_provider
-from tests.factories import make_user
+from smmpanel.providers.simulator.catalog import Catalog
+from tests.factories import make_service, make_user
 from tests.providers.conftest import SIM_KEY, HandClock, closed_port_url, start_simulator
 
 PUBLIC_URL = "https://93.184.215.14/api/v2"  # a public IP literal: checked without DNS
@@ -256,3 +259,43 @@ def test_the_list_shows_the_last_services_sync(staff, simulated):
         services_synced_at=timezone.now().replace(year=2031, month=1, day=2, hour=3, minute=4)
     )
     assert "2031-01-02 03:04" in provider_row(staff, simulated)
+
+
+# -- numbers from a provider that no column holds (issue 23, item 6) --------------------------
+
+HUGE_MAX = 5_000_000_000
+
+
+def announce_huge_max(sim, provider: Provider) -> Service:
+    """A service routed to the simulator's service 1, which now announces ``HUGE_MAX``."""
+    service = make_service()
+    ServiceRoute.objects.create(service=service, provider=provider, provider_service_id="1",
+                                cost_micros=600_000)  # fmt: skip
+    catalog = sim.app.catalog
+    sim.app.catalog = Catalog(
+        [replace(s, max=HUGE_MAX) if s.id == 1 else s for s in catalog.by_id.values()]
+    )
+    return service
+
+
+def test_the_list_shows_the_values_a_services_sync_refused(staff, simulated, sim):
+    announce_huge_max(sim, simulated)
+
+    staff.post(f"/staff/providers/{simulated.pk}/sync-services/")
+
+    row = provider_row(staff, simulated)
+    assert str(HUGE_MAX) in row and "2147483647" in row
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the column's range is PostgreSQL's")
+def test_syncing_now_a_provider_announcing_a_huge_max_answers_the_providers_page(
+    staff, simulated, sim
+):
+    service = announce_huge_max(sim, simulated)
+
+    response = staff.post(f"/staff/providers/{simulated.pk}/sync-services/")
+
+    assert response.status_code == 302
+    service.refresh_from_db()
+    assert service.max_quantity == 10000

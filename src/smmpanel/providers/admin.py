@@ -13,7 +13,7 @@ class ProviderAdmin(admin.ModelAdmin):
     readonly_fields = ["api_url", "allow_private", "api_key_last4", "breaker_failures",
                        "breaker_open_until", "calls", "failed_calls", "last_sync_at",
                        "services_synced_at", "last_latency_ms", "avg_latency_ms",
-                       "last_error"]  # fmt: skip
+                       "last_error", "refused_values"]  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
         return False

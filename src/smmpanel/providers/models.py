@@ -28,6 +28,10 @@ class Provider(models.Model):
         null=True, blank=True, help_text=_("rolling average of recent calls")
     )
     last_error = models.CharField(max_length=500, blank=True)
+    # The numbers of the last services answer that our columns cannot hold, one
+    # {"service", "name", "field", "value", "low", "high"} per value: those offers were
+    # left as they were, and staff see why on the providers page.
+    refused_values = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,14 +1,17 @@
 """Writes for providers: adding one, checking its balance, importing and re-syncing
 its services into the catalog."""
 
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
-from smmpanel.billing.money import div_round_half_up, to_micros
+from smmpanel.billing.money import MICROS, div_round_half_up, format_amount, to_micros
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.service_types import DEFAULT, type_named
 from smmpanel.catalog.services import (
@@ -23,6 +26,8 @@ from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import Provider, ServiceRoute
 from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.url_safety import check_provider_url
+
+log = logging.getLogger(__name__)
 
 # (words in a provider's service name or category, platform, link format) — first match wins.
 _PLATFORM_GUESSES = (
@@ -69,10 +74,57 @@ def price_with_markup(cost_micros: int, markup_percent: Decimal) -> int:
     return div_round_half_up(cost_micros * (10_000 + basis_points), 10_000)
 
 
+def column_range(model, field_name: str) -> tuple[int, int]:
+    """The values ``model.field_name`` holds on every database the panel runs on.
+
+    Taken from the field's type with Django's portable ranges, not from the connection:
+    SQLite keeps any 64-bit integer in any integer column, so a value it took would fail
+    the same sync on PostgreSQL, and an order for it would overflow its own columns.
+    """
+    internal_type = model._meta.get_field(field_name).get_internal_type()
+    return BaseDatabaseOperations.integer_field_ranges[internal_type]
+
+
+def refused_values(offer: RemoteService, markup_percent: Decimal | None = None) -> list[dict]:
+    """The numbers of ``offer`` that the columns they would land in cannot hold (empty:
+    all fit), each as ``{"service", "name", "field", "value", "high"}`` with the value
+    and the column's highest as the provider writes them (rates per 1000, not micros).
+    With ``markup_percent`` (an import) our rate, the cost plus the markup, is checked
+    too. Only the highest needs checking: the parser refuses negative rates and limits.
+    """
+    cost = to_micros(round(offer.rate, 6))
+    checks = [  # (field, value as stored, model, column, stored units per shown unit)
+        ("rate", cost, ServiceRoute, "cost_micros", MICROS),
+        ("min", offer.min, Service, "min_quantity", 1),
+        ("max", offer.max, Service, "max_quantity", 1),
+    ]
+    if markup_percent is not None:
+        ours = price_with_markup(cost, markup_percent)
+        checks.append(("rate with markup", ours, Service, "rate_micros", MICROS))
+    refused = []
+    for name, stored, model, column, unit in checks:
+        low, high = column_range(model, column)
+        if not low <= stored <= high:
+            refused.append({"service": offer.service, "name": offer.name[:100], "field": name,
+                            "value": _shown(stored, unit), "high": _shown(high, unit)})  # fmt: skip
+    return refused
+
+
+def _shown(stored: int, unit: int) -> str:
+    return format_amount(stored) if unit == MICROS else str(stored)
+
+
+def _record_refused(provider: Provider, refused: list[dict]) -> None:
+    Provider.objects.filter(pk=provider.pk).update(refused_values=refused)
+    if refused:
+        log.warning("provider %s: numbers out of range refused: %s", provider.name, refused)
+
+
 @dataclass
 class ImportResult:
     created: list[Service] = field(default_factory=list)
     skipped: int = 0
+    refused: list[dict] = field(default_factory=list)  # see ``refused_values``
 
 
 def import_services(
@@ -81,7 +133,9 @@ def import_services(
     """Create catalog services for the provider's services not yet routed here.
 
     Prices are the provider's rate plus the markup; platform and link format are
-    guessed from the name and category and can be corrected by staff afterwards.
+    guessed from the name and category and can be corrected by staff afterwards. An
+    offer with a number our columns cannot hold is skipped and its values kept on the
+    provider for staff (``refused_values``).
     """
     remote_services = client_for(provider).services()
     routed = set(
@@ -90,6 +144,11 @@ def import_services(
     result = ImportResult()
     for remote in remote_services:
         if remote.service in routed or (only is not None and remote.service not in only):
+            result.skipped += 1
+            continue
+        refused = refused_values(remote, markup_percent)
+        if refused:
+            result.refused += refused
             result.skipped += 1
             continue
         with transaction.atomic():
@@ -102,6 +161,7 @@ def import_services(
                 markup_percent=markup_percent,
             )
         result.created.append(service)
+    _record_refused(provider, result.refused)
     return result
 
 
@@ -140,13 +200,19 @@ def sync_services(provider: Provider) -> dict[str, int]:
     Limits, refill and cancel follow the provider (recorded as service updates);
     our price stays as staff set it, but a service whose primary route now costs
     more than we charge — or that the provider withdrew — is paused, not sold at a loss.
+    An offer with a number our columns cannot hold changes nothing of its routes; the
+    refused values are kept on the provider for staff (``refused_values``).
     """
     remote = {s.service: s for s in client_for(provider).services()}
     counts = {"updated": 0, "paused": 0}
+    refused: list[dict] = []
     routes = ServiceRoute.objects.filter(provider=provider).select_related("service")
     for route in routes:
         offer = remote.get(route.provider_service_id)
         service = route.service
+        if offer is not None and (bad := refused_values(offer)):
+            refused += bad
+            continue
         is_primary = not ServiceRoute.objects.filter(
             service=service, active=True, priority__lt=route.priority
         ).exists()
@@ -171,6 +237,7 @@ def sync_services(provider: Provider) -> dict[str, int]:
             if any(getattr(service, k) != v for k, v in changes.items()):
                 update_service(service, **changes)
                 counts["updated"] += 1
+    _record_refused(provider, refused)
     Provider.objects.filter(pk=provider.pk).update(services_synced_at=timezone.now())
     return counts
 
@@ -442,4 +509,12 @@ def refresh_catalogs() -> dict[str, str]:
         except ProviderError as exc:
             Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
             outcome[provider.name] = f"failed: {exc.message}"
+        except (ValidationError, DatabaseError) as exc:
+            # Values are checked before they are written (``refused_values``); should one
+            # still be refused, its service's transaction was rolled back alone, and the
+            # providers after this one are synced all the same.
+            log.exception("catalog sync of provider %s failed", provider.name)
+            message = f"sync failed: {exc}"[:500]
+            Provider.objects.filter(pk=provider.pk).update(last_error=message)
+            outcome[provider.name] = f"failed: {exc}"
     return outcome
