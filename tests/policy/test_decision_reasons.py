@@ -10,9 +10,9 @@ from django.utils import translation
 
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order
-from smmpanel.policy.models import Decision
+from smmpanel.policy.models import Decision, Rule
 from smmpanel.policy.selectors import decision_reason
-from smmpanel.policy.services import restrict
+from smmpanel.policy.services import restrict, update_rule
 from tests.factories import make_service, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,15 @@ def test_the_audit_log_shows_a_rules_decision_in_the_staff_members_language(clie
     reason_cell = html.unescape(cells[7])  # time, point, rule, version, outcome, user, by, why
     assert reason_cell == decision_reason(decision, "en")
     assert not CYRILLIC.search(reason_cell)
+
+
+def test_a_decision_under_an_earlier_wording_reads_as_it_was_told():
+    decision = _refused_in_ukrainian()
+    update_rule(
+        Rule.objects.get(code="link.service_match"),
+        actor=make_staff("owner"),
+        reason="new wording",
+        message_en="Wrong link: {expected}.",
+    )
+
+    assert decision_reason(decision, "en") == decision.reason

@@ -51,9 +51,11 @@ REFUSALS_SINCE = CompiledQuery(
 )
 
 
-# Read for every order placed, with the link's state (``OrderHistory``).
-INVALID_ORDER_QUARTERS_SINCE = CompiledQuery(
-    lambda user_id, since: (
+def _counted_refusals(user_id, since: datetime):
+    """The refused order requests ``abuse.invalid_orders`` counts since ``since``, each
+    annotated with its weight in quarters: the one rule for the count and for when it
+    falls (``invalid_orders_until``)."""
+    return (
         Decision.objects.filter(
             user_id=user_id,
             point=rulebook.ORDER_PLACE,
@@ -62,17 +64,23 @@ INVALID_ORDER_QUARTERS_SINCE = CompiledQuery(
             created_at__gte=since,
         )
         .exclude(rule_code__in=NOT_INVALID_ORDERS)
-        .order_by()
-        .values("user_id")
         .annotate(
-            quarters=Sum(
-                Case(
-                    When(api_key__isnull=True, then=Value(WEB_REFUSAL_QUARTERS)),
-                    default=Value(API_REFUSAL_QUARTERS),
-                )
+            quarters=Case(
+                When(api_key__isnull=True, then=Value(WEB_REFUSAL_QUARTERS)),
+                default=Value(API_REFUSAL_QUARTERS),
             )
         )
-        .values_list("quarters")
+    )
+
+
+# Read for every order placed, with the link's state (``OrderHistory``).
+INVALID_ORDER_QUARTERS_SINCE = CompiledQuery(
+    lambda user_id, since: (
+        _counted_refusals(user_id, since)
+        .order_by()
+        .values("user_id")
+        .annotate(total=Sum("quarters"))
+        .values_list("total")
     ),
     user_id=int,
     since=datetime,
@@ -92,22 +100,11 @@ def invalid_orders_until(user, minutes: int, below: int) -> str:
     window ("2026-12-07 10:42 UTC"), or "" when they are below it already. Read only when
     the rule refuses, for its message."""
     window = timedelta(minutes=minutes)
-    rows = (
-        Decision.objects.filter(
-            user_id=user.pk,
-            point=rulebook.ORDER_PLACE,
-            outcome__in=REFUSALS,
-            enforced=True,
-            created_at__gte=timezone.now() - window,
-        )
-        .exclude(rule_code__in=NOT_INVALID_ORDERS)
+    weights = list(
+        _counted_refusals(user.pk, timezone.now() - window)
         .order_by("created_at")
-        .values_list("created_at", "api_key_id")
+        .values_list("created_at", "quarters")
     )
-    weights = [
-        (created_at, WEB_REFUSAL_QUARTERS if key is None else API_REFUSAL_QUARTERS)
-        for created_at, key in rows
-    ]
     quarters = sum(weight for _at, weight in weights)
     leaves_at = None
     for created_at, weight in weights:

@@ -97,17 +97,16 @@ def decision_reason(decision: Decision, language: str) -> str:
     """Why ``decision`` was taken, in ``language``: a rule's decision in its rule's words
     filled with the values it was decided with (so a Ukrainian customer's refusal reads
     in English for an English-speaking moderator); a staff action or a refused input as
-    it was written. A decision stored before its values were kept reads as stored."""
+    it was written. A decision taken under an earlier version of its rule, or stored
+    before its values were kept, reads as stored: an audit record never shows words the
+    customer was not told."""
     spec = rulebook.BY_CODE.get(decision.rule_code)
-    if spec is None or decision.actor_id is not None:
-        return decision.reason
     row = rule_cache.rule_rows().get(decision.rule_code)
-    uk = language.lower().startswith("uk")
-    template = (
-        (row.message_uk if uk else row.message_en)
-        if row
-        else (spec.message_uk if uk else spec.message_en)
-    )
+    if spec is None or row is None or decision.actor_id is not None:
+        return decision.reason
+    if decision.rule_version != row.version:
+        return decision.reason  # the rule was reworded since: the words it was told in
+    template = row.message_uk if language.lower().startswith("uk") else row.message_en
     wanted = {name for _text, name, _spec, _conv in Formatter().parse(template) if name}
     if not wanted <= set(decision.details or {}):
         return decision.reason
