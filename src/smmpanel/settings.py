@@ -166,12 +166,14 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Failed logins: per IP, and per account *and* address (the adapter puts the address in
 # allauth's key), so failures from elsewhere never lock an account for its owner. Per
-# account across addresses only the higher ceiling below counts, and not for an account
-# with a TOTP authenticator (smmpanel/accounts/adapter.py). The MFA code step counts under
-# "login_failed" too, per account (allauth's own key).
+# account across addresses only the higher ceilings below count: 30 an hour, 100 (the
+# design's cap) for an account with a TOTP authenticator, whose password alone opens
+# nothing (smmpanel/accounts/adapter.py). The MFA code step counts under "login_failed"
+# too, per account (allauth's own key).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_LIMIT", default="10/m/ip,5/5m/key"),
     "login_failed_account": env.str("LOGIN_FAILED_ACCOUNT_LIMIT", default="30/h/key"),
+    "login_failed_totp_account": env.str("LOGIN_FAILED_TOTP_ACCOUNT_LIMIT", default="100/h/key"),
 }
 # The client address every per-IP limit counts by (API invalid keys, API key IP spread,
 # the login limits above; smmpanel/client_ip.py). TRUSTED_PROXY_COUNT is how many reverse
@@ -241,6 +243,8 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # port 465; else STARTTLS
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Seconds a mail server may take: one that hangs must not hold a web worker for good.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default=(

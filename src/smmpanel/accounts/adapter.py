@@ -1,7 +1,7 @@
 """allauth hooks: a new account gets its wallet and the language it signed up in,
 login limits count by the same client address as the API's limits, failed logins lock an
-account only for the address they came from (up to a per-account ceiling that spares
-accounts with TOTP), and two-factor secrets are sealed at rest."""
+account only for the address they came from (up to a per-account ceiling across
+addresses, higher for accounts with TOTP), and two-factor secrets are sealed at rest."""
 
 import ipaddress
 
@@ -57,25 +57,32 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request, **credentials) -> None:
         """allauth's limits (per address; per account and address), then the account's
-        own ceiling across all addresses, which an account with TOTP never meets."""
+        own ceiling across all addresses: higher for an account with TOTP, which a
+        password alone cannot open, but there too, so its password cannot be guessed
+        from ever more addresses without end."""
         super().pre_authenticate(request, **credentials)
         key = _account_key(credentials)
-        if key is None or has_totp_by_email(key):
+        if key is None:
             return
-        if not ratelimit.consume(request, action=ACCOUNT_CEILING, key=key, dry_run=True):
+        if not ratelimit.consume(request, action=_ceiling(key), key=key, dry_run=True):
             raise self.validation_error("too_many_login_attempts")
 
     def authentication_failed(self, request, **credentials) -> None:
-        """Count a wrong password towards the account's ceiling (not for TOTP accounts:
-        a password alone cannot sign in to them, so failures must not lock them)."""
+        """Count a wrong password towards the account's ceiling."""
         super().authentication_failed(request, **credentials)
         key = _account_key(credentials)
-        if key is not None and not has_totp_by_email(key):
-            ratelimit.consume(request, action=ACCOUNT_CEILING, key=key)
+        if key is not None:
+            ratelimit.consume(request, action=_ceiling(key), key=key)
 
 
-# The per-account limit across addresses: ACCOUNT_RATE_LIMITS["login_failed_account"].
+# The per-account limits across addresses: ACCOUNT_RATE_LIMITS["login_failed_account"],
+# and ["login_failed_totp_account"] for accounts with a TOTP authenticator.
 ACCOUNT_CEILING = "login_failed_account"
+TOTP_ACCOUNT_CEILING = "login_failed_totp_account"
+
+
+def _ceiling(key: str) -> str:
+    return TOTP_ACCOUNT_CEILING if has_totp_by_email(key) else ACCOUNT_CEILING
 
 
 def _account_key(credentials: dict) -> str | None:
