@@ -287,6 +287,14 @@ STALE_CLAIM_SECONDS = env.int("STALE_CLAIM_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,
+# A whole provider call (connect, send, every byte of the answer) ends by then, however
+# slowly the provider trickles: the read timeout above is per read only.
+PROVIDER_TOTAL_TIMEOUT = env.float("PROVIDER_TOTAL_TIMEOUT", default=30.0)
+# Calls one process may have in flight to one provider; one more is put back to try
+# again soon, so a slow provider holds at most this many worker threads (half of them).
+PROVIDER_MAX_THREADS = env.int(
+    "PROVIDER_MAX_THREADS", default=max(1, HUEY["consumer"]["workers"] // 2)
+)
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # No secret in a log line: API keys and passwords are masked (logging_filters.py).

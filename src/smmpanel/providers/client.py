@@ -11,6 +11,10 @@
 * Each call resolves and checks the host (with ``allow_private`` loopback and private
   addresses pass, metadata and link-local ones never) and connects to the checked
   address (Host header and TLS SNI carry the name); no redirects are followed.
+* Each call ends by a total deadline (``total_timeout``), however slowly the provider
+  trickles its answer; with ``slots`` (a semaphore shared per provider) a call that finds
+  every slot taken is not sent (``ProviderBusy``), so one slow provider cannot hold all
+  of a worker's threads.
 * The API key never appears in an exception message or a log line.
 """
 
@@ -28,6 +32,7 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 from urllib.parse import quote, quote_plus
 
+import httpcore
 import httpx
 
 from smmpanel.providers import answers
@@ -58,6 +63,18 @@ MAX_BACKOFF = 30.0
 USER_AGENT = "smmpanel-provider-client/0.1"
 # Raised before a byte of the request left: connect refused/timed out, DNS, TLS handshake.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+class ProviderBusy(ProviderUnavailable):
+    """Not sent: this process already has as many calls to the provider in flight as it
+    allows. Says nothing about the provider's health: try again soon, count no failure."""
+
+
+class Slots(Protocol):
+    """The per-provider bound on calls in flight (a ``threading.BoundedSemaphore``)."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+    def release(self) -> None: ...
 
 
 class CircuitBreaker(Protocol):
@@ -160,6 +177,8 @@ class ProviderClient:
         sleep: Callable[[float], object] = time.sleep,
         allow_private: bool = False,
         resolve: Callable[..., list] = socket.getaddrinfo,
+        total_timeout: float | None = None,
+        slots: Slots | None = None,
     ) -> None:
         self._shape = check_url_shape(url, allow_private=allow_private)
         self._key = key
@@ -172,11 +191,13 @@ class ProviderClient:
         self._breaker = breaker
         self._sleep = sleep
         # A read timeout is per read, so a server trickling bytes could hold a worker for
-        # ever; this caps a whole attempt.
-        self._deadline = connect_timeout + 3 * read_timeout
+        # ever; this caps a whole call (every attempt, every byte, the backoff between).
+        self._total = total_timeout if total_timeout else connect_timeout + 3 * read_timeout
+        self._slots = slots
+        self._local = threading.local()  # this thread's call deadline (clients are shared)
         self._random = random.Random()
         self._http = httpx.Client(
-            transport=transport,
+            transport=transport or _DeadlineTransport(self._call_deadline),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,
             trust_env=False,  # no proxy or .netrc from the environment: we pin the address
@@ -275,6 +296,30 @@ class ProviderClient:
         *,
         idempotent: bool,
     ) -> T:
+        if self._slots is not None and not self._slots.acquire(blocking=False):
+            raise ProviderBusy(
+                f"{action}: this provider already has all the calls it may have in "
+                "flight from this worker; request not sent"
+            )
+        self._local.deadline = time.monotonic() + self._total
+        try:
+            return self._call_in_slot(action, fields, parse, idempotent=idempotent)
+        finally:
+            self._local.deadline = None
+            if self._slots is not None:
+                self._slots.release()
+
+    def _call_deadline(self) -> float | None:
+        return getattr(self._local, "deadline", None)
+
+    def _call_in_slot(
+        self,
+        action: str,
+        fields: dict[str, str],
+        parse: Callable[[object], T],
+        *,
+        idempotent: bool,
+    ) -> T:
         form = {"key": self._key, "action": action, **fields}
         try:
             code, body, location = self._send(action, form, idempotent)
@@ -322,6 +367,9 @@ class ProviderClient:
                 raise error
             base = min(MAX_BACKOFF, self._backoff * 2 ** (attempt - 1))
             delay = base / 2 + self._random.uniform(0, base / 2)  # jitter spreads out retries
+            deadline = self._call_deadline()
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                raise error  # no time left for another attempt within the call's deadline
             log.warning(
                 "provider %s: %s attempt %d/%d failed (%s); retrying in %.2fs",
                 self._shape.host,
@@ -357,7 +405,6 @@ class ProviderClient:
             if url.scheme == "https":
                 extensions["sni_hostname"] = target.host.rstrip(".")
             url = url.copy_with(host=address)
-        started = time.monotonic()
         try:
             request = self._http.build_request(
                 "POST", url, data=form, headers=headers, extensions=extensions
@@ -371,12 +418,12 @@ class ProviderClient:
         except Exception as exc:  # read/write timeout, reset, protocol error, transport bug
             raise _MaybeSent(_describe(exc)) from None
         try:
-            return self._read(response, started)
+            return self._read(response)
         finally:
             with contextlib.suppress(Exception):  # closing cannot change what we received
                 response.close()
 
-    def _read(self, response: httpx.Response, started: float) -> tuple[int, bytes, str]:
+    def _read(self, response: httpx.Response) -> tuple[int, bytes, str]:
         code = response.status_code
         if code >= 500:
             raise _MaybeSent(f"HTTP {code} from the provider")
@@ -391,8 +438,11 @@ class ProviderClient:
                 body += chunk
                 if len(body) > MAX_BODY:
                     raise ProviderBadAnswer(f"answer is larger than {MAX_BODY} bytes")
-                if time.monotonic() - started > self._deadline:
-                    raise _MaybeSent(f"answer still incomplete after {self._deadline:.0f}s")
+                deadline = self._call_deadline()
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _MaybeSent(
+                        f"answer still incomplete after the total deadline of {self._total:g}s"
+                    )
         except (ProviderBadAnswer, _MaybeSent):
             raise
         except httpx.DecodingError:
@@ -447,3 +497,117 @@ class ProviderClient:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport whose sockets never wait past the current call's deadline.
+
+    httpx has per-read timeouts only: a server sending a byte a second meets every one of
+    them for ever, in the headers as in the body. Each socket operation here waits at most
+    until the deadline ``deadline_of()`` gives for the calling thread, then times out as
+    httpx's own timeouts do (connect: not sent; read/write: maybe sent).
+    """
+
+    def __init__(self, deadline_of: Callable[[], float | None]) -> None:
+        super().__init__(trust_env=False)
+        # httpx builds its connection pool with no way to pass a network backend; this is
+        # the same pool (verified TLS, default limits) over one that keeps the deadline.
+        limits = httpx.Limits()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(deadline_of),
+        )
+
+
+_PAST_DEADLINE = "no complete answer within the total deadline (PROVIDER_TOTAL_TIMEOUT)"
+
+
+def _deadline_bound(
+    deadline_of: Callable[[], float | None],
+    timeout: float | None,
+    timed_out: type[Exception],
+    operation: Callable[[float | None], T],
+) -> T:
+    """``operation(timeout)`` with ``timeout`` shortened to what is left of the call's
+    deadline; a timeout that the deadline caused says so (``timed_out``)."""
+    deadline = deadline_of()
+    if deadline is None:
+        return operation(timeout)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise timed_out(_PAST_DEADLINE)
+    if timeout is not None and timeout < left:
+        return operation(timeout)
+    try:
+        return operation(left)
+    except httpcore.TimeoutException:
+        raise timed_out(_PAST_DEADLINE) from None
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, deadline_of: Callable[[], float | None]) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline_of = deadline_of
+
+    def connect_tcp(
+        self, host, port, timeout=None, local_address=None, socket_options=None
+    ) -> httpcore.NetworkStream:
+        stream = _deadline_bound(
+            self._deadline_of,
+            timeout,
+            httpcore.ConnectTimeout,
+            lambda t: self._inner.connect_tcp(host, port, t, local_address, socket_options),
+        )
+        return _DeadlineStream(stream, self._deadline_of)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        stream = _deadline_bound(
+            self._deadline_of,
+            timeout,
+            httpcore.ConnectTimeout,
+            lambda t: self._inner.connect_unix_socket(path, t, socket_options),
+        )
+        return _DeadlineStream(stream, self._deadline_of)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream, deadline_of) -> None:
+        self._inner = inner
+        self._deadline_of = deadline_of
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return _deadline_bound(
+            self._deadline_of,
+            timeout,
+            httpcore.ReadTimeout,
+            lambda t: self._inner.read(max_bytes, t),
+        )
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _deadline_bound(
+            self._deadline_of,
+            timeout,
+            httpcore.WriteTimeout,
+            lambda t: self._inner.write(buffer, t),
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        tls = _deadline_bound(
+            self._deadline_of,
+            timeout,
+            httpcore.ConnectTimeout,
+            lambda t: self._inner.start_tls(ssl_context, server_hostname, t),
+        )
+        return _DeadlineStream(tls, self._deadline_of)
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)

@@ -6,6 +6,8 @@ workers never send the same run. The outcome of the call decides what happens:
 * accepted → ``active`` with the provider's order id; the order is ``In progress``;
 * unavailable (nothing was sent) → back to ``queued`` with jittered backoff, and
   after ``ATTEMPTS_PER_ROUTE`` tries on to the next fallback route;
+* busy (this process has all the calls to that provider in flight it allows) → back to
+  ``queued`` for a few seconds, the try not counted: the provider was not asked;
 * refused → the next fallback route, or ``Fail`` with the provider's message;
 * ambiguous (timeout after sending, garbage answer) → ``unknown``: never re-sent
   automatically; the order goes to ``Fail`` for staff to check upstream.
@@ -25,7 +27,12 @@ from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
-from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
+from smmpanel.providers.client import (
+    ProviderBusy,
+    ProviderError,
+    ProviderRefused,
+    ProviderUnavailable,
+)
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
 from smmpanel.providers.settlement import settle_if_finished
@@ -35,6 +42,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS_PER_ROUTE = 5
 FORWARDABLE = (OrderStatus.PENDING, OrderStatus.IN_PROGRESS, OrderStatus.PROCESSING)
 FIRST_SYNC_AFTER = timedelta(seconds=5)
+# A run that found its provider's every slot taken (ProviderBusy) is due again this soon.
+BUSY_RETRY_SECONDS = 5
 
 
 def due_submissions(limit: int = 500) -> list[int]:
@@ -83,6 +92,8 @@ def forward_submission(submission_id: int) -> str:
             return "no-route"
     try:
         provider_order_id = client_for(route.provider).add(add_params(sub, route))
+    except ProviderBusy as exc:
+        return _busy(sub, route, exc)
     except ProviderUnavailable as exc:
         return _unavailable(sub, route, exc)
     except ProviderRefused as exc:
@@ -154,6 +165,20 @@ def _unavailable(sub: Submission, route: ServiceRoute, exc: ProviderError) -> st
         _requeue(sub, route, reason, seconds=retry_delay(sub.attempts))
         return "retry"
     return _next_route_or_fail(sub, route, reason)
+
+
+def _busy(sub: Submission, route: ServiceRoute, exc: ProviderError) -> str:
+    # Not a failure of the provider or the run: the claim's try is given back, so a slow
+    # provider's queue never pushes these runs on to a fallback route or to Fail.
+    Submission.objects.filter(pk=sub.pk, state=SubmissionState.SENDING).update(
+        state=SubmissionState.QUEUED,
+        route=route,
+        attempts=F("attempts") - 1,
+        next_attempt_at=timezone.now()
+        + timedelta(seconds=BUSY_RETRY_SECONDS * random.uniform(0.5, 1.5)),
+        error=f"{route.provider.name} busy: {exc.message}"[:500],
+    )
+    return "busy"
 
 
 def _next_route_or_fail(sub: Submission, route: ServiceRoute, reason: str) -> str:

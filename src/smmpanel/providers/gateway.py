@@ -1,7 +1,10 @@
 """How the panel reaches a provider: a configured client with a shared circuit breaker.
 
 The breaker's state lives on the provider row, so every worker process on every
-machine sees the same open circuit and one bad provider cannot slow the others.
+machine sees the same open circuit and one bad provider cannot slow the others. A
+provider that answers, but slowly, is bounded in the process instead: each call by a
+total deadline (``PROVIDER_TOTAL_TIMEOUT``) and each provider by how many threads may
+wait on it at once (``PROVIDER_MAX_THREADS``; one more call is ``ProviderBusy``).
 """
 
 import threading
@@ -84,6 +87,8 @@ class DatabaseBreaker:
 
 _clients: dict[tuple, ProviderClient] = {}
 _clients_lock = threading.Lock()
+# Per provider and limit: every client of one provider (new URL, key or timeouts) shares it.
+_slots: dict[tuple[int, int], threading.BoundedSemaphore] = {}
 
 
 def client_for(provider: Provider, **options) -> ProviderClient:
@@ -96,13 +101,26 @@ def client_for(provider: Provider, **options) -> ProviderClient:
     """
     options.setdefault("connect_timeout", settings.PROVIDER_CONNECT_TIMEOUT)
     options.setdefault("read_timeout", settings.PROVIDER_READ_TIMEOUT)
+    options.setdefault("total_timeout", settings.PROVIDER_TOTAL_TIMEOUT)
     key = (provider.pk, provider.api_url, provider.api_key_sealed, provider.allow_private,
            tuple(sorted(options.items())))  # fmt: skip
     with _clients_lock:
+        options.setdefault("slots", _slots_for(provider.pk))
+        key += (options["slots"],)
         client = _clients.get(key)
         if client is None:
             client = _clients[key] = _build(provider, options)
     return client
+
+
+def _slots_for(provider_id: int) -> threading.BoundedSemaphore:
+    """The semaphore bounding this process's calls in flight to one provider (called
+    with ``_clients_lock`` held)."""
+    limit = max(1, int(settings.PROVIDER_MAX_THREADS))
+    slots = _slots.get((provider_id, limit))
+    if slots is None:
+        slots = _slots[(provider_id, limit)] = threading.BoundedSemaphore(limit)
+    return slots
 
 
 def _build(provider: Provider, options: dict) -> ProviderClient:
