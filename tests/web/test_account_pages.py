@@ -1,5 +1,9 @@
 """Sign-up, sign-in, settings and API keys pages."""
 
+import re
+
+from django.contrib.sessions.models import Session
+
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.billing.models import Wallet
@@ -66,29 +70,70 @@ def test_settings_save_language_and_time_zone(client, db):
     assert (user.language, user.timezone) == ("uk", "Europe/Kyiv")
 
 
+def create_key(client, name: str):
+    """Create a key as the page does: its form, with the one-time token it carries."""
+    page = client.get("/api-keys/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    return client.post("/api-keys/", {"name": name, "once": once})
+
+
+def shown_key(page: str) -> str:
+    return page.split('<code id="new-key">')[1].split("</code>")[0]
+
+
 def test_an_api_key_is_shown_once_and_works(client, db):
     user = make_user()
     client.force_login(user)
-    page = client.post("/api-keys/", {"name": "bot"}, follow=True).content.decode()
+    page = create_key(client, "bot").content.decode()
     key = ApiKey.objects.get(user=user)
-    plaintext = page.split('<code id="new-key">')[1].split("</code>")[0]
+    plaintext = shown_key(page)
     assert api_key_for(plaintext) == key
     assert plaintext not in client.get("/api-keys/").content.decode()
 
 
-def test_creating_an_api_key_redirects_so_a_reload_creates_no_second_key(client, db):
+def test_a_resent_key_form_creates_no_second_key(client, db):
     user = make_user()
     client.force_login(user)
-    response = client.post("/api-keys/", {"name": "bot"})
-    assert response.status_code == 302 and response["Location"] == "/api-keys/"
-    assert 'id="new-key"' in client.get("/api-keys/").content.decode()
+    page = client.get("/api-keys/").content.decode()
+    form = {"name": "bot", "once": re.search(r'name="once" value="([^"]+)"', page).group(1)}
+    client.post("/api-keys/", form)
+
+    resent = client.post("/api-keys/", form)  # the browser's "resubmit" on reload
+
+    assert resent.status_code == 302 and resent["Location"] == "/api-keys/"
     assert ApiKey.objects.filter(user=user).count() == 1
+
+
+def test_a_key_form_without_its_token_creates_nothing(client, db):
+    user = make_user()
+    client.force_login(user)
+
+    client.post("/api-keys/", {"name": "bot"})
+
+    assert not ApiKey.objects.filter(user=user).exists()
+
+
+def test_a_new_keys_plaintext_is_never_kept_in_the_session(client, db):
+    user = make_user()
+    client.force_login(user)
+    plaintext = shown_key(create_key(client, "bot").content.decode())
+
+    stored = [s.session_data for s in Session.objects.all()]
+    decoded = [str(s.get_decoded()) for s in Session.objects.all()]
+
+    assert not any(plaintext in text for text in stored + decoded)
+
+
+def test_the_page_with_a_new_key_is_not_kept_by_the_browser(client, db):
+    client.force_login(make_user())
+
+    assert create_key(client, "bot")["Cache-Control"] == "no-store"
 
 
 def test_revoking_a_key_stops_it(client, db):
     user = make_user()
     client.force_login(user)
-    client.post("/api-keys/", {"name": "bot"})
+    create_key(client, "bot")
     key = ApiKey.objects.get(user=user)
     client.post(f"/api-keys/{key.pk}/revoke/")
     key.refresh_from_db()
@@ -98,7 +143,7 @@ def test_revoking_a_key_stops_it(client, db):
 def test_another_users_key_cannot_be_revoked(client, db):
     owner = make_user()
     client.force_login(owner)
-    client.post("/api-keys/", {"name": "mine"})
+    create_key(client, "mine")
     key = ApiKey.objects.get(user=owner)
     client.force_login(make_user())
     assert client.post(f"/api-keys/{key.pk}/revoke/").status_code == 404

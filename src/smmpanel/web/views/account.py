@@ -17,6 +17,7 @@ from smmpanel.accounts.selectors import api_keys_of
 from smmpanel.accounts.services import issue_api_key, revoke_api_key, update_preferences
 from smmpanel.billing.selectors import balance_of
 from smmpanel.orders.selectors import recent_orders
+from smmpanel.web import form_tokens
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
 
@@ -60,27 +61,35 @@ def preferences(request):
     return render(request, "web/settings.html", {"form": form})
 
 
-# The new key's plaintext waits here between the POST that made it and the GET after the
-# redirect, which pops it: shown exactly once, and a reload cannot create a second key.
-ISSUED_KEY_SESSION = "web.issued_api_key"
+API_KEY_FORM = "api-key"
 
 
 @login_required
 def api_keys(request):
+    """Create and list API keys. A new key's plaintext is shown once, in the answer to
+    the POST itself (never stored, not even in the session); reloading that answer
+    resends the form, whose one-time token is spent by then, so no second key."""
     form = ApiKeyForm(request.POST or None)
+    issued = None
     if request.method == "POST" and form.is_valid():
-        issued = issue_api_key(request.user, form.cleaned_data["name"])
-        request.session[ISSUED_KEY_SESSION] = issued.plaintext
-        return redirect("web:api-keys")
-    issued = request.session.pop(ISSUED_KEY_SESSION, None) if request.method == "GET" else None
+        if not form_tokens.spend(request, API_KEY_FORM, request.POST.get("once", "")):
+            resent = _("This form was sent already; its key was shown then.")
+            messages.info(request, resent)
+            return redirect("web:api-keys")
+        issued = issue_api_key(request.user, form.cleaned_data["name"]).plaintext
+        form = ApiKeyForm()
     response = render(
         request,
         "web/api_keys.html",
-        {"form": form, "issued": issued, "keys": api_keys_of(request.user)},
+        {
+            "form": form,
+            "issued": issued,
+            "keys": api_keys_of(request.user),
+            "once": form_tokens.issue(request, API_KEY_FORM),
+        },
     )
-    if issued:
-        # The page holding a secret must not be kept by the browser or a proxy.
-        response["Cache-Control"] = "no-store"
+    # The page may hold a secret: neither the browser nor a proxy may keep it.
+    response["Cache-Control"] = "no-store"
     return response
 
 
