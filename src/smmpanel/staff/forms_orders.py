@@ -60,7 +60,8 @@ class BulkOrderForm(forms.Form):
     order's value (``value-<id>``); ``cleaned_data["ids"]`` and ``["values"]`` result."""
 
     action = forms.ChoiceField(label=_("Action"), choices=BULK_CHOICES)
-    reason = forms.CharField(label=_("Reason"), max_length=1000)
+    # Shown on the order page when the action ends the order (cancel, partial).
+    reason = forms.CharField(label=_("Reason (shown to the customer)"), max_length=1000)
 
     def clean(self):
         data = super().clean()
