@@ -64,6 +64,18 @@ def test_a_partial_order_shows_the_refund_of_its_remains(client, shopper, servic
     assert '<dd id="refunded">0.36 USD</dd>' in detail(client, order)
 
 
+def test_a_refund_held_by_a_balance_review_is_not_said_to_be_on_the_balance(
+    client, held_order, staff, shopper
+):
+    policy.open_balance_review(shopper, reason="payment check", actor=staff)
+    policy.reject_order(held_order, actor=staff, reason="The target account is private")
+
+    page = detail(client, held_order)
+
+    assert "it reaches your balance when the balance review ends" in page
+    assert "was refunded to your balance" not in page
+
+
 def test_a_running_order_shows_no_refund(client, shopper, service):
     order = make_order(shopper, service)
     assert 'id="refunded"' not in detail(client, order)

@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.billing.models import HeldCredit, LedgerEntry
 from smmpanel.billing.money import share_of
 from smmpanel.catalog.models import Category, Platform, Service
 from smmpanel.compiled_sql import CompiledQuery, IdListed
@@ -303,6 +304,14 @@ def refunded_micros(order: Order) -> int | None:
     if order.status == OrderStatus.PARTIAL:
         return share_of(order.charge_micros, order.remains, order.total_quantity)
     return None
+
+
+def refund_held(order: Order) -> bool:
+    """Whether the order's refund waits for a balance review to end (``HeldCredit``)
+    instead of being on the balance already."""
+    return HeldCredit.objects.filter(
+        order=order, kind=LedgerEntry.Kind.REFUND, released_at__isnull=True
+    ).exists()
 
 
 def order_refills(order: Order) -> list[Refill]:

@@ -200,6 +200,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             "params": shown_params(order.params),
             "staff_reason": selectors.staff_reason(events),
             "refunded": selectors.refunded_micros(order),
+            "refund_held": selectors.refund_held(order),
             "refills": selectors.order_refills(order),
         },
     )
