@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
 
@@ -75,7 +76,7 @@ def cursor(value: object) -> int | None:
 def ledger_page(user, before: int | None = None, size: int = 25) -> LedgerPage:
     """The user's ledger entries with id below ``before``, newest first (keyset pagination:
     as fast on page 1000 as on page 1, via the ``ledger_user_recent`` index)."""
-    rows = LedgerEntry.objects.filter(user=user)
+    rows = LedgerEntry.objects.filter(user=user).select_related("deposit")
     if before is not None:
         rows = rows.filter(pk__lt=before)
     entries = list(rows.order_by("-id")[: size + 1])
@@ -105,3 +106,42 @@ def decided_deposits(limit: int = 50) -> list[DepositRequest]:
         .select_related("user", "decided_by")
         .order_by("-decided_at", "-id")[:limit]
     )
+
+
+# Memos the ledger itself writes (billing.services.refund_order's callers, the release of
+# a held credit); anything else in a memo is what staff or the operator typed.
+_HELD_SUFFIX = "(held during balance review)"
+
+
+def entry_details(entry: LedgerEntry) -> str:
+    """What a ledger entry was for, in the active language, built from its kind and what
+    it is linked to (order, deposit request), never from its memo: the memo is English
+    written by the code or typed by staff, and a customer page shows the panel's words."""
+    order_id = entry.order_id
+    if entry.kind == LedgerEntry.Kind.CHARGE and order_id:
+        text = _("Order %(id)s") % {"id": order_id}
+    elif entry.kind == LedgerEntry.Kind.REFUND and order_id:
+        if entry.memo.startswith("partial"):
+            text = _("Order %(id)s · refund of the undelivered part") % {"id": order_id}
+        elif entry.memo.startswith("canceled"):
+            text = _("Order %(id)s · refund of the canceled order") % {"id": order_id}
+        else:
+            text = _("Order %(id)s · refund") % {"id": order_id}
+    elif entry.kind == LedgerEntry.Kind.DEPOSIT:
+        request = getattr(entry, "deposit", None)  # the DepositRequest it credits, if any
+        if request is not None:
+            text = _("Payment %(reference)s · %(method)s") % {
+                "reference": request.reference,
+                "method": request.gateway_name,
+            }
+        else:
+            text = _("Funds added by staff")
+    elif entry.kind == LedgerEntry.Kind.ADJUSTMENT:
+        text = _("Balance corrected by staff")
+    elif entry.kind == LedgerEntry.Kind.CHARGEBACK:
+        text = _("A payment taken back through the bank (chargeback)")
+    else:
+        text = _("Order %(id)s") % {"id": order_id} if order_id else ""
+    if entry.memo.endswith(_HELD_SUFFIX):
+        text = _("%(details)s · credited after the balance review") % {"details": text}
+    return text

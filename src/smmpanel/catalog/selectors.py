@@ -1,6 +1,10 @@
 """Reads for the catalog."""
 
+import re
+
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
@@ -185,3 +189,23 @@ def staff_categories() -> QuerySet[Category]:
 
 def all_platforms() -> QuerySet[Platform]:
     return Platform.objects.all()
+
+
+_REFILL_DAYS = re.compile(r"(\d+) days")
+
+
+def update_value_text(update: ServiceUpdate, value: str) -> str:
+    """A before/after value of a service update in the active language. Refill values
+    are stored in fixed English (``catalog.services._refill_text``: "no refill",
+    "30 days", "refill") and read out in the panel's words; the others are numbers."""
+    if update.kind != ServiceUpdate.Kind.REFILL or not value:
+        return value
+    if value == "no refill":
+        return _("No refill")
+    if value == "refill":
+        return _("Yes, with no time limit")
+    days = _REFILL_DAYS.fullmatch(value)
+    if days:
+        n = int(days[1])
+        return ngettext("%(n)s day", "%(n)s days", n) % {"n": n}
+    return value

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -53,7 +54,9 @@ def preferences(request):
     )
     if request.method == "POST" and form.is_valid():
         update_preferences(user, **form.cleaned_data)
-        messages.success(request, _("Settings saved."))
+        # Said in the language just chosen: the next page is in it, and the notice with it.
+        with translation.override(form.cleaned_data["language"]):
+            messages.success(request, _("Settings saved."))
         response = redirect("web:settings")
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"],
                             samesite="Lax")  # fmt: skip
