@@ -132,6 +132,7 @@ STAFF_PK_KINDS = {
     "provider-edit": "provider",
     "provider-import": "provider",
     "provider-action": "provider",
+    "service-change-action": "service-change",
 }
 # The words a staff URL's other parameters take: every verb, kind and direction some staff
 # page acts on (each page is tried with all of them), a report, a rule.
@@ -139,7 +140,7 @@ STAFF_WORDS = {
     "verb": [
         "approve", "reject", "cancel", "partial", "resend", "completed", "rejected",
         "restrict", "review", "limit-api", "adjust", "rate", "confirm",
-        "refresh-balance", "sync-services",
+        "refresh-balance", "sync-services", "accept",
     ],
     "kind": ["restriction", "review", "api-limit", "api-key", "rate"],
     "direction": ["up", "down"],

@@ -67,7 +67,7 @@ def back_office(victim):
 
     from smmpanel.accounts.models import ApiKey
     from smmpanel.policy import services as policy
-    from smmpanel.providers.models import RefillSubmission, Submission
+    from smmpanel.providers.models import PendingServiceChange, RefillSubmission, Submission
     from smmpanel.providers.services import add_provider, add_route
     from smmpanel.support.services import add_canned_reply
 
@@ -101,6 +101,14 @@ def back_office(victim):
         "category": [service.category_id],
         "service-route": [route.pk],
         "provider": [provider.pk],
+        "service-change": [
+            PendingServiceChange.objects.create(
+                service=service,
+                provider=provider,
+                changes={"refill": False},
+                before={"refill": True},
+            ).pk
+        ],
     }
     admin_objects = {
         "auth.Group": Group.objects.create(name=f"Group {MARK}"),

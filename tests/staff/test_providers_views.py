@@ -13,7 +13,7 @@ from django.utils import timezone
 from smmpanel.accounts.models import User
 from smmpanel.catalog.models import Service
 from smmpanel.policy.models import Decision
-from smmpanel.providers.models import Provider, ServiceRoute
+from smmpanel.providers.models import PendingServiceChange, Provider, ServiceRoute
 from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.services import add_provider
 from smmpanel.providers.simulator.catalog import Catalog
@@ -299,3 +299,55 @@ def test_syncing_now_a_provider_announcing_a_huge_max_answers_the_providers_page
     assert response.status_code == 302
     service.refresh_from_db()
     assert service.max_quantity == 10000
+
+
+# -- changes the services sync held for staff (issue 16, item 4) ------------------------------
+
+
+@pytest.fixture
+def held_change(db, simulated):
+    """A service promising "30 days refill" whose provider would take the refill away."""
+    service = make_service(name="Instagram Likes — 30 days refill", refill=True)
+    return PendingServiceChange.objects.create(
+        service=service, provider=simulated, changes={"refill": False}, before={"refill": True}
+    )
+
+
+def test_the_list_shows_a_held_change(staff, held_change):
+    html = staff.get("/staff/providers/").content.decode()
+
+    assert f"/staff/providers/changes/{held_change.pk}/accept/" in html
+    assert "Instagram Likes — 30 days refill" in html
+
+
+def test_accepting_a_held_change_from_the_providers_page_applies_it(staff, held_change):
+    staff.post(f"/staff/providers/changes/{held_change.pk}/accept/", {"reason": "agreed"})
+
+    held_change.service.refresh_from_db()
+    assert held_change.service.refill is False
+    assert "service_change.accept" in audit_actions()
+
+
+def test_rejecting_a_held_change_from_the_providers_page_keeps_the_service(staff, held_change):
+    staff.post(f"/staff/providers/changes/{held_change.pk}/reject/", {"reason": "no"})
+
+    held_change.refresh_from_db()
+    held_change.service.refresh_from_db()
+    assert held_change.state == "rejected" and held_change.service.refill is True
+    assert "service_change.reject" in audit_actions()
+
+
+def test_a_held_change_is_not_decided_without_a_reason(staff, held_change):
+    staff.post(f"/staff/providers/changes/{held_change.pk}/accept/", {"reason": ""})
+
+    held_change.refresh_from_db()
+    assert held_change.state == "pending" and audit_actions() == []
+
+
+def test_a_moderator_cannot_accept_a_held_change(client, held_change):
+    client.force_login(staff_member("moderator"))
+
+    response = client.post(f"/staff/providers/changes/{held_change.pk}/accept/", {"reason": "x"})
+
+    held_change.refresh_from_db()
+    assert response.status_code in (302, 403) and held_change.state == "pending"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -154,3 +155,47 @@ class RefillSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"refill {self.refill_id}: {self.state}"
+
+
+class PendingServiceChange(models.Model):
+    """A change the catalog sync would make to a service that breaks what its name
+    promises (refill, its period, limits): held for staff instead of going live and
+    onto the public Updates page (``providers.promises``).
+
+    One open row per service and provider: a later sync proposing the same values
+    leaves it be, other values replace them, a sync keeping the promise drops it. A
+    rejected row stays, so that the sync does not raise the same change again.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.CASCADE, related_name="pending_changes"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    # field → value: what the sync would set, and what the service had when it was held
+    changes = models.JSONField()
+    before = models.JSONField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "provider"],
+                condition=models.Q(state="pending"),
+                name="pending_change_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} via {self.provider_id}: {self.changes} ({self.state})"

@@ -8,10 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smmpanel.billing.reports import ReportRange
 from smmpanel.providers.models import (
     CostBasis,
+    PendingServiceChange,
     Provider,
     ServiceRoute,
     Submission,
@@ -56,6 +58,46 @@ def provider_health(now: datetime | None = None) -> list[ProviderHealth]:
             routes=p.route_count,
         )
         for p in rows
+    ]
+
+
+# How staff read the fields a held change names.
+_CHANGE_LABELS = {
+    "refill": _("refill"),
+    "refill_days": _("refill period, days"),
+    "min_quantity": _("minimum"),
+    "max_quantity": _("maximum"),
+    "cancel": _("cancel"),
+}
+
+
+@dataclass(frozen=True)
+class HeldChange:
+    """A change the catalog sync held for staff, as the providers page lists it."""
+
+    change: PendingServiceChange
+    fields: list[tuple[str, str, str]]  # (label, the service's value now, the proposed one)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return str(value)
+
+
+def held_service_changes() -> list[HeldChange]:
+    """The changes the catalog sync holds for staff (oldest first), each with the
+    service's current values beside the proposed ones."""
+    pending = PendingServiceChange.objects.filter(state=PendingServiceChange.State.PENDING)
+    return [
+        HeldChange(
+            change=change,
+            fields=[
+                (str(_CHANGE_LABELS.get(f, f)), _shown(getattr(change.service, f)), _shown(v))
+                for f, v in change.changes.items()
+            ],
+        )
+        for change in pending.select_related("service", "provider")
     ]
 
 

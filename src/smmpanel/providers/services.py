@@ -12,10 +12,11 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from smmpanel.billing.money import MICROS, div_round_half_up, format_amount, to_micros
-from smmpanel.catalog.models import Service
+from smmpanel.catalog.models import Service, ServiceUpdate
 from smmpanel.catalog.service_types import DEFAULT, type_named
 from smmpanel.catalog.services import (
     create_service,
+    describe_changes,
     get_or_create_category,
     staff_update_service,
     update_service,
@@ -23,7 +24,8 @@ from smmpanel.catalog.services import (
 from smmpanel.policy.audit import audit
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
-from smmpanel.providers.models import Provider, ServiceRoute
+from smmpanel.providers.models import PendingServiceChange, Provider, ServiceRoute
+from smmpanel.providers.promises import broken_promises
 from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.url_safety import check_provider_url
 
@@ -201,7 +203,9 @@ def sync_services(provider: Provider) -> dict[str, int]:
     our price stays as staff set it, but a service whose primary route now costs
     more than we charge — or that the provider withdrew — is paused, not sold at a loss.
     An offer with a number our columns cannot hold changes nothing of its routes; the
-    refused values are kept on the provider for staff (``refused_values``).
+    refused values are kept on the provider for staff (``refused_values``). A change
+    that breaks what a service's name promises (refill, its period, limits) is held for
+    staff as a ``PendingServiceChange``, not applied nor published (``hold_changes``).
     """
     remote = {s.service: s for s in client_for(provider).services()}
     counts = {"updated": 0, "paused": 0}
@@ -225,12 +229,16 @@ def sync_services(provider: Provider) -> dict[str, int]:
                 continue
             cost = to_micros(round(offer.rate, 6))
             ServiceRoute.objects.filter(pk=route.pk).update(cost_micros=cost)
-            changes = {
+            proposed = {
                 "min_quantity": max(offer.min, 1),
                 "max_quantity": max(offer.max, offer.min, 1),
                 "refill": offer.refill,
                 "cancel": offer.cancel,
             }
+            current = {f: getattr(service, f) for f in _PROMISED_FIELDS}
+            held = broken_promises(service.name, current, proposed, offer.name)
+            hold_changes(service, provider, held)
+            changes = {f: v for f, v in proposed.items() if f not in held}
             if is_primary and cost > service.rate_micros and service.active:
                 changes["active"] = False
                 counts["paused"] += 1
@@ -240,6 +248,39 @@ def sync_services(provider: Provider) -> dict[str, int]:
     _record_refused(provider, refused)
     Provider.objects.filter(pk=provider.pk).update(services_synced_at=timezone.now())
     return counts
+
+
+# The service's fields a sync may change that its name may promise.
+_PROMISED_FIELDS = ("min_quantity", "max_quantity", "refill", "refill_days", "cancel")
+
+
+def hold_changes(service: Service, provider: Provider, held: dict[str, object]) -> None:
+    """Keep ``held`` (field → value) as the open change of ``service`` from ``provider``
+    for staff: the same values again leave the open change as it is, other values
+    replace it, none drops it (the sync keeps the promise again); values staff last
+    rejected are not raised again. Call inside the sync's transaction."""
+    mine = PendingServiceChange.objects.filter(service=service, provider=provider)
+    open_change = mine.filter(state=PendingServiceChange.State.PENDING).first()
+    if not held:
+        if open_change is not None:
+            open_change.delete()
+        return
+    before = {f: getattr(service, f) for f in held}
+    if open_change is not None:
+        if open_change.changes != held:
+            mine.filter(pk=open_change.pk).update(changes=held, before=before)
+        return
+    last = mine.exclude(state=PendingServiceChange.State.PENDING).order_by("-decided_at", "-pk")
+    decided = last.first()
+    if (
+        decided is not None
+        and decided.state == PendingServiceChange.State.REJECTED
+        and decided.changes == held
+    ):
+        return
+    PendingServiceChange.objects.create(
+        service=service, provider=provider, changes=held, before=before
+    )
 
 
 def route_unrouted_services(provider: Provider) -> int:
@@ -439,6 +480,50 @@ def staff_sync_services(provider: Provider, *, actor) -> dict[str, int]:
                  reason=f"provider {provider.name}: {counts['updated']} updated, "
                         f"{counts['paused']} paused")  # fmt: skip
     return counts
+
+
+class ChangeNotOpen(ValueError):
+    """The held change was accepted, rejected or dropped meanwhile."""
+
+
+def _decide(change: PendingServiceChange, state: str, *, actor, reason: str) -> None:
+    """Mark an open change decided (a conditional UPDATE: a change is decided once)."""
+    decided = PendingServiceChange.objects.filter(
+        pk=change.pk, state=PendingServiceChange.State.PENDING
+    ).update(state=state, decided_at=timezone.now(), decided_by=actor, decision_reason=reason)
+    if decided != 1:
+        raise ChangeNotOpen(f"change {change.pk} is no longer pending")
+
+
+def accept_service_change(
+    change: PendingServiceChange, *, actor, reason: str
+) -> list[ServiceUpdate]:
+    """Apply a change the sync held for staff to its service: published on the Updates
+    page and audited with ``actor`` and ``reason``. ``ChangeNotOpen`` if it is no longer
+    pending; ``ValidationError`` (nothing written) if the service can no longer take it."""
+    with transaction.atomic():
+        _decide(change, PendingServiceChange.State.ACCEPTED, actor=actor, reason=reason)
+        service = Service.objects.get(pk=change.service_id)
+        before = {f: getattr(service, f) for f in change.changes}
+        updates = update_service(service, **change.changes)
+        _audit_staff("service_change.accept", actor=actor, service=service.pk,
+                     provider=change.provider_id,
+                     reason=f"{reason} — held sync change {change.pk} of service {service.pk} "
+                            f"applied: {describe_changes(before, change.changes)}")  # fmt: skip
+    return updates
+
+
+def reject_service_change(change: PendingServiceChange, *, actor, reason: str) -> None:
+    """Refuse a change the sync held for staff: the service stays as it is, the same
+    values are not raised again by later syncs; audited with ``actor`` and ``reason``.
+    ``ChangeNotOpen`` if it is no longer pending."""
+    with transaction.atomic():
+        _decide(change, PendingServiceChange.State.REJECTED, actor=actor, reason=reason)
+        _audit_staff("service_change.reject", actor=actor, service=change.service_id,
+                     provider=change.provider_id,
+                     reason=f"{reason} — held sync change {change.pk} of service "
+                            f"{change.service_id} rejected: "
+                            f"{describe_changes(change.before, change.changes)}")  # fmt: skip
 
 
 class RouteExists(ValueError):

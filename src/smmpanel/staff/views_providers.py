@@ -3,6 +3,8 @@ last sync, last error), add/edit (URL checked, key write-only), import services 
 markup, refresh balance and sync services now. Thin views over ``providers.services``."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,14 +13,19 @@ from smmpanel.providers import selectors
 from smmpanel.providers import services as providers
 from smmpanel.providers.answers import ProviderError
 from smmpanel.providers.forms import ImportForm, ProviderForm
-from smmpanel.providers.models import Provider
+from smmpanel.providers.models import PendingServiceChange, Provider
 from smmpanel.providers.url_safety import UnsafeProviderUrl
+from smmpanel.staff.forms import ReasonForm
 from smmpanel.staff.permissions import PROVIDERS, staff_required
 
 
 @staff_required(PROVIDERS)
 def providers_list(request):
-    return render(request, "staff/providers/list.html", {"rows": selectors.provider_health()})
+    return render(
+        request,
+        "staff/providers/list.html",
+        {"rows": selectors.provider_health(), "held": selectors.held_service_changes()},
+    )
 
 
 @staff_required(PROVIDERS)
@@ -101,4 +108,33 @@ def provider_action(request, pk: int, verb: str):
                 _("Services of %(name)s synced: %(updated)s updated, %(paused)s paused.")
                 % {"name": provider, **counts},
             )
+    return redirect("staff:providers")
+
+
+@staff_required(PROVIDERS)
+@require_POST
+def service_change_action(request, pk: int, verb: str):
+    """Accept or reject a change the catalog sync held for staff (a reason is required)."""
+    change = get_object_or_404(PendingServiceChange, pk=pk)
+    if verb not in ("accept", "reject"):
+        raise Http404
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason to accept or reject a held change."))
+        return redirect("staff:providers")
+    reason = form.cleaned_data["reason"]
+    try:
+        if verb == "accept":
+            providers.accept_service_change(change, actor=request.user, reason=reason)
+        else:
+            providers.reject_service_change(change, actor=request.user, reason=reason)
+    except providers.ChangeNotOpen:
+        messages.error(request, _("That change was already decided."))
+    except ValidationError as exc:
+        messages.error(
+            request, _("The change cannot be applied: %(e)s") % {"e": "; ".join(exc.messages)}
+        )
+    else:
+        done = _("Change accepted and published.") if verb == "accept" else _("Change rejected.")
+        messages.success(request, done)
     return redirect("staff:providers")
