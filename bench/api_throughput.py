@@ -391,20 +391,24 @@ def audit(seeded: Seeded) -> tuple[int, int]:
 # --- the server -----------------------------------------------------------------------------
 
 
+GUNICORN_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
+
+
 class Gunicorn:
-    def __init__(self, env: dict[str, str], workers: int, threads: int, log_path: Path):
+    """gunicorn with the production config (deploy/gunicorn.conf.py), on a free loopback
+    port, with the worker and thread counts asked for and ``extra`` arguments."""
+
+    def __init__(self, env: dict[str, str], workers: int, threads: int, log_path: Path,
+                 extra: tuple[str, ...] = ("--backlog", "2048")):  # fmt: skip
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = log_path
         self.env = env
         self.cmd = [
-            sys.executable, "-m", "gunicorn", "smmpanel.wsgi:application",
+            sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
             "--bind", f"{LOOPBACK}:{self.port}",
-            "--workers", str(workers),
-            # gthread keeps client connections alive (the sync worker closes each one)
-            "--worker-class", "gthread", "--threads", str(threads),
-            "--keep-alive", "10", "--backlog", "2048",
-            "--log-level", "warning", "--error-logfile", "-",
+            "--workers", str(workers), "--threads", str(threads),
+            *extra,
         ]  # fmt: skip
         self.proc: subprocess.Popen | None = None
         self.log = None

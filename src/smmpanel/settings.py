@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside the machine endpoints' shortcut, so API answers carry this header too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before everything that costs: a request the process has no room for is answered at
+    # once (smmpanel/load_shedding.py), still with the two middlewares' headers.
+    "smmpanel.load_shedding.LoadSheddingMiddleware",
     "smmpanel.api.middleware.MachineEndpointMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -275,18 +278,15 @@ else:
 # keyed request from that IP is refused for a while (api/views.py); 0 turns it off.
 API_BAD_KEY_PER_MINUTE = env.int("API_BAD_KEY_PER_MINUTE", default=30)
 API_BAD_KEY_BURST = env.int("API_BAD_KEY_BURST", default=30)
+# Load shedding (smmpanel/load_shedding.py): requests one server process works on at
+# once; past it a request is answered at once "temporarily unavailable" with Retry-After.
+# 0 (the default, for runserver and tests) turns it off; deploy/gunicorn.conf.py sets it.
+MAX_REQUESTS_IN_FLIGHT = env.int("MAX_REQUESTS_IN_FLIGHT", default=0)
+SHED_RETRY_AFTER_SECONDS = env.int("SHED_RETRY_AFTER_SECONDS", default=1)
 
 # Upstream providers (see providers/gateway.py and providers/forwarding.py).
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20.0)
-PROVIDER_KEY_SECRET = env.str("PROVIDER_KEY_SECRET", default="")
-# How often the sweep looks for due forwarding, status syncs, refills and cancels.
-SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=3.0)
-# A claimed submission older than this is treated as a crash mid-send (ambiguous).
-STALE_CLAIM_SECONDS = env.int("STALE_CLAIM_SECONDS", default=120)
-
-LOGGING = {
-    "version": 1,
 # A whole provider call (connect, send, every byte of the answer) ends by then, however
 # slowly the provider trickles: the read timeout above is per read only.
 PROVIDER_TOTAL_TIMEOUT = env.float("PROVIDER_TOTAL_TIMEOUT", default=30.0)
@@ -295,6 +295,14 @@ PROVIDER_TOTAL_TIMEOUT = env.float("PROVIDER_TOTAL_TIMEOUT", default=30.0)
 PROVIDER_MAX_THREADS = env.int(
     "PROVIDER_MAX_THREADS", default=max(1, HUEY["consumer"]["workers"] // 2)
 )
+PROVIDER_KEY_SECRET = env.str("PROVIDER_KEY_SECRET", default="")
+# How often the sweep looks for due forwarding, status syncs, refills and cancels.
+SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=3.0)
+# A claimed submission older than this is treated as a crash mid-send (ambiguous).
+STALE_CLAIM_SECONDS = env.int("STALE_CLAIM_SECONDS", default=120)
+
+LOGGING = {
+    "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # No secret in a log line: API keys and passwords are masked (logging_filters.py).
