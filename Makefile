@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres lint bench clean
+.PHONY: demo test test-sqlite test-postgres lint bench overload fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ test-postgres: $(STAMP)
 # cluster from Debian's postgresql package); e.g. `make bench BENCH_ARGS="--seconds 10"`.
 bench: $(STAMP)
 	$(BIN)/python bench/api_throughput.py $(BENCH_ARGS)
+
+# API v2 at 1, 2 and 10 times saturation, with and without load shedding (bench/overload.py).
+overload: $(STAMP)
+	$(BIN)/python bench/overload.py $(BENCH_ARGS)
+
+# The long fuzz, outside CI's time: 100,000 API v2 requests, then 10,000 web form posts,
+# with the CI fuzz's oracles; each part stops at its count or after FUZZ_SECONDS.
+FUZZ_SECONDS ?= 5400
+fuzz: $(STAMP)
+	FUZZ_API_REQUESTS=100000 FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest -q -s -p no:cacheprovider \
+		tests/api/test_fuzz.py -k test_fuzzing_api_v2_through_the_test_client
+	FUZZ_WEB_POSTS=10000 FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/pytest -q -s -p no:cacheprovider \
+		tests/web/test_form_fuzz.py
 
 clean:
 	rm -rf $(VENV) data

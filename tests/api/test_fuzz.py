@@ -14,11 +14,17 @@ for each order it says was canceled, nothing else. At the end every wallet still
 its ledger.
 
 ``pytest -s`` prints how many requests each run tried; ``REQUESTS`` counts them too.
+
+The long run (``make fuzz``, never in CI) sets ``FUZZ_API_REQUESTS`` and ``FUZZ_SECONDS``:
+the test-client fuzz then keeps drawing fresh batches of examples until it has sent that
+many requests or the time is up, whichever comes first.
 """
 
 import json
 import math
+import os
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode as encode_query
@@ -43,6 +49,9 @@ CLIENT_EXAMPLES = 300
 LIVE_EXAMPLES = 50
 INTERNAL_ERROR = "Internal error, please try again"
 MAX_LIVE_QUERY = 4000
+# The long run's target and time bound (0: one batch of CLIENT_EXAMPLES, as in CI).
+LONG_RUN_REQUESTS = int(os.environ.get("FUZZ_API_REQUESTS") or 0)
+LONG_RUN_SECONDS = float(os.environ.get("FUZZ_SECONDS") or 0)
 
 # -- values ----------------------------------------------------------------------------
 
@@ -581,6 +590,19 @@ FUZZ = dict(
 )
 
 
+def repeat_until(fuzz, sent) -> int:
+    """Run ``fuzz`` (one batch of examples) once, or, in the long run, again and again
+    until ``sent()`` reaches ``FUZZ_API_REQUESTS`` or ``FUZZ_SECONDS`` have passed.
+    Returns the batches run; every batch draws new examples (hypothesis seeds each)."""
+    deadline = time.monotonic() + LONG_RUN_SECONDS if LONG_RUN_SECONDS > 0 else math.inf
+    batches = 0
+    while True:
+        fuzz()
+        batches += 1
+        if sent() >= LONG_RUN_REQUESTS or time.monotonic() >= deadline:
+            return batches
+
+
 def test_fuzzing_api_v2_through_the_test_client(client, stranger, lenient_key_guessing):
     """Many examples through Django's test client: the whole request path, no sockets."""
 
@@ -598,9 +620,11 @@ def test_fuzzing_api_v2_through_the_test_client(client, stranger, lenient_key_gu
     def fuzz(calls_, size):
         run_example(make_world, send, "client", stranger.user, calls_, size)
 
-    fuzz()
+    began = time.monotonic()
+    batches = repeat_until(fuzz, lambda: REQUESTS["client"] - start)
     tried = REQUESTS["client"] - start
-    print(summary("client", tried))
+    took = time.monotonic() - began
+    print(summary("client", tried) + f"\n  in {batches} batch(es), {took:.0f} s")
     assert tried >= CLIENT_EXAMPLES
     assert ledger_mismatches() == []
 

@@ -1,0 +1,154 @@
+"""Hostile input on the customer's web forms, with the API fuzz's oracles.
+
+Hypothesis posts random values to the forms that can move money or write orders: new
+order (and its live quote), mass order, cancel, refill, deposit, new ticket. Each example
+is a fresh signed-in customer (with a little money) sending a few posts. For every post:
+no server error (the test client raises on one); the customer's money moved only by a
+charge for each order of theirs the post created (exactly its charge) and a refund only
+on a cancel of an order of theirs; no deposit credited; a post refused (an error message
+or a status of 400 and up) wrote nothing; a stranger's wallet, ledger, orders and
+refills are as they were; at the end every wallet equals its ledger.
+
+In CI a few dozen examples run; the long run (``make fuzz``) sets ``FUZZ_WEB_POSTS`` and
+``FUZZ_SECONDS`` (see tests/api/test_fuzz.py, whose oracles and stranger this reuses).
+"""
+
+import os
+import time
+from collections import Counter
+
+from django.contrib.messages import constants, get_messages
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smmpanel.billing.models import LedgerEntry
+from smmpanel.billing.selectors import balance_of, ledger_mismatches
+from smmpanel.orders.models import Order
+from tests.api.test_fuzz import (
+    FRAGMENTS,
+    FUZZ,
+    Books,
+    holdings,
+    line,
+    quantities,
+    snapshot,
+    stranger,  # noqa: F401 - the fixture
+)
+from tests.factories import make_user, post_link
+
+POSTS = {"web": 0}
+OUTCOMES: Counter = Counter()
+EXAMPLES = 40
+LONG_RUN_POSTS = int(os.environ.get("FUZZ_WEB_POSTS") or 0)
+LONG_RUN_SECONDS = float(os.environ.get("FUZZ_SECONDS") or 0)
+
+junk = st.one_of(line, st.sampled_from(FRAGMENTS), st.integers().map(str), st.just(""))
+SERVICE, OWN, OTHER, LINK = "<service>", "<own order>", "<stranger's order>", "<link>"
+refs = st.sampled_from([SERVICE, OWN, OTHER, LINK])
+values = st.one_of(junk, refs, quantities.map(str))
+order_fields = st.fixed_dictionaries(
+    {"service": st.one_of(st.just(SERVICE), st.just(SERVICE), values)},
+    optional={
+        "link": st.one_of(st.just(LINK), st.just(LINK), values),
+        "quantity": st.one_of(st.integers(40, 20_000).map(str), values),
+        "runs": values, "interval": values, "comments": values, "usernames": values,
+        "hashtags": values, "username": values, "answer_number": values, "min": values,
+        "max": values, "posts": values, "delay": values, "expiry": values,
+    },
+)  # fmt: skip
+mass_line = st.one_of(
+    st.tuples(st.just(SERVICE), st.just(LINK), st.integers(40, 5_000).map(str)),
+    st.tuples(values, values, values),
+).map(lambda parts: " | ".join(parts))
+mass_text = st.one_of(
+    st.lists(mass_line, max_size=6).map("\n".join),
+    st.lists(junk, max_size=4).map("\n".join),
+)
+posts = st.one_of(
+    st.tuples(st.sampled_from(["/orders/new/", "/orders/quote/"]), order_fields),
+    st.tuples(st.just("/orders/mass/"), st.fixed_dictionaries({"orders": mass_text})),
+    st.tuples(
+        st.sampled_from(["/orders/{}/cancel/", "/orders/{}/refill/"]),
+        st.fixed_dictionaries({}, optional={"next": junk}),
+    ),
+    st.tuples(
+        st.just("/funds/deposit/"),
+        st.fixed_dictionaries({"gateway": st.one_of(st.just("manual"), junk), "amount": values}),
+    ),
+    st.tuples(
+        st.just("/tickets/new/"),
+        st.fixed_dictionaries({"subject": junk, "message": junk}, optional={"order": values}),
+    ),
+)
+examples = st.lists(st.tuples(posts, st.sampled_from([OWN, OTHER, "0", "999999999"])),
+                    min_size=1, max_size=4)  # fmt: skip
+
+
+def resolve(value: str, ids: dict[str, str]) -> str:
+    return ids.get(value, value) if value != LINK else post_link()
+
+
+def assert_only_own_orders_moved_money(customer, before: Books, path: str, where: str):
+    """New ledger entries: a charge of each new order of the customer's, exactly its
+    charge; a refund only on a cancel, of an order of theirs; nothing else."""
+    new_orders = Order.objects.filter(user=customer, pk__gt=before.order)
+    entries = LedgerEntry.objects.filter(user=customer, pk__gt=before.entry).select_related("order")
+    for entry in entries:
+        if entry.kind == LedgerEntry.Kind.CHARGE:
+            assert entry.order_id in {o.pk for o in new_orders}, where
+            assert entry.amount_micros == -entry.order.charge_micros, where
+        elif entry.kind == LedgerEntry.Kind.REFUND and path.endswith("/cancel/"):
+            assert entry.order.user_id == customer.pk, where
+            assert 0 < entry.amount_micros <= entry.order.charge_micros, where
+        else:
+            raise AssertionError(f"{entry.kind} of order {entry.order_id}: {where}")
+    moved = sum(e.amount_micros for e in entries)
+    assert balance_of(customer) - before.balance == moved, f"wallet off its ledger: {where}"
+    charged = {e.order_id for e in entries if e.kind == LedgerEntry.Kind.CHARGE}
+    assert charged == {o.pk for o in new_orders}, f"an order without its charge: {where}"
+
+
+def test_fuzzing_the_web_forms(client, stranger, service):  # noqa: F811 - the fixture
+    """Random posts to every form that can move money, through Django's test client."""
+    start = POSTS["web"]
+    services = [stranger.services[""], *(v for k, v in stranger.services.items() if k)]
+
+    @settings(max_examples=EXAMPLES, **FUZZ)
+    @given(calls=examples, service_pick=st.sampled_from(services))
+    def fuzz(calls, service_pick):
+        customer = make_user("5")
+        client.force_login(customer)
+        theirs = holdings(stranger.user)
+        for (path, fields), target in calls:
+            last = Order.objects.filter(user=customer).order_by("-pk").first()
+            ids = {SERVICE: str(service_pick), OWN: str(last.pk) if last else "1",
+                   OTHER: str(stranger.ids["OTHER_PENDING"])}  # fmt: skip
+            url = path.format(resolve(target, ids))
+            data = {name: resolve(value, ids) for name, value in fields.items()}
+            before, books = snapshot(customer, stranger.user), Books.of(customer)
+            response = client.post(url, data)
+            POSTS["web"] += 1
+            where = f"POST {url} {data!r} -> {response.status_code}"
+            assert response.status_code < 500, where
+            errors = [m for m in get_messages(response.wsgi_request) if m.level == constants.ERROR]
+            refused = response.status_code >= 400 or bool(errors)
+            OUTCOMES[f"{path} {response.status_code}{' refused' if refused else ''}"] += 1
+            assert holdings(stranger.user) == theirs, f"the stranger's things moved: {where}"
+            assert_only_own_orders_moved_money(customer, books, path, where)
+            if refused:
+                assert snapshot(customer, stranger.user) == before, where
+
+    began = time.monotonic()
+    deadline = began + LONG_RUN_SECONDS if LONG_RUN_SECONDS > 0 else 0
+    batches = 0
+    while True:  # one batch in CI; in the long run, until the target or the time bound
+        fuzz()
+        batches += 1
+        if POSTS["web"] - start >= LONG_RUN_POSTS or time.monotonic() >= deadline:
+            break
+    tried = POSTS["web"] - start
+    kinds = "\n".join(f"  {n:6d}  {kind}" for kind, n in OUTCOMES.most_common())
+    took = time.monotonic() - began
+    print(f"\nfuzz (web forms): {tried} posts in {batches} batch(es), {took:.0f} s:\n{kinds}")
+    assert tried >= EXAMPLES
+    assert ledger_mismatches() == []
