@@ -97,7 +97,7 @@ def test_another_users_order_cannot_be_canceled(client, shopper, service, nothin
     assert response.status_code == 404 and order.cancel_requested_at is None
 
 
-def test_refill_and_cancel_need_post(client, shopper, service):
+def test_refill_needs_post(client, shopper, service):
     order = make_order(shopper, service)
     assert client.get(reverse("web:order-refill", args=[order.pk])).status_code == 405
 
