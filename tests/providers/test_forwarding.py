@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
@@ -465,3 +466,17 @@ def test_an_upstream_id_given_again_for_another_order_fails_the_later_one_for_st
     assert second.status == OrderStatus.FAIL
     assert sub.state == SubmissionState.UNKNOWN and sub.provider_order_id == ""
     assert f"already given for order {first.pk}" in sub.error
+
+
+def test_the_reused_id_check_reads_the_upstream_id_index(provider):
+    if connection.vendor != "sqlite":
+        pytest.skip(
+            "checks SQLite's EXPLAIN QUERY PLAN text; PostgreSQL's cost-based planner may "
+            "rightly scan a test-sized table"
+        )
+    query = forwarding.upstream_id_holders(provider.pk, "777", 1).values_list("order_id")[:1]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "submission_upstream_id" in plan

@@ -110,14 +110,18 @@ def forward_submission(submission_id: int) -> str:
     return "accepted"
 
 
+def upstream_id_holders(provider_id: int, provider_order_id: str, order_id: int):
+    """The other panel orders' runs the provider already gave ``provider_order_id``
+    (read by the ``submission_upstream_id`` index)."""
+    return Submission.objects.filter(
+        provider_id=provider_id, provider_order_id=provider_order_id
+    ).exclude(order_id=order_id)
+
+
 def _order_with_upstream_id(route: ServiceRoute, provider_order_id: str, order_id: int):
     """Another panel order the provider already gave ``provider_order_id``, or None."""
-    return (
-        Submission.objects.filter(provider=route.provider, provider_order_id=provider_order_id)
-        .exclude(order_id=order_id)
-        .values_list("order_id", flat=True)
-        .first()
-    )
+    holders = upstream_id_holders(route.provider_id, provider_order_id, order_id)
+    return holders.values_list("order_id", flat=True).first()
 
 
 def add_params(sub: Submission, route: ServiceRoute) -> dict[str, object]:

@@ -126,6 +126,9 @@ class Submission(models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="submission_due"),
             models.Index(fields=["provider", "state", "next_sync_at"], name="submission_sync"),
+            # An accepted order id is looked up before it is taken (forwarding: a provider
+            # that gives one id twice), in one step however long the provider's history.
+            models.Index(fields=["provider", "provider_order_id"], name="submission_upstream_id"),
         ]
 
     def __str__(self) -> str:
