@@ -53,3 +53,62 @@ document.addEventListener("htmx:load", function (event) {
   });
   if (holdsInput) form.dispatchEvent(new Event("change", { bubbles: true }));
 });
+
+// Narrow screens: the header's links, language and account fold behind the Menu button
+// (see panel.css); the button says whether they are shown, and Escape folds them again.
+(function () {
+  var header = document.querySelector("header.top");
+  var toggle = header && header.querySelector(".menu-toggle");
+  var panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!panel) return;
+  function show(open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    panel.classList.toggle("open", open);
+  }
+  header.classList.add("has-menu");
+  toggle.addEventListener("click", function () {
+    show(toggle.getAttribute("aria-expanded") !== "true");
+  });
+  header.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      show(false);
+      toggle.focus();
+    }
+  });
+})();
+
+// Tables turn into one card per row on a narrow screen (panel.css); each cell is led by
+// its column's name, taken here from the table's header row. Rows htmx swaps in later
+// (the live order list) are labelled as they arrive.
+function labelCells(root) {
+  var tables = root.tagName === "TABLE" ? [root] : root.querySelectorAll("table");
+  if (!tables.length && root.closest) {
+    var own = root.closest("table");
+    if (own) tables = [own];
+  }
+  Array.prototype.forEach.call(tables, function (table) {
+    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!head) return;
+    var names = [];
+    Array.prototype.forEach.call(head.cells, function (cell) {
+      for (var i = 0; i < (cell.colSpan || 1); i++) names.push(cell.textContent.trim());
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var name = names[column];
+          if (cell.tagName === "TD" && cell.colSpan === 1 && name && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", name);
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+}
+
+labelCells(document);
+document.addEventListener("htmx:load", function (event) {
+  labelCells(event.detail.elt);
+});
