@@ -8,8 +8,12 @@ docs/performance.md ("Load shedding") and docs/operations.md ("Restarts").
 
 import ctypes
 import os
+import re
 import signal
 import sys
+from urllib.parse import unquote_plus
+
+from gunicorn.glogging import Logger
 
 wsgi_app = "smmpanel.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -38,6 +42,17 @@ graceful_timeout = 30
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 
+# The access log: off unless GUNICORN_ACCESS_LOG names a file ("-": standard error, the
+# journal under systemd); the proxy in front usually keeps one already. A customer's API
+# key travels as ?key=… or in the POST body, and this log is outside the panel's secret
+# masking, so a line holds the path without its query string and no Referer (a page's
+# address may carry one); MaskedAccessLogger masks "key=" in what is left, for a format
+# given on the command line too. The client is the X-Forwarded-For the proxy sent.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = (
+    '%({x-forwarded-for}i)s %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+)
+
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -59,3 +74,31 @@ def post_fork(server, worker):
     # The master may have died between the fork and the prctl: then no signal will come.
     if os.getppid() != worker.ppid:
         os._exit(1)
+
+
+_KEY_VALUE = re.compile(r"(key=)[^&;\s\"]*", re.IGNORECASE)
+
+
+def _masked(value):
+    """``value`` with each ``key=`` value masked, also where the name came percent-encoded
+    (Django decodes names once, so ``k%65y=`` is read as the key: here too)."""
+    if not isinstance(value, str):
+        return value
+    decoded = unquote_plus(value)
+    return _KEY_VALUE.sub(r"\1***", decoded) if _KEY_VALUE.search(decoded) else value
+
+
+class MaskedAccessLogger(Logger):
+    """gunicorn's logger with every ``key=`` value masked in the access log's atoms.
+
+    Covers the request line (%(r)s), the query string (%(q)s), the path (%(U)s, which a
+    client may have sent with an encoded "?key=…") and every header (%({…}i)s, the
+    Referer among them): whatever format an operator passes, no API key is written.
+    """
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {name: _masked(value) for name, value in atoms.items()}
+
+
+logger_class = MaskedAccessLogger
