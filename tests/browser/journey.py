@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from smmpanel.catalog.models import Service
 from smmpanel.providers.services import add_provider, route_unrouted_services
 from smmpanel.providers.simulator.server import serve
+from smmpanel.web.templatetags.money import money
 from tests.browser.conftest import log_in
 from tests.providers.worker_process import start_worker, stop_worker
 
@@ -37,6 +38,18 @@ def words_in(locale: str) -> Callable[[str | Promise], str]:
             return translation.gettext(text) if isinstance(text, str) else str(text)
 
     return tr
+
+
+def money_in(locale: str) -> Callable[[int], str]:
+    """``shown(micros)``: an amount as the panel's pages show it in ``locale``
+    (``49.20`` in English, ``49,20`` in Ukrainian), through the pages' own filter."""
+    language = "uk" if locale.lower().startswith("uk") else "en"
+
+    def shown(micros: int) -> str:
+        with translation.override(language):
+            return money(micros)
+
+    return shown
 
 
 @dataclass
