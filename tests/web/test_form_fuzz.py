@@ -2,7 +2,8 @@
 
 Hypothesis posts random values to the forms that can move money or write orders: new
 order (and its live quote), mass order, cancel, refill, deposit, new ticket. Each example
-is a fresh signed-in customer (with a little money) sending a few posts. For every post:
+is a fresh signed-in customer (with a little money, a pending order and a completed one
+to cancel or refill) sending a few posts. For every post:
 no server error (the test client raises on one); the customer's money moved only by a
 charge for each order of theirs the post created (exactly its charge) and a refund only
 on a cancel of an order of theirs; no deposit credited; a post refused (an error message
@@ -23,18 +24,21 @@ from hypothesis import strategies as st
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
+from smmpanel.catalog.models import Service
 from smmpanel.orders.models import Order
+from smmpanel.orders.services import complete_order
 from tests.api.test_fuzz import (
     FRAGMENTS,
     FUZZ,
     Books,
     holdings,
     line,
+    mostly,
     quantities,
     snapshot,
     stranger,  # noqa: F401 - the fixture
 )
-from tests.factories import make_user, post_link
+from tests.factories import make_order, make_user, post_link
 
 POSTS = {"web": 0}
 OUTCOMES: Counter = Counter()
@@ -44,18 +48,23 @@ LONG_RUN_SECONDS = float(os.environ.get("FUZZ_SECONDS") or 0)
 
 junk = st.one_of(line, st.sampled_from(FRAGMENTS), st.integers().map(str), st.just(""))
 SERVICE, OWN, OTHER, LINK = "<service>", "<own order>", "<stranger's order>", "<link>"
-refs = st.sampled_from([SERVICE, OWN, OTHER, LINK])
+DONE = "<own completed order>"
+refs = st.sampled_from([SERVICE, OWN, DONE, OTHER, LINK])
 values = st.one_of(junk, refs, quantities.map(str))
-order_fields = st.fixed_dictionaries(
-    {"service": st.one_of(st.just(SERVICE), st.just(SERVICE), values)},
-    optional={
-        "link": st.one_of(st.just(LINK), st.just(LINK), values),
-        "quantity": st.one_of(st.integers(40, 20_000).map(str), values),
-        "runs": values, "interval": values, "comments": values, "usernames": values,
-        "hashtags": values, "username": values, "answer_number": values, "min": values,
-        "max": values, "posts": values, "delay": values, "expiry": values,
-    },
-)  # fmt: skip
+EXTRA_FIELDS = ["runs", "interval", "comments", "usernames", "hashtags", "username",
+                "answer_number", "min", "max", "posts", "delay", "expiry", "next"]  # fmt: skip
+order_fields = st.builds(
+    lambda base, extra: base | extra,
+    st.fixed_dictionaries(
+        {
+            "service": mostly(st.just(SERVICE), values, per_ten=8),
+            "link": mostly(st.just(LINK), values, per_ten=8),
+            "quantity": mostly(st.integers(50, 10_000).map(str), values),
+        }
+    ),
+    # Usually none of the other types' fields, so that many posts place an order.
+    mostly(st.just({}), st.dictionaries(st.sampled_from(EXTRA_FIELDS), values, max_size=4)),
+)
 mass_line = st.one_of(
     st.tuples(st.just(SERVICE), st.just(LINK), st.integers(40, 5_000).map(str)),
     st.tuples(values, values, values),
@@ -80,8 +89,8 @@ posts = st.one_of(
         st.fixed_dictionaries({"subject": junk, "message": junk}, optional={"order": values}),
     ),
 )
-examples = st.lists(st.tuples(posts, st.sampled_from([OWN, OTHER, "0", "999999999"])),
-                    min_size=1, max_size=4)  # fmt: skip
+targets = mostly(st.sampled_from([OWN, DONE]), st.sampled_from([OTHER, "0", "999999999"]))
+examples = st.lists(st.tuples(posts, targets), min_size=1, max_size=4)
 
 
 def resolve(value: str, ids: dict[str, str]) -> str:
@@ -111,17 +120,22 @@ def assert_only_own_orders_moved_money(customer, before: Books, path: str, where
 def test_fuzzing_the_web_forms(client, stranger, service):  # noqa: F811 - the fixture
     """Random posts to every form that can move money, through Django's test client."""
     start = POSTS["web"]
-    services = [stranger.services[""], *(v for k, v in stranger.services.items() if k)]
+    plain = Service.objects.get(pk=stranger.services[""])
+    typed = [v for k, v in stranger.services.items() if k]
+    # Mostly the plain service, whose orders a valid form places; now and then a typed one.
+    service_picks = mostly(st.just(plain.pk), st.sampled_from(typed))
 
     @settings(max_examples=EXAMPLES, **FUZZ)
-    @given(calls=examples, service_pick=st.sampled_from(services))
+    @given(calls=examples, service_pick=service_picks)
     def fuzz(calls, service_pick):
         customer = make_user("5")
+        done = complete_order(make_order(customer, plain)).pk
+        make_order(customer, plain)
         client.force_login(customer)
         theirs = holdings(stranger.user)
         for (path, fields), target in calls:
             last = Order.objects.filter(user=customer).order_by("-pk").first()
-            ids = {SERVICE: str(service_pick), OWN: str(last.pk) if last else "1",
+            ids = {SERVICE: str(service_pick), OWN: str(last.pk), DONE: str(done),
                    OTHER: str(stranger.ids["OTHER_PENDING"])}  # fmt: skip
             url = path.format(resolve(target, ids))
             data = {name: resolve(value, ids) for name, value in fields.items()}
@@ -130,7 +144,9 @@ def test_fuzzing_the_web_forms(client, stranger, service):  # noqa: F811 - the f
             POSTS["web"] += 1
             where = f"POST {url} {data!r} -> {response.status_code}"
             assert response.status_code < 500, where
-            errors = [m for m in get_messages(response.wsgi_request) if m.level == constants.ERROR]
+            # This post's messages only: those of an earlier post not followed stay stored.
+            said = get_messages(response.wsgi_request)._queued_messages
+            errors = [m for m in said if m.level == constants.ERROR]
             refused = response.status_code >= 400 or bool(errors)
             OUTCOMES[f"{path} {response.status_code}{' refused' if refused else ''}"] += 1
             assert holdings(stranger.user) == theirs, f"the stranger's things moved: {where}"
