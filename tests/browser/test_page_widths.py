@@ -193,6 +193,7 @@ def staff_pages(shop) -> list[tuple[str, str]]:
         ("staff-user", f"/staff/users/{customer.pk}/"),
         ("staff-view-as", f"/staff/view-as/{customer.pk}/"),
         ("staff-orders", "/staff/orders/"),
+        ("staff-order", f"/staff/orders/{shop['order'].pk}/"),
         ("staff-services", "/staff/catalog/services/"),
         ("staff-service-new", "/staff/catalog/services/new/"),
         ("staff-service-edit", f"/staff/catalog/services/{service.pk}/"),

@@ -140,7 +140,8 @@ STAFF_WORDS = {
     "verb": [
         "approve", "reject", "cancel", "partial", "resend", "completed", "rejected",
         "restrict", "review", "limit-api", "adjust", "rate", "confirm",
-        "refresh-balance", "sync-services", "accept",
+        "refresh-balance", "sync-services", "accept", "start-count", "complete",
+        "cancel-upstream", "refill-upstream",
     ],
     "kind": ["restriction", "review", "api-limit", "api-key", "rate"],
     "direction": ["up", "down"],

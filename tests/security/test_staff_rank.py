@@ -99,6 +99,10 @@ ACTIONS = [
         ("cancel", _post("order-action", "@pending", "cancel")),
         ("partial", _post("order-action", "@running", "partial", remains="1")),
         ("resend", _post("order-action", "@failed", "resend")),
+        ("start count", _post("order-action", "@running", "start-count", start_count="7")),
+        ("complete", _post("order-action", "@running", "complete")),
+        ("cancel at provider", _post("order-action", "@running", "cancel-upstream")),
+        ("refill at provider", _post("order-action", "@completed", "refill-upstream")),
         ("close refill completed", _post("refill-action", "@refill", "completed")),
         ("close refill rejected", _post("refill-action", "@refill", "rejected")),
         ("bulk cancel", _bulk("cancel", "pending")),
@@ -112,7 +116,7 @@ ACTIONS = [
     ]
 ]  # fmt: skip
 # Staff pages that name an account or its things but only show them.
-READ_ONLY = {"user", "view-as"}
+READ_ONLY = {"user", "view-as", "order"}
 
 
 def holdings_of(user: User) -> dict[str, int]:
@@ -128,6 +132,7 @@ def holdings_of(user: User) -> dict[str, int]:
     transition(running, OrderStatus.IN_PROGRESS)
     transition(failed, OrderStatus.FAIL)
     refill = request_refill(user, complete_order(make_order(user, service)).pk)
+    completed = complete_order(make_order(user, service))
     rate = policy.staff_set_custom_rate(
         user, service, actor=None, reason="own price", rate_micros=to_micros("0.5")
     )
@@ -139,6 +144,7 @@ def holdings_of(user: User) -> dict[str, int]:
         "running": running.pk,
         "failed": failed.pk,
         "refill": refill.pk,
+        "completed": completed.pk,
         "rate": rate.pk,
         "api-key": issue_api_key(user, "rank test").api_key.pk,
         "deposit": request_deposit(user, "manual", "10").pk,

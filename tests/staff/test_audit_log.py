@@ -42,6 +42,7 @@ def _forms(office) -> dict[str, dict]:
         "deny": {"kind": DenyEntry.Kind.KEYWORD, "value": "spam-audit"},
         "user-do": {"service": service, "amount": "1.00", "value": "10"},
         "orders-bulk": {"action": "cancel", "order": office.ids["order"]},
+        "order-action": {"start_count": "5"},
         "services-bulk": {"action": "disable", "services": [service]},
         "service-new": service_fields,
         "service-edit": service_fields,
@@ -76,7 +77,7 @@ def _forms(office) -> dict[str, dict]:
 # and must be proven to (a new page is one until it is listed here).
 READ_ONLY = {
     "moderation", "rules", "audit", "tickets", "deposits", "users", "user", "view-as",
-    "orders", "services", "providers", "reports", "report",
+    "orders", "services", "providers", "reports", "report", "order", "orders-export",
 }  # fmt: skip
 # Pages whose form asks staff for the reason (or note, memo): the record keeps their words.
 # The others' records say what was done, worded by the panel.

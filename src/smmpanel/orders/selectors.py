@@ -404,18 +404,30 @@ class StaffOrderFilter:
     order_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    provider_order_id: str = ""
 
 
 @planned_for_values
 def staff_orders_page(
     filters: StaffOrderFilter, before: int | None = None, limit: int = 50
 ) -> Page:
-    """One keyset page of all customers' orders matching ``filters``, newest first.
+    """One keyset page of all customers' orders matching ``filters`` (``staff_orders``),
+    newest first. Pages on the id like the customer's list: no count, no offset."""
+    orders = staff_orders(filters)
+    if before is not None:
+        orders = orders.filter(pk__lt=before)
+    found = list(orders[: limit + 1])
+    return Page(found[:limit], found[limit - 1].pk if len(found) > limit else None)
 
-    ``provider_id`` matches orders with a run sent (or to be sent) through that provider
-    (``providers.Submission.provider``). Email and link match any part, in any case
-    (Ukrainian too: emails are stored lower-case; a non-ASCII link is matched as typed
-    and in lower case). Pages on the id like the customer's list: no count, no offset.
+
+def staff_orders(filters: StaffOrderFilter):
+    """All customers' orders matching ``filters``, newest first, with their runs and the
+    runs' providers prefetched (the list, and the CSV export in chunks).
+
+    ``provider_id`` and ``provider_order_id`` match orders with a run sent (or to be
+    sent) through that provider, under that upstream id (``providers.Submission``).
+    Email and link match any part, in any case (Ukrainian too: emails are stored
+    lower-case; a non-ASCII link is matched as typed and in lower case).
     """
     from smmpanel.providers.models import Submission
 
@@ -429,9 +441,14 @@ def staff_orders_page(
         orders = orders.filter(service_id=f.service_id)
     if f.user_id is not None:
         orders = orders.filter(user_id=f.user_id)
-    if f.provider_id is not None:
-        sent_there = Submission.objects.filter(provider_id=f.provider_id).values("order_id")
-        orders = orders.filter(pk__in=sent_there)
+    upstream_id = f.provider_order_id.strip()[:64]
+    if f.provider_id is not None or upstream_id:
+        runs = Submission.objects.all()
+        if f.provider_id is not None:
+            runs = runs.filter(provider_id=f.provider_id)
+        if upstream_id:
+            runs = runs.filter(provider_order_id=upstream_id)
+        orders = orders.filter(pk__in=runs.values("order_id"))
     email = " ".join(f.email.split())[:MAX_SEARCH]
     if email:
         orders = orders.filter(
@@ -451,10 +468,7 @@ def staff_orders_page(
     if f.date_to is not None:
         end = datetime.combine(f.date_to + timedelta(days=1), time.min, UTC)
         orders = orders.filter(created_at__lt=end)
-    if before is not None:
-        orders = orders.filter(pk__lt=before)
-    found = list(orders.prefetch_related("submissions__provider").order_by("-id")[: limit + 1])
-    return Page(found[:limit], found[limit - 1].pk if len(found) > limit else None)
+    return orders.prefetch_related("submissions__provider").order_by("-id")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class OrderFilterForm(forms.Form):
     provider = forms.ModelChoiceField(
         label=_("Provider"), required=False, queryset=Provider.objects.all(), empty_label=_("Any")
     )
+    provider_order_id = forms.CharField(label=_("Provider order ID"), required=False, max_length=64)
     service = forms.IntegerField(label=_("Service ID"), required=False, min_value=1)
     order = forms.IntegerField(label=_("Order ID"), required=False, min_value=1)
     user = forms.IntegerField(label=_("User ID"), required=False, min_value=1)
@@ -52,6 +53,7 @@ class OrderFilterForm(forms.Form):
             order_id=data.get("order"),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
+            provider_order_id=data.get("provider_order_id") or "",
         )
 
 
@@ -89,3 +91,19 @@ class BulkOrderForm(forms.Form):
                 )
         data["ids"], data["values"] = list(dict.fromkeys(ids)), values
         return data
+
+
+class StartCountForm(forms.Form):
+    """Set start count: the number and the reason."""
+
+    start_count = forms.IntegerField(label=_("Start count"), min_value=0, max_value=MAX_VALUE)
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+
+class CompleteForm(forms.Form):
+    """Mark completed: the reason, and the start count if staff know it."""
+
+    start_count = forms.IntegerField(
+        label=_("Start count (optional)"), required=False, min_value=0, max_value=MAX_VALUE
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=1000)

@@ -16,6 +16,7 @@ from smmpanel.policy.engine import rules_for
 from smmpanel.policy.models import ApiLimit, BalanceReview, DenyEntry, Restriction, Rule
 from smmpanel.policy.rulebook import BY_CODE
 from smmpanel.staff import permissions
+from smmpanel.staff import selectors_orders as order_actions
 from smmpanel.staff.forms import (
     ApiLimitForm,
     DenyEntryForm,
@@ -24,12 +25,15 @@ from smmpanel.staff.forms import (
     RestrictForm,
     RuleForm,
 )
+from smmpanel.staff.forms_orders import CompleteForm, StartCountForm
 from smmpanel.staff.permissions import MODERATE, ORDERS, USERS, can, staff_required
 
 
 @staff_required(MODERATE)
 def moderation(request):
-    return render(request, "staff/moderation.html", selectors.moderation_queue())
+    queue = selectors.moderation_queue()
+    order_actions.held_order_reasons(queue["review_orders"])
+    return render(request, "staff/moderation.html", queue)
 
 
 def _act(request, form_class, action, success: str):
@@ -43,6 +47,10 @@ def _act(request, form_class, action, success: str):
             messages.success(request, success)
         except (InvalidTransition, ValueError) as exc:
             messages.error(request, str(exc))
+    return _back(request)
+
+
+def _back(request):
     target = request.POST.get("next", "")
     # Only back to a staff page: never an open redirect.
     return redirect(target if target.startswith("/staff/") else "staff:moderation")
@@ -63,11 +71,25 @@ def order_action(request, order_id: int, verb: str):
             order, d["remains"], actor=request.user, reason=d["reason"])),
         "resend": (ReasonForm, lambda d: policy.staff_resend(order, actor=request.user,
                                                             reason=d["reason"])),
+        "start-count": (StartCountForm, lambda d: policy.staff_set_start_count(
+            order, d["start_count"], actor=request.user, reason=d["reason"])),
+        "complete": (CompleteForm, lambda d: policy.staff_complete(
+            order, actor=request.user, reason=d["reason"], start_count=d["start_count"])),
+        "cancel-upstream": (ReasonForm, lambda d: policy.staff_cancel_at_provider(
+            order, actor=request.user, reason=d["reason"])),
+        "refill-upstream": (ReasonForm, lambda d: policy.staff_request_refill(
+            order, actor=request.user, reason=d["reason"])),
     }  # fmt: skip
     if verb not in actions:
         return redirect("staff:moderation")
     if verb in ("approve", "reject") and not can(request.user, MODERATE):
         raise PermissionDenied("your staff role cannot moderate")
+    # An action the order's state does not allow is refused with the reason the order
+    # page gives for not offering it, before any service runs (nothing is written).
+    refusal = order_actions.action_refusal(order, verb)
+    if refusal:
+        messages.error(request, _("Order %(id)d: %(reason)s") % {"id": order.pk, "reason": refusal})
+        return _back(request)
     form_class, action = actions[verb]
     return _act(request, form_class, action, _("Order %(id)s: done.") % {"id": order.pk})
 

@@ -1,20 +1,25 @@
-"""Staff orders page: every customer's orders filtered by status, provider, service,
-customer, date and link, keyset-paginated, with bulk actions on the selected orders.
+"""Staff orders page: every customer's orders filtered by status, provider (and its
+order id), service, customer, date and link, keyset-paginated, with bulk actions on the
+selected orders and a CSV export; and one order's page with its actions.
 
 Thin views: the list is ``orders.selectors.staff_orders_page``; a bulk action is
 ``policy.services.staff_bulk_order_action``, which runs each order through the same
-service as a single action (and audits it), reporting each order that could not.
+service as a single action (and audits it), reporting each order that could not. The
+order page reads ``staff.selectors_orders``; its forms post to ``staff:order-action``.
 """
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smmpanel.orders import selectors
+from smmpanel.orders.models import Order
 from smmpanel.policy import services as policy
+from smmpanel.staff import selectors_orders
 from smmpanel.staff.forms_orders import BulkOrderForm, OrderFilterForm
 from smmpanel.staff.permissions import ORDERS, staff_required
 
@@ -37,7 +42,30 @@ def orders(request):
             "first_query": urlencode(query),
             "next_query": urlencode(query | {"before": page.next_before or ""}),
             "bulk_form": BulkOrderForm(),
+            "export_query": urlencode(query),
         },
+    )
+
+
+@staff_required(ORDERS)
+def orders_export(request):
+    """The filtered list (the list page's filter) as CSV, streamed in chunks."""
+    form = OrderFilterForm(request.GET or None)
+    response = StreamingHttpResponse(
+        selectors_orders.orders_csv(form.to_filter()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+    return response
+
+
+@staff_required(ORDERS)
+def order_detail(request, order_id: int):
+    """Everything about one order, with the actions its state allows."""
+    order = get_object_or_404(Order.objects.select_related("user", "service"), pk=order_id)
+    return render(
+        request,
+        "staff/orders/detail.html",
+        {"p": selectors_orders.order_page(order), "order": order},
     )
 
 

@@ -1,0 +1,236 @@
+"""Reads for the staff order page and the orders export: everything about one order
+(its money, timeline, policy decisions, provider route and runs, refills, tickets), the
+actions its state allows, and the filtered list as CSV rows read in chunks."""
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from smmpanel.billing.models import LedgerEntry
+from smmpanel.billing.money import format_amount
+from smmpanel.orders.models import Order, OrderEvent, Refill, RefillStatus
+from smmpanel.orders.models import OrderStatus as S
+from smmpanel.orders.selectors import StaffOrderFilter, refill_ineligibility, staff_orders
+from smmpanel.policy.gates import TEXT_PARAMS
+from smmpanel.policy.models import Decision
+from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
+from smmpanel.support.models import Ticket
+
+# The order actions of the page, each the verb of ``staff:order-action`` it posts to.
+RESEND = "resend"
+CANCEL = "cancel"
+CANCEL_UPSTREAM = "cancel-upstream"
+REFILL_UPSTREAM = "refill-upstream"
+START_COUNT = "start-count"
+PARTIAL = "partial"
+COMPLETE = "complete"
+ACTIONS = (RESEND, CANCEL_UPSTREAM, REFILL_UPSTREAM, START_COUNT, PARTIAL, COMPLETE, CANCEL)
+
+# What staff read for a run's state: "active" means the provider accepted it.
+RUN_STATES = {
+    SubmissionState.QUEUED: gettext_lazy("queued"),
+    SubmissionState.SENDING: gettext_lazy("sending"),
+    SubmissionState.ACTIVE: gettext_lazy("sent"),
+    SubmissionState.UNKNOWN: gettext_lazy("unknown"),
+    SubmissionState.REFUSED: gettext_lazy("refused"),
+    SubmissionState.DONE: gettext_lazy("done"),
+}
+RUNNING = (S.IN_PROGRESS, S.PROCESSING)
+UNFINISHED = (S.PENDING, S.IN_PROGRESS, S.PROCESSING)
+# Rows the export reads per query: memory stays flat whatever the list's length.
+EXPORT_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Run:
+    """One provider run as the page shows it."""
+
+    submission: Submission
+
+    @property
+    def state_label(self) -> str:
+        state = self.submission.state
+        return str(RUN_STATES.get(state, state))
+
+
+@dataclass
+class OrderPage:
+    """Everything the staff order page shows about one order."""
+
+    order: Order
+    refunds: list[LedgerEntry]
+    events: list[OrderEvent]
+    decisions: list[Decision]
+    routes: list[ServiceRoute]
+    runs: list[Run]
+    refills: list[Refill]
+    tickets: list[Ticket]
+    # verb → why the order's state does not allow it ("" when it does)
+    refusals: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def offered(self) -> set[str]:
+        return {verb for verb, why in self.refusals.items() if not why}
+
+    @property
+    def refunded_micros(self) -> int:
+        return sum(entry.amount_micros for entry in self.refunds)
+
+
+def order_page(order: Order) -> OrderPage:
+    """The staff order page's reads for ``order`` (one query per section)."""
+    runs = list(
+        Submission.objects.filter(order=order).select_related("provider", "route").order_by("run")
+    )
+    refills = list(Refill.objects.filter(order=order).select_related("refillsubmission__provider"))
+    return OrderPage(
+        order=order,
+        refunds=list(
+            LedgerEntry.objects.filter(order=order, kind=LedgerEntry.Kind.REFUND).order_by("id")
+        ),
+        events=list(OrderEvent.objects.filter(order=order).select_related("actor")),
+        decisions=list(Decision.objects.filter(order=order).select_related("actor").order_by("id")),
+        routes=list(
+            ServiceRoute.objects.filter(service_id=order.service_id).select_related("provider")
+        ),
+        runs=[Run(s) for s in runs],
+        refills=refills,
+        tickets=list(Ticket.objects.filter(orders=order).order_by("-id")),
+        refusals={verb: action_refusal(order, verb, runs, refills) for verb in ACTIONS},
+    )
+
+
+def action_refusal(
+    order: Order,
+    verb: str,
+    runs: list[Submission] | None = None,
+    refills: Iterable[Refill] | None = None,
+) -> str:
+    """Why ``order``'s state does not allow the staff action ``verb`` now, or "" when
+    it does: the page offers only the allowed ones, the action view refuses the rest
+    with this reason before any service runs. ``runs`` and ``refills`` are read when
+    not given."""
+    if runs is None:
+        runs = list(Submission.objects.filter(order=order))
+    status, label = order.status, order.get_status_display().lower()
+    not_now = _("Not possible for an order that is %(status)s.") % {"status": label}
+    if verb == RESEND:
+        return "" if status == S.FAIL else _("Only a failed order can be resent.")
+    if verb == CANCEL:
+        if status not in (*UNFINISHED, S.FAIL, S.REVIEW):
+            return not_now
+        if any(s.state in (SubmissionState.ACTIVE, SubmissionState.SENDING) for s in runs):
+            return _(
+                "This order is running at the provider: cancel it at the provider, or mark "
+                "it partial when it ends."
+            )
+        return ""
+    if verb == CANCEL_UPSTREAM:
+        if not order.service.cancel:
+            return _("Cancel is not available for this service")
+        if status not in UNFINISHED:
+            return not_now
+        if order.cancel_requested_at is not None:
+            return _("Cancel has already been requested for this order")
+        return ""
+    if verb == REFILL_UPSTREAM:
+        ineligible = refill_ineligibility(order)
+        if ineligible:
+            return ineligible
+        if refills is None:
+            refills = Refill.objects.filter(order=order)
+        if any(r.status in (RefillStatus.PENDING, RefillStatus.IN_PROGRESS) for r in refills):
+            return _("A refill of this order is already in progress")
+        return ""
+    if verb == START_COUNT:
+        return _("A canceled order has no start count.") if status == S.CANCELED else ""
+    if verb == PARTIAL:
+        if status not in UNFINISHED:
+            return not_now
+        return "" if order.total_quantity > 1 else _("An order of one unit cannot be partial.")
+    if verb == COMPLETE:
+        return "" if status in UNFINISHED else not_now
+    return ""
+
+
+# --- the orders list as CSV ----------------------------------------------------------------
+
+EXPORT_HEADER = (
+    "id", "created_at", "customer", "service_id", "service", "link", "quantity", "charge",
+    "currency", "start_count", "remains", "status", "providers", "provider_order_ids",
+)  # fmt: skip
+
+
+def orders_csv(filters: StaffOrderFilter) -> Iterator[str]:
+    """The orders matching ``filters`` as CSV lines (header first), newest first, read
+    ``EXPORT_CHUNK`` rows per query (``QuerySet.iterator``): 100,000 orders stream
+    without ever being in memory at once."""
+    line = _Line()
+    yield line.of(EXPORT_HEADER)
+    for order in staff_orders(filters).iterator(chunk_size=EXPORT_CHUNK):
+        runs = list(order.submissions.all())
+        yield line.of(
+            (
+                order.pk,
+                order.created_at.isoformat(),
+                order.user.email,
+                order.service_id,
+                order.service.name,
+                order.link,
+                order.quantity,
+                format_amount(order.charge_micros),
+                order.currency,
+                order.start_count,
+                order.remains,
+                order.status,
+                " ".join(dict.fromkeys(s.provider.name for s in runs if s.provider)),
+                " ".join(s.provider_order_id for s in runs if s.provider_order_id),
+            )
+        )
+
+
+class _Line:
+    """Formats one CSV row at a time (``csv.writer`` wants a file to write to)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.writer = csv.writer(self)
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+    def of(self, row: Iterable[object]) -> str:
+        # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
+        self.writer.writerow(
+            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+        )
+        return self.text
+
+
+# --- the moderation queue: why each held order is held ----------------------------------
+
+
+def held_order_reasons(orders: list[Order]) -> None:
+    """Give each held order of the moderation queue ``held_text`` (the text its policy
+    check read) and ``held_decisions`` (the hold decisions, each with ``matched``: the
+    terms or values its rule matched, from its inputs). One query for all of them."""
+    by_order: dict[int, list[Decision]] = {o.pk: [] for o in orders}
+    holds = Decision.objects.filter(order__in=list(by_order), outcome="review", actor=None)
+    for decision in holds.order_by("id"):
+        decision.matched = _matched(decision.inputs or {})
+        by_order[decision.order_id].append(decision)
+    for order in orders:
+        order.held_decisions = by_order[order.pk]
+        params = order.params or {}
+        order.held_text = "\n".join(str(params[p]) for p in TEXT_PARAMS if params.get(p))
+
+
+def _matched(inputs: dict) -> str:
+    """A decision's inputs as one line: lists (the matched terms) joined."""
+    return "; ".join(
+        ", ".join(map(str, v)) if isinstance(v, list) else f"{k}: {v}"
+        for k, v in sorted(inputs.items())
+    )
