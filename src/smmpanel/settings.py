@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "smmpanel.providers",
     "smmpanel.policy",
     "smmpanel.support",
+    "smmpanel.notifications",
     "smmpanel.staff",
     "smmpanel.api",
     "smmpanel.web",
@@ -298,6 +299,23 @@ PROVIDER_MAX_THREADS = env.int(
 PROVIDER_KEY_SECRET = env.str("PROVIDER_KEY_SECRET", default="")
 # How often the sweep looks for due forwarding, status syncs, refills and cancels.
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=3.0)
+
+# Notifications (smmpanel/notifications): staff alerts by email and Telegram, delivered
+# by the worker. Telegram is skipped without a bot token; TELEGRAM_API_URL is the Bot API
+# base (tests point it at a local server).
+STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[])
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_CHAT_IDS = env.list("TELEGRAM_CHAT_IDS", default=[])
+TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
+# First retry of a failed send after about this many seconds, doubling up to an hour.
+NOTIFICATION_RETRY_SECONDS = env.float("NOTIFICATION_RETRY_SECONDS", default=10.0)
+# Staff alert thresholds: a provider balance below this (in the panel's currency), orders
+# in Fail or with an unknown submission, or Pending, for longer than these minutes, and
+# a worker silent for longer than this.
+PROVIDER_LOW_BALANCE = env.str("PROVIDER_LOW_BALANCE", default="10.00")
+ALERT_FAIL_MINUTES = env.int("ALERT_FAIL_MINUTES", default=30)
+ALERT_PENDING_MINUTES = env.int("ALERT_PENDING_MINUTES", default=15)
+ALERT_HEARTBEAT_MINUTES = env.int("ALERT_HEARTBEAT_MINUTES", default=5)
 # A claimed submission older than this is treated as a crash mid-send (ambiguous).
 STALE_CLAIM_SECONDS = env.int("STALE_CLAIM_SECONDS", default=120)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from smmpanel.accounts import key_format
 from smmpanel.accounts.models import ApiKey, User
+from smmpanel.notifications.services import notify
 
 # How stale last_used_at may get before a request refreshes it: one write per key per
 # minute instead of one per request keeps the hot API path read-only.
@@ -53,12 +54,17 @@ def issue_api_key(user: User, name: str = "default") -> IssuedKey:
         prefix=key_format.display_prefix(plaintext),
         last4=plaintext[-4:],
     )
+    notify(user, "api_key_created", name=api_key.name, prefix=api_key.prefix)
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 
 def revoke_api_key(api_key: ApiKey) -> None:
     """Revoke a key at once; requests with it then answer ``Invalid API key``."""
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        notify(api_key.user, "api_key_revoked", name=api_key.name, prefix=api_key.prefix)
 
 
 def record_key_use(api_key: ApiKey, ip: str | None) -> None:

@@ -16,6 +16,7 @@ from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
 from smmpanel.compiled_sql import RowInsert
+from smmpanel.notifications.services import notify, raise_alert
 from smmpanel.policy.audit import audit
 from smmpanel.write_chain import Taken, WriteChain
 
@@ -307,15 +308,19 @@ def adjust(user, amount_micros: int, *, memo: str, created_by) -> LedgerEntry:
 def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -> LedgerEntry:
     """A payment taken back by the payer's bank; may leave the balance negative."""
     _positive(amount_micros)
-    return _move(
-        user,
-        LedgerEntry.Kind.CHARGEBACK,
-        -amount_micros,
-        allow_negative=True,
-        by_staff=True,
-        memo=memo,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        entry = _move(
+            user,
+            LedgerEntry.Kind.CHARGEBACK,
+            -amount_micros,
+            allow_negative=True,
+            by_staff=True,
+            memo=memo,
+            created_by=created_by,
+        )
+        raise_alert(f"chargeback:{entry.pk}", "chargeback", email=user.email,
+                    amount_micros=amount_micros)  # fmt: skip
+    return entry
 
 
 def _positive(amount_micros: int) -> None:
@@ -473,6 +478,9 @@ def confirm_deposit(
             created_by=actor,
         )
         _link_credit(current, credit)
+        held = isinstance(credit, HeldCredit)
+        notify(current.user, "deposit_held" if held else "deposit_credited",
+               reference=current.reference, amount_micros=current.amount_micros)  # fmt: skip
         if actor is not None:  # a gateway's own confirmation is the system's, not staff's
             _audit_deposit("deposit.confirm", current, actor, note, "confirmed")
     current.refresh_from_db()

@@ -18,6 +18,7 @@ from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.compiled_sql import CompiledQuery, RowInsert
+from smmpanel.notifications.services import notify
 from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import (
@@ -420,15 +421,19 @@ def refund_remains(order: Order, remains: int, *, actor=None, note: str = "") ->
         raise ValueError(f"remains must be between 1 and {total - 1} for a partial order")
     with transaction.atomic():
         transition(order, S.PARTIAL, actor=actor, note=note, remains=remains)
-        billing.refund_order(order, share_of(order.charge_micros, remains, total), "partial")
+        refund = share_of(order.charge_micros, remains, total)
+        billing.refund_order(order, refund, "partial")
+        notify(order.user, "order_partial", order=order.pk, amount_micros=refund, remains=remains)
     return order
 
 
 def cancel_and_refund(order: Order, *, actor=None, note: str = "") -> Order:
     """End the order ``Canceled`` and refund its whole charge as one ledger entry."""
+    kind = "order_failed" if order.status == S.FAIL else "order_canceled"
     with transaction.atomic():
         transition(order, S.CANCELED, actor=actor, note=note)
         billing.refund_order(order, order.charge_micros, "canceled")
+        notify(order.user, kind, order=order.pk, amount_micros=order.charge_micros)
     return order
 
 
@@ -502,9 +507,17 @@ def move_refill(refill_id: int, status: str) -> bool:
     """Move an unfinished refill to ``status`` (the one place refill statuses change);
     a refill that already ended stays as it is. Returns whether it moved."""
     unfinished = (RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
-    return (
-        Refill.objects.filter(pk=refill_id, status__in=unfinished)
-        .exclude(status=status)
-        .update(status=status)
-        == 1
-    )
+    with transaction.atomic():
+        moved = (
+            Refill.objects.filter(pk=refill_id, status__in=unfinished)
+            .exclude(status=status)
+            .update(status=status)
+            == 1
+        )
+        if moved and status in REFILL_NOTICES:
+            refill = Refill.objects.select_related("user").get(pk=refill_id)
+            notify(refill.user, REFILL_NOTICES[status], order=refill.order_id)
+    return moved
+
+
+REFILL_NOTICES = {RefillStatus.COMPLETED: "refill_done", RefillStatus.REJECTED: "refill_rejected"}

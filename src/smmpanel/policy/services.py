@@ -18,6 +18,7 @@ from smmpanel.accounts.staff_rank import ActingOnOwnRank, ensure_may_act_on
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import format_amount
+from smmpanel.notifications.services import notify
 from smmpanel.orders import services as orders
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
@@ -71,6 +72,7 @@ def restrict(
             created_by=actor,
             api_key=api_key,
         )
+        notify(user, "account_restricted", reason=reason)
         _audit(
             f"restriction.{level}",
             actor=actor,
@@ -109,9 +111,11 @@ def lift_restriction(restriction: Restriction, *, actor, reason: str) -> None:
     ensure_may_act_on(actor, restriction.user)
     reason = _need_reason(reason)
     with transaction.atomic():
-        Restriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
+        lifted = Restriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
             lifted_at=timezone.now(), lifted_by=actor, lift_reason=reason
         )
+        if lifted:
+            notify(restriction.user, "restriction_lifted")
         _unmark_if_clear(restriction.user)
         _audit(
             "restriction.lift",
@@ -180,6 +184,7 @@ def open_balance_review(user, *, reason: str, actor=None) -> BalanceReview:
         review = BalanceReview.objects.filter(user=user, closed_at__isnull=True).first()
         if review is None:
             review = BalanceReview.objects.create(user=user, reason=reason, opened_by=actor)
+            notify(user, "balance_review_opened")
         billing.set_frozen(user, True)
         _audit("balance.review_open", actor=actor, user=user, reason=reason, outcome="review")
     return review
@@ -195,6 +200,7 @@ def close_balance_review(review: BalanceReview, *, actor, reason: str) -> None:
         )
         if closed != 1:
             return
+        notify(review.user, "balance_review_closed")
         if not BalanceReview.objects.filter(user=review.user, closed_at__isnull=True).exists():
             billing.set_frozen(review.user, False)
             billing.release_held_credits(review.user)

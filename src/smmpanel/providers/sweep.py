@@ -6,14 +6,15 @@ harm; the periodic task still holds a Huey lock so only one runs at a time.
 
 import logging
 
-from smmpanel.providers import customer_requests, forwarding, status_sync
+from smmpanel.providers import customer_requests, forwarding, status_sync, watch
 from smmpanel.providers.models import Provider
 
 log = logging.getLogger(__name__)
 
 
 def sweep_once() -> dict[str, int]:
-    """Forward what is due, settle crashed claims, sync statuses, refills and cancels."""
+    """Forward what is due, settle crashed claims, sync statuses, refills and cancels;
+    then raise or clear staff alerts."""
     done = {
         "stale": forwarding.release_stale_claims() + customer_requests.release_stale_refills(),
         "forwarded": 0,
@@ -29,4 +30,5 @@ def sweep_once() -> dict[str, int]:
     for provider in Provider.objects.filter(active=True):
         done["synced"] += status_sync.sync_provider(provider)
     done["refills"] = customer_requests.sync_refills()
+    done["alerts"] = watch.check_alerts()  # also the worker's heartbeat
     return done

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.notifications.services import clear_alert, notify, raise_alert
 from smmpanel.orders.models import Order
 from smmpanel.policy import gates
 from smmpanel.policy.audit import audit
@@ -99,6 +100,8 @@ def open_ticket(
         TicketMessage.objects.create(
             ticket=ticket, author=user, is_staff=False, body=body, search_text=fold(body)
         )
+        raise_alert(f"ticket:{ticket.pk}", "ticket_new", ticket=ticket.pk, email=user.email,
+                    subject=title)  # fmt: skip
     return ticket
 
 
@@ -130,6 +133,8 @@ def reply(ticket: Ticket, author, body: str) -> TicketMessage:
             Ticket.objects.filter(pk=ticket.pk, assigned_to__isnull=True).update(assigned_to=author)
             audit("ticket.reply", actor=author, user=ticket.user, ticket=ticket.pk,
                   reason=f"replied to ticket #{ticket.pk}: {_excerpt(body)}")  # fmt: skip
+            notify(ticket.user, "ticket_answered", ticket=ticket.pk, subject=ticket.title)
+            clear_alert(f"ticket:{ticket.pk}")
     ticket.refresh_from_db()
     return message
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("smmpanel.web.urls_funds")),
     path("", include("smmpanel.web.urls_public")),
     path("", include("smmpanel.web.urls_tickets")),
+    path("", include("smmpanel.web.urls_notifications")),
 ]
