@@ -442,6 +442,17 @@ def request_cancel(user, order_id: object) -> Order:
     (``Pending``), otherwise recorded for the provider to act on."""
     order = _own_order(user, order_id)
     _enforce(gates.check_cancel(user, order))
+    return cancel_at_provider(order, actor=user, note="canceled by customer")
+
+
+def cancel_at_provider(order: Order, *, actor, note: str) -> Order:
+    """Cancel ``order`` the way its state allows, for a customer or for staff (``actor``).
+
+    Still ours (``Pending``, nothing sent): canceled now with a full refund. Otherwise
+    the cancel is recorded (``cancel_requested_at``) and ``providers.customer_requests``
+    sends API v2 ``cancel``; the refund then follows what the provider reports. Raises
+    ``OrderRefused`` when the service or the order's state does not allow it.
+    """
     if not order.service.cancel:
         raise OrderRefused(_("Cancel is not available for this service"))
     if order.status not in (S.PENDING, S.IN_PROGRESS, S.PROCESSING):
@@ -450,7 +461,7 @@ def request_cancel(user, order_id: object) -> Order:
         try:
             with transaction.atomic():
                 if withdraw_unsent(order):
-                    return cancel_and_refund(order, actor=user, note="canceled by customer")
+                    return cancel_and_refund(order, actor=actor, note=note)
         except InvalidTransition:
             pass  # a worker moved it first: fall through to a request
         order.refresh_from_db()
@@ -459,6 +470,7 @@ def request_cancel(user, order_id: object) -> Order:
     Order.objects.filter(pk=order.pk, cancel_requested_at__isnull=True).update(
         cancel_requested_at=timezone.now()
     )
+    order.refresh_from_db(fields=["cancel_requested_at"])
     return order
 
 
@@ -470,6 +482,16 @@ def request_refill(user, order_id: object) -> Refill:
     if ineligible:
         gates.record_ineligible_refill(user, order, ineligible)
         raise OrderRefused(ineligible)
+    return open_refill(order)
+
+
+def open_refill(order: Order) -> Refill:
+    """Open a refill of ``order`` (for its customer, whoever asks) and queue it for the
+    provider that has the order (API v2 ``refill``). Raises ``OrderRefused`` when the
+    order cannot be refilled now or a refill of it is already going."""
+    ineligible = _refill_ineligibility(order)
+    if ineligible:
+        raise OrderRefused(ineligible)
     with transaction.atomic():
         if connection.features.has_select_for_update:
             Order.objects.select_for_update().filter(pk=order.pk).first()
@@ -477,7 +499,7 @@ def request_refill(user, order_id: object) -> Refill:
             status__in=(RefillStatus.PENDING, RefillStatus.IN_PROGRESS)
         ).exists():
             raise OrderRefused(_("A refill of this order is already in progress"))
-        refill = Refill.objects.create(order=order, user=user)
+        refill = Refill.objects.create(order=order, user=order.user)
         queue_refill(refill)
         return refill
 

@@ -20,8 +20,8 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.money import format_amount
 from smmpanel.notifications.services import notify
 from smmpanel.orders import services as orders
-from smmpanel.orders.errors import InvalidTransition
-from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.errors import InvalidTransition, OrderRefused
+from smmpanel.orders.models import Order, OrderStatus, Refill
 from smmpanel.orders.state import transition
 from smmpanel.policy import engine, rule_cache, rulebook
 from smmpanel.policy.audit import audit as _audit
@@ -410,6 +410,39 @@ def staff_resend(order: Order, *, actor, reason: str) -> None:
         _audit("order.resend", actor=actor, user=order.user, reason=reason, outcome="allow",
                order=order)  # fmt: skip
     nudge_forwarding(order.pk)
+
+
+def staff_cancel_at_provider(order: Order, *, actor, reason: str) -> Order:
+    """Ask the provider to cancel a running order (API v2 ``cancel``), as a customer's
+    cancel does: the sweep sends it and the refund follows the provider's answer. An
+    order nothing of which left the panel yet is canceled and refunded at once.
+    Raises ``ValueError`` with the reason when the service or state does not allow it."""
+    ensure_may_act_on(actor, order.user)
+    reason = _need_reason(reason)
+    try:
+        with transaction.atomic():
+            orders.cancel_at_provider(order, actor=actor, note=f"canceled by staff: {reason}")
+            _audit("order.cancel_upstream", actor=actor, user=order.user, reason=reason,
+                   outcome="reject", order=order)  # fmt: skip
+    except OrderRefused as refusal:
+        raise ValueError(refusal.message) from refusal
+    return order
+
+
+def staff_request_refill(order: Order, *, actor, reason: str) -> Refill:
+    """Ask the provider to refill an order (API v2 ``refill``) for its customer, through
+    the same refill a customer opens. Raises ``ValueError`` with the reason when the
+    order cannot be refilled now or a refill of it is already going."""
+    ensure_may_act_on(actor, order.user)
+    reason = _need_reason(reason)
+    try:
+        with transaction.atomic():
+            refill = orders.open_refill(order)
+            _audit("order.refill_upstream", actor=actor, user=order.user, reason=reason,
+                   outcome="allow", order=order, refill=refill.pk)  # fmt: skip
+    except OrderRefused as refusal:
+        raise ValueError(refusal.message) from refusal
+    return refill
 
 
 def staff_adjust_balance(user, amount_micros: int, *, actor, reason: str) -> LedgerEntry:
