@@ -261,7 +261,7 @@ def test_every_action_is_documented_with_an_example():
 def test_the_api_docs_list_every_service_type_with_its_parameters(client, db):
     html = get(client, "/api-docs/")
     for stype in SERVICE_TYPES:
-        assert f"<strong>{stype.name}</strong>" in html
+        assert f"<strong><code>{stype.name}</code></strong>" in html
         for param in stype.params:
             assert f"<code>{param}</code>" in html
 

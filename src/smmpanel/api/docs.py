@@ -143,7 +143,7 @@ ACTION_DOCS: tuple[ActionDoc, ...] = (
             "(see Service types). The charge is taken from the balance at once."
         ),
         (
-            Param("service", True, _("service id from the services action")),
+            Param("service", True, _("service id from the `services` action")),
             Param("link", True, _("public link of the target, in the service's link format")),
             Param("quantity", True, _("how many units (for types that take a quantity)")),
             Param("runs", False, _("drip-feed services: number of runs")),

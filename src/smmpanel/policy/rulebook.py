@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from smmpanel.policy.facts import FactsReading
 from smmpanel.policy.models import Outcome
 
@@ -192,21 +194,21 @@ RULES: tuple[RuleSpec, ...] = (
         _restricted("ordering"),
         "Ordering is blocked on this account: {reason}." + APPEAL_EN,
         "Замовлення для цього акаунта заблоковані: {reason}." + APPEAL_UK,
-        "Account restriction: ordering blocked",
+        _("Account restriction: ordering blocked"),
         field=None,
     ),
     RuleSpec(
         "account.login_blocked", (LOGIN,), Outcome.REJECT, _restricted("login"),
         "Sign-in is blocked for this account: {reason}." + APPEAL_EN,
         "Вхід для цього акаунта заблоковано: {reason}." + APPEAL_UK,
-        "Account restriction: login blocked",
+        _("Account restriction: login blocked"),
     ),
     RuleSpec(
         "balance.review", (ORDER_PLACE,), Outcome.REJECT, _frozen,
         "Your balance is under review, so it cannot be spent until the review ends."
         + APPEAL_EN,
         "Ваш баланс на перевірці, тож його не можна витрачати до її завершення." + APPEAL_UK,
-        "Balance review: spending frozen",
+        _("Balance review: spending frozen"),
         field=None,
     ),
     RuleSpec(
@@ -215,7 +217,7 @@ RULES: tuple[RuleSpec, ...] = (
         "Choose the service that matches the platform and link type.",
         "Посилання не підходить для цієї послуги: очікується {expected_uk}, наприклад {example}. "
         "Оберіть послугу, що відповідає платформі й типу посилання.",
-        "Correct service match: platform and link type fit the service",
+        _("Correct service match: platform and link type fit the service"),
     ),
     RuleSpec(
         "link.private", (ORDER_PLACE, ORDER_REFILL), Outcome.REJECT, _known_not_public,
@@ -223,7 +225,7 @@ RULES: tuple[RuleSpec, ...] = (
         "or use another link.",
         "Відомо, що ця ціль {state}. Обслуговуються лише публічні посилання; зробіть її "
         "публічною або використайте інше посилання.",
-        "Public links only: private, restricted or deleted targets",
+        _("Public links only: private, restricted or deleted targets"),
     ),
     RuleSpec(
         "target.blocked", (ORDER_PLACE,), Outcome.REJECT, _blocked_target,
@@ -231,7 +233,7 @@ RULES: tuple[RuleSpec, ...] = (
         "targets are refused; send the full public link of the page itself.",
         "Це посилання не приймається ({what}). Посилання, пов'язані зі шкідливим ПЗ, "
         "фішингом або прихованими цілями, відхиляються; надішліть повне публічне посилання.",
-        "Blocked targets: deny lists and link shorteners",
+        _("Blocked targets: deny lists and link shorteners"),
         thresholds={"shorteners": SHORTENERS},
     ),
     RuleSpec(
@@ -240,13 +242,13 @@ RULES: tuple[RuleSpec, ...] = (
         "held until a moderator checks it.",
         "Текст замовлення містить терміни, що потребують перевірки ({terms}); замовлення "
         "оплачено й утримується до перевірки модератором.",
-        "Custom comments and mention lists screened for abusive or sensitive terms",
+        _("Custom comments and mention lists screened for abusive or sensitive terms"),
     ),
     RuleSpec(
         "abuse.invalid_orders", (ORDER_PLACE,), Outcome.REJECT, _invalid_orders,
         INVALID_ORDERS_EN, INVALID_ORDERS_UK,
-        "Duplicate abuse: repeated invalid or re-submitted orders "
-        "(reject → API limit → restriction)",
+        _("Duplicate abuse: repeated invalid or re-submitted orders "
+        "(reject → API limit → restriction)"),
         thresholds={"window_minutes": 10, "reject_at": 10, "limit_at": 20, "restrict_at": 40},
         field=None,
     ),
@@ -256,14 +258,14 @@ RULES: tuple[RuleSpec, ...] = (
         "only for completed orders of refill services within their refill period.",
         "{count} запитів на поповнення для непридатних замовлень за {minutes} хвилин. "
         "Запитуйте поповнення лише для завершених замовлень послуг із поповненням.",
-        "Duplicate abuse: refill requests on ineligible orders (fake disputes)",
+        _("Duplicate abuse: refill requests on ineligible orders (fake disputes)"),
         thresholds={"window_minutes": 60, "reject_at": 5, "limit_at": 10, "restrict_at": 20},
     ),
     RuleSpec(
         "order.large", (ORDER_PLACE,), Outcome.REVIEW, _large_order,
         "Orders of {amount} or more are checked by staff before they start.",
         "Замовлення на суму {amount} і більше перевіряються персоналом перед запуском.",
-        "Unusually large order held for review",
+        _("Unusually large order held for review"),
         thresholds={"review_at_micros": 500_000_000},
         shadow=True,
     ),
@@ -271,34 +273,34 @@ RULES: tuple[RuleSpec, ...] = (
         "api.blocked", (API_REQUEST,), Outcome.LIMIT, _api_blocked,
         "API access is blocked: {reason}." + APPEAL_EN,
         "Доступ до API заблоковано: {reason}." + APPEAL_UK,
-        "API limitation: access blocked for a key or account",
+        _("API limitation: access blocked for a key or account"),
     ),
     RuleSpec(
         "api.rate", (API_REQUEST,), Outcome.LIMIT, _api_rate,
         "Too many requests, retry in {seconds} s",
         "Забагато запитів, повторіть через {seconds} с",
-        "API fairness: per-key and per-account rate limits",
+        _("API fairness: per-key and per-account rate limits"),
         thresholds={"key_per_minute": 3000, "account_per_minute": 6000, "burst": 300},
     ),
     RuleSpec(
         "api.key_ip_spread", (API_REQUEST,), Outcome.REVIEW, _ip_spread,
         "This API key was used from {ips} addresses in the last hour; staff will check it.",
         "Цей API-ключ використано з {ips} адрес за останню годину; персонал перевірить його.",
-        "Exposed key: unusual spread of client addresses",
+        _("Exposed key: unusual spread of client addresses"),
         thresholds={"max_ips_per_hour": 20},
     ),
     RuleSpec(
         "ticket.duplicate", (TICKET_CREATE,), Outcome.REJECT, _duplicate_ticket,
         "You already have an open ticket about this (#{ticket}); please add to it instead.",
         "У вас уже є відкрите звернення щодо цього (#{ticket}); доповніть, будь ласка, його.",
-        "Tickets honestly: duplicate tickets",
+        _("Tickets honestly: duplicate tickets"),
         thresholds={"window_days": 30},
     ),
     RuleSpec(
         "ticket.flood", (TICKET_CREATE,), Outcome.REJECT, _ticket_flood,
         "{count} tickets in {minutes} minutes is the limit; please wait for answers.",
         "Ліміт — {count} звернень за {minutes} хвилин; зачекайте, будь ласка, на відповіді.",
-        "Tickets honestly: ticket floods",
+        _("Tickets honestly: ticket floods"),
         thresholds={"window_minutes": 60, "max": 5},
     ),
     RuleSpec(
@@ -307,7 +309,7 @@ RULES: tuple[RuleSpec, ...] = (
         "review." + APPEAL_EN,
         "Зафіксовано повернення платежу {amount}; замовлення заблоковані, баланс на "
         "перевірці." + APPEAL_UK,
-        "Chargebacks: restrict the account and open a balance review",
+        _("Chargebacks: restrict the account and open a balance review"),
     ),
 )  # fmt: skip
 
