@@ -7,7 +7,7 @@ from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.services import issue_api_key
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import _checkers
-from smmpanel.policy.models import Decision, Rule
+from smmpanel.policy.models import Decision, Outcome, Rule
 from smmpanel.policy.replay import replay
 from smmpanel.policy.services import update_rule
 from tests.factories import make_user
@@ -58,3 +58,17 @@ def decisions(code: str, user=None):
 def assert_replays(decision: Decision) -> None:
     """Replaying the recorded inputs through the rule gives the recorded outcome."""
     assert replay(decision) == decision.outcome, (decision.rule_code, decision.inputs)
+
+
+def refuse_over_api(user, times: int) -> None:
+    """``times`` refused orders of ``user`` over the API, as the policy records them
+    (each counts as one towards ``abuse.invalid_orders``)."""
+    api_key = issue_api_key(user, "refusals").api_key
+    for _ in range(times):
+        Decision.objects.create(
+            point=rulebook.ORDER_PLACE,
+            rule_code="order.invalid",
+            outcome=Outcome.REJECT,
+            user=user,
+            api_key=api_key,
+        )

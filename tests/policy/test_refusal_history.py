@@ -3,30 +3,16 @@ one statement, and come out as each would read alone."""
 
 import pytest
 
-from smmpanel.accounts.services import issue_api_key
 from smmpanel.compiled_sql import scalars
 from smmpanel.orders.links import canonicalise
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import RECORDED_STATE, known_targets
-from smmpanel.policy.models import Decision, KnownTarget, Outcome
+from smmpanel.policy.models import KnownTarget
 from smmpanel.policy.refusal_history import OrderHistory, count_invalid_orders
 from tests.factories import make_user, post_link
-from tests.policy.conftest import tune
+from tests.policy.conftest import refuse_over_api, tune
 
 pytestmark = pytest.mark.django_db
-
-
-def refuse(user, times: int) -> None:
-    """``times`` refused orders over the API (each counts as one)."""
-    api_key = issue_api_key(user, "refusals").api_key
-    for _ in range(times):
-        Decision.objects.create(
-            point=rulebook.ORDER_PLACE,
-            rule_code="order.invalid",
-            outcome=Outcome.REJECT,
-            user=user,
-            api_key=api_key,
-        )
 
 
 def private_link():
@@ -36,7 +22,7 @@ def private_link():
 
 
 def test_both_facts_come_from_one_statement(customer, django_assert_num_queries):
-    refuse(customer, 3)
+    refuse_over_api(customer, 3)
     engine.rules_for(rulebook.ORDER_PLACE)  # seeded, as evaluating an order's rules does
     history = OrderHistory(customer, private_link())
 
@@ -46,8 +32,8 @@ def test_both_facts_come_from_one_statement(customer, django_assert_num_queries)
 
 
 def test_each_fact_equals_what_its_own_read_gives(customer):
-    refuse(customer, 2)
-    refuse(make_user(), 4)  # someone else's refusals do not count
+    refuse_over_api(customer, 2)
+    refuse_over_api(make_user(), 4)  # someone else's refusals do not count
     link = private_link()
 
     history = OrderHistory(customer, link)
@@ -63,7 +49,7 @@ def test_an_unknown_link_and_no_refusals_read_as_none_and_zero(customer):
 
 
 def test_another_window_than_the_rules_is_counted_apart(customer, django_assert_num_queries):
-    refuse(customer, 2)
+    refuse_over_api(customer, 2)
     history = OrderHistory(customer, canonicalise(post_link()))
     history.recorded_state()
 
@@ -73,7 +59,7 @@ def test_another_window_than_the_rules_is_counted_apart(customer, django_assert_
 
 def test_the_rules_own_window_is_the_one_read_with_the_link(customer, staff):
     tune("abuse.invalid_orders", staff, thresholds={"window_minutes": 30, "reject_at": 10})
-    refuse(customer, 1)
+    refuse_over_api(customer, 1)
     history = OrderHistory(customer, canonicalise(post_link()))
     history.recorded_state()
 
@@ -82,7 +68,7 @@ def test_the_rules_own_window_is_the_one_read_with_the_link(customer, staff):
 
 def test_with_the_invalid_orders_rule_off_the_link_is_still_read(customer, staff):
     tune("abuse.invalid_orders", staff, enabled=False)
-    refuse(customer, 1)
+    refuse_over_api(customer, 1)
 
     history = OrderHistory(customer, private_link())
 

@@ -410,12 +410,19 @@ def test_rule_abuse_invalid_orders(service, staff):
     assert not decisions("abuse.invalid_orders", honest).exists()
 
 
-def test_retrying_while_paused_never_extends_the_pause(service, staff):
+def paused_over_api(service, staff):
+    """A customer with two invalid orders over the API, the rule pausing at two: the
+    customer and their key."""
     tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
     customer = make_user("100")
     api_key, _ = key_for(customer)
     invalid_over_api(customer, api_key, service)
     invalid_over_api(customer, api_key, service)
+    return customer, api_key
+
+
+def test_retrying_while_paused_never_extends_the_pause(service, staff):
+    customer, api_key = paused_over_api(service, staff)
 
     retries = [refused_over_api(customer, api_key, service) for _ in range(6)]
 
@@ -439,11 +446,7 @@ def test_web_form_refusals_count_a_quarter_of_api_ones(service, staff):
 
 
 def test_the_pause_is_told_above_the_form_with_when_it_ends(service, staff):
-    tune("abuse.invalid_orders", staff, thresholds=ESCALATING_AT_2_3_4)
-    customer = make_user("100")
-    api_key, _ = key_for(customer)
-    invalid_over_api(customer, api_key, service)
-    invalid_over_api(customer, api_key, service)
+    customer, api_key = paused_over_api(service, staff)
     oldest = decisions(gates.VALIDATION_RULE, customer).order_by("created_at").first()
 
     refusal = refused_over_api(customer, api_key, service)

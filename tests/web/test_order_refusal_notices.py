@@ -8,11 +8,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from smmpanel.accounts.services import issue_api_key
 from smmpanel.policy import engine, rulebook
-from smmpanel.policy.models import Decision, Outcome, Rule
+from smmpanel.policy.models import Rule
 from smmpanel.policy.services import update_rule
 from tests.factories import make_service, make_staff, make_user, post_link
+from tests.policy.conftest import refuse_over_api
 from tests.web.test_order_pages import error_beside
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +31,7 @@ def _paused(customer) -> None:
         reason="test tuning",
         thresholds={"window_minutes": 10, "reject_at": 2, "limit_at": 30, "restrict_at": 40},
     )
-    api_key = issue_api_key(customer, "bot").api_key
-    for _ in range(2):
-        Decision.objects.create(
-            point=rulebook.ORDER_PLACE,
-            rule_code="order.invalid",
-            outcome=Outcome.REJECT,
-            user=customer,
-            api_key=api_key,
-        )
+    refuse_over_api(customer, 2)
 
 
 def _form_notice(page: str) -> str:
