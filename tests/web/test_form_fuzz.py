@@ -86,14 +86,26 @@ posts = st.one_of(
     ),
     st.tuples(
         st.just("/tickets/new/"),
-        st.fixed_dictionaries({"subject": junk, "message": junk}, optional={"order": values}),
+        st.fixed_dictionaries(
+            {
+                "kind": mostly(
+                    st.sampled_from(["order", "payment", "refill", "cancel", "other"]), junk
+                ),
+                "title": mostly(st.just("Where is my order?"), junk),
+                "body": mostly(st.just("It has not started yet."), junk),
+            },
+            optional={"orders": st.lists(st.one_of(refs, values), max_size=3)},
+        ),
     ),
 )
 targets = mostly(st.sampled_from([OWN, DONE]), st.sampled_from([OTHER, "0", "999999999"]))
 examples = st.lists(st.tuples(posts, targets), min_size=1, max_size=4)
 
 
-def resolve(value: str, ids: dict[str, str]) -> str:
+def resolve(value, ids: dict[str, str]):
+    """A placeholder's value for this example (each of a list's)."""
+    if isinstance(value, list):
+        return [resolve(v, ids) for v in value]
     return ids.get(value, value) if value != LINK else post_link()
 
 
