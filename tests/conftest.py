@@ -9,6 +9,7 @@ from django.utils import translation
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog import active_catalog, price_rule_owners
+from smmpanel.configuration import selectors as panel_configuration
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
@@ -129,7 +130,9 @@ def _cached_reads_start_afresh():
     rule_cache.forget()
     active_catalog.forget()
     price_rule_owners.forget()
+    panel_configuration.forget()
     yield
     rule_cache.forget()
     active_catalog.forget()
     price_rule_owners.forget()
+    panel_configuration.forget()

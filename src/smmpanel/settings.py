@@ -4,11 +4,13 @@ The embedded default needs nothing: SQLite under ``DATA_DIR`` and Huey's SQLite
 storage beside it. Production sets ``DATABASE_URL=postgres://…`` and ``REDIS_URL``.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
 
+from smmpanel.configuration.env import ENV_NAMES as PANEL_SETTINGS_ENV_NAMES
 from smmpanel.deploy_checks import (
     CONSOLE_EMAIL_BACKEND,
     DEVELOPMENT_SECRET_KEY,
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "smmpanel.policy",
     "smmpanel.support",
     "smmpanel.notifications",
+    "smmpanel.configuration",
     "smmpanel.staff",
     "smmpanel.api",
     "smmpanel.web",
@@ -90,6 +93,10 @@ MIDDLEWARE = [
     "smmpanel.web.middleware.UserLanguageMiddleware",
     "smmpanel.web.middleware.UserTimezoneMiddleware",
 ]
+
+# Panel settings the owner may store on /staff/settings/ unless the environment sets
+# them (smmpanel/configuration): which of those variables the environment sets.
+PANEL_SETTINGS_FROM_ENV = frozenset(PANEL_SETTINGS_ENV_NAMES & set(os.environ))
 
 ROOT_URLCONF = "smmpanel.urls"
 WSGI_APPLICATION = "smmpanel.wsgi.application"

@@ -202,6 +202,7 @@ def staff_pages(shop) -> list[tuple[str, str]]:
         ("staff-category-edit", f"/staff/catalog/categories/{shop['category'].pk}/"),
         ("staff-providers", "/staff/providers/"),
         ("staff-provider-new", "/staff/providers/new/"),
+        ("staff-settings", "/staff/settings/"),
         ("staff-provider-edit", f"/staff/providers/{shop['provider'].pk}/"),
         ("staff-provider-import", f"/staff/providers/{shop['provider'].pk}/import/"),
         ("staff-reports", "/staff/reports/"),

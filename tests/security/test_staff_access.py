@@ -3,8 +3,11 @@ kind and every word its path takes, refuses customers and anonymous visitors ali
 nothing of the victim's shown, nothing written. The URLs come from the resolver."""
 
 import pytest
+from django.urls import reverse
 
+from tests.factories import make_staff
 from tests.security.access import (
+    HOSTILE_FORM,
     KIND_SLUG,
     MARK,
     STAFF_FORM,
@@ -88,3 +91,10 @@ def test_an_anonymous_visitor_never_opens_a_staff_page(client, back_office, rout
 def test_the_resolver_finds_the_staff_pages():
     assert len(staff_routes()) >= 10
     assert len([r for r in staff_routes() if any(t == "int" for t, _ in r.params())]) >= 20
+
+
+@pytest.mark.parametrize("role", ["support", "moderator"])
+def test_only_the_owner_opens_the_panel_settings(client, back_office, role):
+    client.force_login(make_staff(role))
+    assert client.get(reverse("staff:settings")).status_code == 403
+    assert client.post(reverse("staff:settings"), HOSTILE_FORM).status_code == 403

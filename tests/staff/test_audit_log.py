@@ -70,6 +70,7 @@ def _forms(office) -> dict[str, dict]:
         "chargeback": {"amount": "1.00", "memo": WHY},
         "ticket": {"body": WHY},
         "canned-replies": {"title": "Audited", "body": WHY},
+        "settings": {"site_name": "Audited panel"},
     }
 
 
@@ -84,6 +85,7 @@ READ_ONLY = {
 ASK_WHY = {
     "order-action", "user-action", "lift", "refill-action", "rule-edit", "deny",
     "deny-remove", "deposit-action", "chargeback", "user-do", "user-lift", "orders-bulk",
+    "settings",
 }  # fmt: skip
 
 

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.deploy_checks import UNCONFIGURED_EMAIL_BACKEND
+from smmpanel.configuration import selectors as configuration
+from smmpanel.configuration.mail import stored_from_email, stored_smtp_backend
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +25,27 @@ MAIL_NOT_CONFIGURED = _(
 
 
 def mail_configured() -> bool:
-    """Whether mail the panel sends can reach anyone."""
-    return settings.EMAIL_BACKEND != UNCONFIGURED_EMAIL_BACKEND
+    """Whether mail the panel sends can reach anyone (the environment's mail settings,
+    else the SMTP server stored on the staff settings page)."""
+    return configuration.mail_configured()
 
 
 class UnconfiguredEmailBackend(BaseEmailBackend):
-    """Drops every message, logging its subject and recipient count only."""
+    """The environment configured no mail: sends through the SMTP server the owner stored
+    on /staff/settings/ when there is one (read at send time, so a save applies without
+    a restart); otherwise drops every message, logging its subject and recipient count
+    only."""
 
     def send_messages(self, email_messages) -> int:
-        """Send nothing; say in the log what was not sent."""
+        """Send through the stored server, or send nothing and say so in the log."""
+        if configuration.stored_smtp_in_use():
+            sender = stored_from_email()
+            for message in email_messages:
+                if message.from_email == settings.DEFAULT_FROM_EMAIL:
+                    message.from_email = sender
+            return stored_smtp_backend(fail_silently=self.fail_silently).send_messages(
+                email_messages
+            )
         for message in email_messages:
             log.warning(
                 "mail not configured: %r to %d recipient(s) not sent",

@@ -22,6 +22,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from smmpanel.configuration import selectors as configuration
+
 if TYPE_CHECKING:
     from smmpanel.billing.models import DepositRequest
 
@@ -60,7 +62,8 @@ class ManualGateway(PaymentGateway):
 
     @property
     def instructions(self) -> str:
-        return settings.MANUAL_PAYMENT_INSTRUCTIONS or gettext(
+        # The owner's bank details (staff settings page, or MANUAL_PAYMENT_INSTRUCTIONS).
+        return configuration.config().manual_instructions() or gettext(
             "Request a deposit below, then transfer exactly that amount to the operator's "
             "bank account shown on your invoice, quoting the reference code of the request "
             "in the payment description. Staff credit your balance once the transfer "

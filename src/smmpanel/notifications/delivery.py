@@ -20,7 +20,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db.models import F
 from django.utils import timezone
 
-from smmpanel.deploy_checks import UNCONFIGURED_EMAIL_BACKEND
+from smmpanel.configuration import selectors as configuration
 from smmpanel.notifications.models import Channel, Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class SendFailed(Exception):
 
 def mail_configured() -> bool:
     """Whether mail the panel sends can reach anyone (as ``accounts.mail`` decides)."""
-    return settings.EMAIL_BACKEND != UNCONFIGURED_EMAIL_BACKEND
+    return configuration.mail_configured()
 
 
 def deliver_due(limit: int = 200) -> dict[str, int]:
@@ -70,7 +70,7 @@ def deliver(delivery_id: int) -> str:
     if row.channel == Channel.EMAIL and not mail_configured():
         _finish(row, DeliveryState.SKIPPED, "mail not configured")
         return "skipped"
-    if row.channel == Channel.TELEGRAM and not settings.TELEGRAM_BOT_TOKEN:
+    if row.channel == Channel.TELEGRAM and not configuration.config().telegram_bot_token():
         _finish(row, DeliveryState.SKIPPED, "Telegram not configured")
         return "skipped"
     try:
@@ -108,7 +108,7 @@ def message_id(row: Delivery) -> str:
 def send_email(row: Delivery) -> None:
     """Send ``row`` through Django's mail; raises ``SendFailed``."""
     message = EmailMessage(
-        subject=f"[{settings.SITE_NAME}] {row.subject}",
+        subject=f"[{configuration.config().site_name}] {row.subject}",
         body=row.body,
         to=[row.recipient],
         headers={"Message-ID": message_id(row), "X-Smmpanel-Dedupe": row.dedupe_key},
@@ -129,7 +129,8 @@ def telegram_text(row: Delivery) -> str:
 
 def send_telegram(row: Delivery) -> None:
     """Send ``row`` with the Bot API's ``sendMessage``; raises ``SendFailed``."""
-    url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
+    token = configuration.config().telegram_bot_token()
+    url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage"
     payload = {"chat_id": row.recipient, "text": telegram_text(row)[:4096]}
     try:
         response = httpx.post(url, json=payload, timeout=TELEGRAM_TIMEOUT)

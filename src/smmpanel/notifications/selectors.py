@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
+from smmpanel.configuration import selectors as configuration
 from smmpanel.notifications.kinds import CUSTOMER_KINDS, label, render
 from smmpanel.notifications.models import (
     Alert,
@@ -79,4 +79,5 @@ def failed_deliveries(limit: int = 20) -> list[Delivery]:
 def heartbeat_missing() -> bool:
     """Whether the worker has not beaten within ``ALERT_HEARTBEAT_MINUTES`` (or ever)."""
     age = heartbeat_age()
-    return age is None or age > timedelta(minutes=settings.ALERT_HEARTBEAT_MINUTES)
+    minutes = configuration.config().alert_heartbeat_minutes
+    return age is None or age > timedelta(minutes=minutes)

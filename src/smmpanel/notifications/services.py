@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from smmpanel.configuration import selectors as configuration
 from smmpanel.notifications.kinds import CUSTOMER_KINDS, render
 from smmpanel.notifications.models import (
     Alert,
@@ -62,10 +63,11 @@ def raise_alert(key: str, kind: str, **params) -> Alert | None:
     except IntegrityError:  # an overlapping sweep opened it first
         return None
     subject, body = render(kind, params, settings.LANGUAGE_CODE)
-    for address in settings.STAFF_ALERT_EMAILS:
+    current = configuration.config()  # the environment's, else the staff settings page's
+    for address in current.staff_alert_emails:
         _queue(Channel.EMAIL, address, subject, body, f"a{alert.pk}-{address}", alert=alert)
-    if settings.TELEGRAM_BOT_TOKEN:
-        for chat in settings.TELEGRAM_CHAT_IDS:
+    if current.telegram_bot_token():
+        for chat in current.telegram_chat_ids:
             _queue(Channel.TELEGRAM, chat, subject, body, f"a{alert.pk}-tg{chat}", alert=alert)
     return alert
 

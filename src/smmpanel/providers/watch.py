@@ -7,11 +7,11 @@ staff hear of a problem once, not once a sweep, and again if it comes back.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from smmpanel.billing.money import to_micros
+from smmpanel.configuration import selectors as configuration
 from smmpanel.notifications.models import Alert
 from smmpanel.notifications.services import beat, clear_alerts_except, raise_alert
 from smmpanel.orders.models import Order, OrderStatus
@@ -36,7 +36,7 @@ def check_alerts() -> int:
 
 
 def _providers(now) -> int:
-    low_below = to_micros(settings.PROVIDER_LOW_BALANCE)
+    low_below = to_micros(configuration.config().provider_low_balance)
     opened, low, broken = 0, [], []
     for p in Provider.objects.filter(active=True):
         if p.balance_micros is not None and p.balance_micros < low_below:
@@ -58,7 +58,7 @@ def _providers(now) -> int:
 
 def _orders(now) -> int:
     opened = 0
-    fail_minutes = settings.ALERT_FAIL_MINUTES
+    fail_minutes = configuration.config().alert_fail_minutes
     fail_before = now - timedelta(minutes=fail_minutes)
     failing = (
         Order.objects.filter(
@@ -75,7 +75,7 @@ def _orders(now) -> int:
         opened += _raise("orders-failing", "orders_failing", count=failing, minutes=fail_minutes)
     else:
         clear_alerts_except("orders_failing", [])
-    pending_minutes = settings.ALERT_PENDING_MINUTES
+    pending_minutes = configuration.config().alert_pending_minutes
     pending = (
         Order.objects.filter(
             status=OrderStatus.PENDING,

@@ -22,10 +22,11 @@ ORDERS = "orders"  # bulk order actions
 PRICES = "prices"  # services, categories, rates
 PROVIDERS = "providers"
 REPORTS = "reports"
+SETTINGS = "settings"  # panel settings: site, contacts, payments, mail, Telegram, alerts
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     User.StaffRole.OWNER: frozenset(
-        {MODERATE, RULES, TICKETS, USERS, FUNDS, ORDERS, PRICES, PROVIDERS, REPORTS}
+        {MODERATE, RULES, TICKETS, USERS, FUNDS, ORDERS, PRICES, PROVIDERS, REPORTS, SETTINGS}
     ),
     User.StaffRole.SUPPORT: frozenset({TICKETS, USERS, FUNDS, ORDERS, REPORTS}),
     User.StaffRole.MODERATOR: frozenset({MODERATE, RULES, TICKETS, USERS, ORDERS}),

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("smmpanel.staff.urls_catalog")),
     path("", include("smmpanel.staff.urls_providers")),
     path("", include("smmpanel.staff.urls_reports")),
+    path("", include("smmpanel.staff.urls_settings")),
 ]

@@ -1,13 +1,20 @@
 from django.conf import settings
 from django.utils import timezone
 
+from smmpanel.configuration.selectors import config
+
 
 def site(request):
-    """Site name, currency, the name of the time zone dates are shown in (for column
-    headers) and, for a signed-in customer, the notices about their account
-    (restriction, balance review, API limitation) shown on every page."""
+    """Site name, logo, support contacts (staff settings page), currency, the name of
+    the time zone dates are shown in (for column headers) and, for a signed-in customer,
+    the notices about their account (restriction, balance review, API limitation) shown
+    on every page."""
+    current = config()
     context = {
-        "SITE_NAME": settings.SITE_NAME,
+        "SITE_NAME": current.site_name,
+        "SITE_LOGO_VERSION": current.logo_version,
+        "SUPPORT_EMAIL": current.support_email,
+        "SUPPORT_TELEGRAM": current.support_telegram,
         "CURRENCY": settings.CURRENCY,
         # Lazy: read when a template shows it, after the middleware chose the zone.
         "TIME_ZONE_NAME": timezone.get_current_timezone_name,

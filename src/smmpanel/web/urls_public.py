@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from smmpanel.web.views import public
+from smmpanel.web.views import logo, public
 
 urlpatterns = [
     path("services/", public.services, name="services"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("policy/acceptable-use/", public.aup, name="aup"),
     path("policy/terms/", public.terms, name="terms"),
     path("api-docs/", public.api_docs, name="api-docs"),
+    path("logo", logo.logo, name="logo"),
     # Browsers ask for /favicon.ico whatever the page links; send them to the static icon.
     path(
         "favicon.ico",

@@ -9,6 +9,7 @@ from django.utils import translation
 from smmpanel.api import docs
 from smmpanel.billing.selectors import cursor
 from smmpanel.catalog import selectors
+from smmpanel.configuration.selectors import config
 from smmpanel.policy import selectors as policy_selectors
 from smmpanel.policy.refusal_history import INVALID_ORDERS_RULE
 
@@ -56,11 +57,15 @@ def updates(request):
 
 def aup(request):
     invalid_orders = policy_selectors.thresholds_in_force(INVALID_ORDERS_RULE)
-    return render(request, _by_language("aup"), {"invalid_orders": invalid_orders})
+    return render(
+        request,
+        _by_language("aup"),
+        {"invalid_orders": invalid_orders, "contact": config().aup_contact},
+    )
 
 
 def terms(request):
-    return render(request, _by_language("terms"))
+    return render(request, _by_language("terms"), {"contact": config().terms_contact})
 
 
 def api_docs(request):
