@@ -1,6 +1,6 @@
 """The staff order page in a real browser (issue 18): staff work a running order from
 its page, cancel it at the provider, the simulator confirms, and the customer sees the
-refund on their own order page."""
+refund on their own order page and a notification of it behind the header's bell."""
 
 # The simulator fixtures are imported from tests/providers/conftest.py and named as
 # test arguments, which ruff reads as redefinitions.
@@ -9,6 +9,8 @@ refund on their own order page."""
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
+from smmpanel.notifications.kinds import render
+from smmpanel.notifications.models import Notification
 from smmpanel.orders.models import OrderStatus
 from smmpanel.providers.customer_requests import forward_cancels
 from smmpanel.web.templatetags.money import money
@@ -27,7 +29,7 @@ from tests.providers.conftest import (  # noqa: F401 - fixtures
 )
 
 
-def test_staff_cancel_a_running_order_at_the_provider_and_the_customer_sees_the_refund(
+def test_staff_cancel_a_running_order_at_the_provider_and_the_customer_is_refunded_and_told(
     transactional_db, page_in, user, likes, provider, sim
 ):
     order = forwarded(user, likes)
@@ -56,3 +58,15 @@ def test_staff_cancel_a_running_order_at_the_provider_and_the_customer_sees_the_
     customer.goto(f"/orders/{order.pk}/")
     expect(customer.locator("#refunded")).to_have_text(f"{money(order.charge_micros)} USD")
     screenshot(customer, "customer-order-canceled-upstream")
+
+    # The refund told the customer: the bell counts it and the list shows it.
+    note = Notification.objects.get(user=user)
+    assert (note.kind, note.params["order"]) == ("order_canceled", order.pk)
+    bell = customer.locator("a.bell")
+    expect(bell.locator(".count")).to_have_text("1")
+    bell.click()
+    title, body = render(note.kind, note.params, "en")
+    item = customer.locator(f"#notification-{note.pk}.unread")
+    expect(item.locator("strong")).to_have_text(title)
+    expect(item.locator("p")).to_have_text(body)
+    assert f"{money(order.charge_micros)} USD" in body
