@@ -27,6 +27,7 @@ from smmpanel.orders.services import _has_active_order
 from smmpanel.policy import refusal_history, rulebook
 from smmpanel.policy.link_checkers import known_targets
 from smmpanel.policy.models import Decision, KnownTarget, Outcome
+from smmpanel.providers.models import Submission
 from tests.factories import make_key, make_order, make_service, make_user, post_link
 
 pytestmark = pytest.mark.django_db
@@ -577,3 +578,13 @@ def test_a_target_recorded_as_not_public_is_found_by_its_key():
 
     assert known_targets(private, service=None) == "private"
     assert known_targets(canonicalise(post_link()), service=None) is None
+
+
+def test_a_column_left_to_the_database_must_have_a_database_default():
+    with pytest.raises(ValueError, match="has no database default"):
+        RowInsert(Submission, filled_by_database=("state",))
+
+
+def test_a_column_left_to_the_database_takes_its_database_default(db):
+    fields = {f.name for f in RowInsert(Submission, filled_by_database=("cost_basis",)).fields}
+    assert "cost_basis" not in fields and "state" in fields

@@ -112,7 +112,9 @@ class Submission(models.Model):
     # What the provider charged for this run: the charge it last reported while the run
     # goes, and once it ends what it really charged for what it delivered (cost_basis).
     provider_charge_micros = models.BigIntegerField(null=True, blank=True)
-    cost_basis = models.CharField(max_length=8, choices=CostBasis.choices, blank=True)
+    cost_basis = models.CharField(
+        max_length=8, choices=CostBasis.choices, blank=True, default="", db_default=""
+    )
     cancel_sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

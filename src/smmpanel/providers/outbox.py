@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 # One per order placed: built once (see ``compiled_sql``).
-_insert_submission = RowInsert(Submission)
+_insert_submission = RowInsert(Submission, filled_by_database=("cost_basis",))
 
 
 def queue_order(order) -> list[Submission]:
