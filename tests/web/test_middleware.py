@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from smmpanel.accounts.models import User
 from smmpanel.accounts.services import update_preferences
+from smmpanel.configuration.services import save_settings
 from smmpanel.orders.models import Order
 from tests.factories import make_order, make_user
 
@@ -55,3 +57,43 @@ def test_a_users_time_zone_does_not_outlive_their_request(client, db):
     kyiv_customer(client)
     client.get(reverse("web:orders"))
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_a_visitor_whose_browser_states_no_language_gets_the_panels_default(client, db):
+    save_settings({"default_language": "uk"})
+
+    page = client.get("/services/").content.decode()
+
+    assert '<html lang="uk">' in page
+
+
+def test_a_visitors_browser_language_still_wins_over_the_panels_default(client, db):
+    save_settings({"default_language": "uk"})
+
+    page = client.get("/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<html lang="en">' in page
+
+
+def test_a_visitor_sees_times_in_the_panels_default_time_zone(client, db):
+    save_settings({"default_time_zone": "Europe/Kyiv"})
+
+    page = client.get("/updates/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Date (Europe/Kyiv)" in page
+
+
+def test_a_new_account_starts_in_the_panels_default_time_zone(client, db):
+    save_settings({"default_time_zone": "Europe/Kyiv"})
+
+    client.post(
+        "/signup/",
+        {
+            "email": "zone@example.com",
+            "password1": "pw-Test-12345",
+            "password2": "pw-Test-12345",
+            "accept_terms": "on",
+        },
+    )
+
+    assert User.objects.get(email="zone@example.com").timezone == "Europe/Kyiv"

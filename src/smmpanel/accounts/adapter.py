@@ -18,6 +18,7 @@ from smmpanel.accounts import mfa_secrets
 from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
 from smmpanel.accounts.selectors import has_totp_by_email
 from smmpanel.client_ip import client_ip
+from smmpanel.configuration.selectors import config as panel_config
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -26,6 +27,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
         language = translation.get_language() or "en"
         user.language = "uk" if language.startswith("uk") else "en"
+        user.timezone = panel_config().default_time_zone  # the account's until they choose
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)
             if commit:
