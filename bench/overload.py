@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     workdir = Path(tempfile.mkdtemp(prefix="smm-overload-"))
     results: dict[tuple[str, float], Tally] = {}
+    logs: dict[str, str] = {}  # each server's log (warnings and errors), read before cleanup
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         database_url = args.database_url or stack.enter_context(ThrowawayPostgres())
@@ -258,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 i = server.cmd.index("--threads")
                 del server.cmd[i : i + 2]
             with server:
+                stack.callback(lambda s=server, n=name: logs.__setitem__(n, s.log_path.read_text()))
                 asyncio.run(
                     offer(
                         server.port,
@@ -327,10 +329,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs shared by server, database and client; orders placed "
         f"(warm-ups included): {placed}; ledger mismatches: {mismatches}"
     )
+    failed = set()
     for (name, level), t in results.items():
         if t.first_error:
+            failed.add(name)
             print(f"first error ({name}, {level:g}x): {t.first_error}", file=sys.stderr)
-    return 1 if mismatches else 0
+    for name in sorted(failed):
+        print(f"gunicorn's log ({name}, last 3,000 characters):\n{logs.get(name, '')[-3000:]}",
+              file=sys.stderr)  # fmt: skip
+    return 1 if failed or mismatches else 0
 
 
 if __name__ == "__main__":
