@@ -1,5 +1,6 @@
-"""The back-office in a real browser: a moderator approves a held order, and the owner
-raises prices by a percentage; both land in the audit log."""
+"""The back-office in a real browser: a moderator approves a held order after seeing
+what was flagged, and the owner raises prices by a percentage; both land in the audit
+log."""
 
 from playwright.sync_api import expect
 
@@ -14,7 +15,7 @@ from tests.browser.journey import PASSWORD
 from tests.factories import make_service, make_user
 
 
-def test_a_moderator_approves_a_held_order(page, transactional_db):
+def test_a_moderator_approves_a_held_order_after_seeing_what_was_flagged(page, transactional_db):
     staff = make_user(role=User.Role.STAFF)
     add_deny_entry("term", "giveaway", actor=staff, reason="needs a human look")
     service = make_service(type="custom comments", min_quantity=1, max_quantity=50)
@@ -25,13 +26,16 @@ def test_a_moderator_approves_a_held_order(page, transactional_db):
     log_in(page, staff.email, PASSWORD)
     page.goto("/staff/")
     row = page.locator("tr", has_text="HeldInBrowser")
+    # Why it was held, before deciding: the rule, the term it matched and the text.
+    expect(row).to_contain_text("content.sensitive")
+    expect(row).to_contain_text("giveaway")
+    expect(row.locator(".held-text")).to_contain_text("free giveaway")
     row.locator("form", has=page.get_by_role("button", name="Approve")).get_by_label("Reason").fill(
         "a real giveaway post"
     )
     row.get_by_role("button", name="Approve").click()
     expect(page.get_by_text(f"Order {order.pk}: done.").first).to_be_visible()
     screenshot(page, "staff-flow-approved")
-    expect(page.get_by_text(f"Order {order.pk}: done.").first).to_be_visible()
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
