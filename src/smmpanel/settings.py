@@ -141,6 +141,11 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["ENGINE"] = "smmpanel.postgresql_backend"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A server that does not answer fails a connection in seconds instead of hanging a
+    # request (and /health/ready) on the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Parameters bound by the server, and statements a connection runs again and
         # again (every hot path) prepared once: PostgreSQL stops parsing them per

@@ -13,10 +13,15 @@ advice for APIs), a constant, where the pages' policy is built per answer by dja
 from django.http import HttpRequest, HttpResponse
 
 from smmpanel.api.views import api_v2
-from smmpanel.web.views.account import health
+from smmpanel.web.views.account import health, health_ready
 
 # Exact paths (the URL conf routes the same ones; a test keeps the two in step).
-MACHINE_VIEWS = {"/api/v2": api_v2, "/api/v2/": api_v2, "/health": health}
+MACHINE_VIEWS = {
+    "/api/v2": api_v2,
+    "/api/v2/": api_v2,
+    "/health": health,
+    "/health/ready": health_ready,
+}
 MACHINE_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("api-keys/", account.api_keys, name="api-keys"),
     path("api-keys/<int:key_id>/revoke/", account.revoke_key, name="api-key-revoke"),
     path("health", account.health, name="health"),
+    path("health/ready", account.health_ready, name="health-ready"),
 ]
