@@ -6,22 +6,30 @@ import time
 from django.conf import settings
 from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
 
+from smmpanel import periodic_lock
 from smmpanel.notifications.delivery import deliver_due
 
 log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("notifications-delivery")
 def deliver() -> None:
     """Deliver due outbox rows every ``SWEEP_INTERVAL_SECONDS`` for just under a minute
-    (Huey's schedule is per minute; the lock keeps one deliverer across workers)."""
-    deadline = time.monotonic() + 55
-    while time.monotonic() < deadline:
-        delivery_pass()
-        time.sleep(settings.SWEEP_INTERVAL_SECONDS)
+    (Huey's schedule is per minute; the lock keeps one deliverer across workers on every
+    machine: smmpanel/periodic_lock.py)."""
+    with periodic_lock.exclusive("notifications-delivery") as held:
+        if held is None:
+            return
+        deadline = time.monotonic() + 55
+        while time.monotonic() < deadline:
+            state = held.check()
+            if state is False:  # another worker took over while the database was away
+                break
+            if state:
+                delivery_pass()
+            time.sleep(settings.SWEEP_INTERVAL_SECONDS)
 
 
 def delivery_pass() -> None:

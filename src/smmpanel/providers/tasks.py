@@ -6,8 +6,9 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from smmpanel import periodic_lock
 from smmpanel.database_outage import is_outage
 from smmpanel.providers import customer_requests, forwarding
 from smmpanel.providers.models import Submission, SubmissionState
@@ -42,17 +43,25 @@ def forward_refill(refill_id: int) -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("providers-sweep")
 def sweep() -> None:
     """Run the sweep every ``SWEEP_INTERVAL_SECONDS`` for just under a minute.
 
     Huey's schedule is per minute; looping inside keeps the demo's orders moving
-    within seconds while the lock keeps a single sweeper across all workers.
+    within seconds while the lock keeps a single sweeper across all workers (on every
+    machine: smmpanel/periodic_lock.py). Each worker's scheduler enqueues one a minute;
+    those that find the lock taken end at once.
     """
-    deadline = time.monotonic() + 55
-    while time.monotonic() < deadline:
-        sweep_pass()
-        time.sleep(settings.SWEEP_INTERVAL_SECONDS)
+    with periodic_lock.exclusive("providers-sweep") as held:
+        if held is None:
+            return
+        deadline = time.monotonic() + 55
+        while time.monotonic() < deadline:
+            state = held.check()
+            if state is False:  # another worker took over while the database was away
+                break
+            if state:
+                sweep_pass()
+            time.sleep(settings.SWEEP_INTERVAL_SECONDS)
 
 
 def sweep_pass() -> None:
@@ -69,8 +78,9 @@ def sweep_pass() -> None:
 
 
 @db_periodic_task(crontab(minute="7"))
-@lock_task("providers-catalog-sync")
 def sync_provider_catalogs() -> None:
     """Hourly: bring routed services in line with each provider's offer (limits, refill,
     cancel; paused when the cost rises above our price) and refresh provider balances."""
-    refresh_catalogs()
+    with periodic_lock.exclusive("providers-catalog-sync") as held:
+        if held is not None:
+            refresh_catalogs()

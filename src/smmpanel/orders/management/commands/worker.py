@@ -8,9 +8,10 @@ class Command(BaseCommand):
     def handle(self, **options):
         from smmpanel.providers.tasks import sweep
 
-        # Start sweeping now rather than at the next minute boundary. Locks left by a
-        # killed worker are flushed at start-up (HUEY consumer "flush_locks"), so the
-        # sweep cannot stay blocked; overlapping sweeps are harmless anyway, since every
-        # step claims its rows with conditional UPDATEs.
+        # Start sweeping now rather than at the next minute boundary (a no-op when
+        # another worker sweeps). The sweep's lock dies with its holder
+        # (smmpanel/periodic_lock.py), so a killed worker cannot block it; overlapping
+        # sweeps would be harmless anyway, since every step claims its rows with
+        # conditional UPDATEs, but one at a time keeps the provider's load predictable.
         sweep()
         call_command("run_huey")
