@@ -60,7 +60,7 @@ def test_hsts_is_sent_on_api_answers_over_tls(client, settings, db):
     assert response["Strict-Transport-Security"].startswith("max-age=3600")
 
 
-def test_browser_pages_still_pass_the_whole_stack(client):
+def test_browser_pages_still_pass_the_whole_stack(client, db):
     # The language middleware runs for pages: the login page answers in Ukrainian.
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="uk")
     assert response.status_code == 200
