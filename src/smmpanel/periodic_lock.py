@@ -72,13 +72,25 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+# Huey's locks, made when a task module is imported: its consumer flushes the locks it
+# knows of at start-up, so on SQLite a lock left by a killed worker does not block the
+# task for good (as ``lock_task`` on the task did).
+_huey_locks: dict = {}
+
+
+def declare(name: str) -> str:
+    """Name a periodic task's lock, at import time (see ``_huey_locks``); returns it."""
+    _huey_locks[name] = HUEY.lock_task(name)
+    return name
+
+
 @contextmanager
 def exclusive(name: str):
     """Yield a ``Held`` when this process got the lock ``name``, ``None`` when another
     holds it (or the database cannot be reached). Logs taking and releasing it with the
     pid and wall-clock time: the scale-out test reads those lines for overlaps."""
     if connection.vendor != "postgresql":
-        lock = HUEY.lock_task(name)
+        lock = _huey_locks.get(name) or HUEY.lock_task(name)
         try:
             lock.__enter__()
         except TaskLockedException:

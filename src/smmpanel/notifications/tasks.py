@@ -11,6 +11,8 @@ from huey.contrib.djhuey import db_periodic_task
 from smmpanel import periodic_lock
 from smmpanel.notifications.delivery import deliver_due
 
+DELIVERY_LOCK = periodic_lock.declare("notifications-delivery")
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,7 @@ def deliver() -> None:
     """Deliver due outbox rows every ``SWEEP_INTERVAL_SECONDS`` for just under a minute
     (Huey's schedule is per minute; the lock keeps one deliverer across workers on every
     machine: smmpanel/periodic_lock.py)."""
-    with periodic_lock.exclusive("notifications-delivery") as held:
+    with periodic_lock.exclusive(DELIVERY_LOCK) as held:
         if held is None:
             return
         deadline = time.monotonic() + 55

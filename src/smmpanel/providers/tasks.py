@@ -15,6 +15,9 @@ from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.services import refresh_catalogs
 from smmpanel.providers.sweep import sweep_once
 
+SWEEP_LOCK = periodic_lock.declare("providers-sweep")
+CATALOG_SYNC_LOCK = periodic_lock.declare("providers-catalog-sync")
+
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +54,7 @@ def sweep() -> None:
     machine: smmpanel/periodic_lock.py). Each worker's scheduler enqueues one a minute;
     those that find the lock taken end at once.
     """
-    with periodic_lock.exclusive("providers-sweep") as held:
+    with periodic_lock.exclusive(SWEEP_LOCK) as held:
         if held is None:
             return
         deadline = time.monotonic() + 55
@@ -81,6 +84,6 @@ def sweep_pass() -> None:
 def sync_provider_catalogs() -> None:
     """Hourly: bring routed services in line with each provider's offer (limits, refill,
     cancel; paused when the cost rises above our price) and refresh provider balances."""
-    with periodic_lock.exclusive("providers-catalog-sync") as held:
+    with periodic_lock.exclusive(CATALOG_SYNC_LOCK) as held:
         if held is not None:
             refresh_catalogs()
