@@ -7,8 +7,10 @@ the process output. The settings import the defaults named here, so the check an
 settings compare against one value.
 """
 
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.db import DatabaseError
 
 # Public (it is in the source): fine for development and tests, never for production.
 DEVELOPMENT_SECRET_KEY = "insecure-dev-only-change-me-" + "x" * 32
@@ -53,6 +55,8 @@ def check_mail(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A real mail backend: neither the console (links in the process output) nor none."""
     if settings.DEBUG:
         return []
+    if settings.EMAIL_BACKEND == UNCONFIGURED_EMAIL_BACKEND and _smtp_stored():
+        return []  # the owner set a mail server on the panel settings page
     if settings.EMAIL_BACKEND in (CONSOLE_EMAIL_BACKEND, UNCONFIGURED_EMAIL_BACKEND):
         return [
             checks.Error(
@@ -67,9 +71,21 @@ def check_mail(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 hint=(
                     "Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
                     "EMAIL_USE_TLS, DEFAULT_FROM_EMAIL) to your mail server, or EMAIL_BACKEND "
-                    "to another real backend. The console backend is for DEBUG and the demo."
+                    "to another real backend, or set the mail server on /staff/settings/. "
+                    "The console backend is for DEBUG and the demo."
                 ),
                 id="smmpanel.E002",
             )
         ]
     return []
+
+
+def _smtp_stored() -> bool:
+    """Whether the panel settings page holds a mail server. Looked up by the app
+    registry: the settings module imports this one, so ``configuration`` cannot be
+    imported here; a database that cannot be read counts as none."""
+    panel_settings = apps.get_model("configuration", "PanelSettings")
+    try:
+        return panel_settings.objects.exclude(smtp_host="").exists()
+    except DatabaseError:
+        return False

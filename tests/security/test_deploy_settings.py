@@ -140,6 +140,26 @@ def test_check_deploy_fails_without_a_mail_server(tmp_path):
     assert "Mail is not configured" in done.stderr
 
 
+STORED_SMTP_THEN_CHECK_DEPLOY = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from smmpanel.configuration.models import PanelSettings
+PanelSettings.objects.create(smtp_host="smtp.panel.example")
+call_command("check", deploy=True, fail_level="WARNING")
+"""
+
+
+def test_check_deploy_accepts_a_mail_server_set_on_the_panel_settings_page(tmp_path):
+    env = production_env(tmp_path, EMAIL_HOST=None, DATABASE_URL=None)  # its own SQLite
+
+    done = run_python(STORED_SMTP_THEN_CHECK_DEPLOY, env)
+
+    assert done.returncode == 0, done.stderr
+    assert "smmpanel.E002" not in done.stderr
+
+
 def test_check_deploy_fails_with_mail_written_to_the_console(tmp_path):
     """Reset links in the process output hand any account to whoever reads it."""
     env = production_env(tmp_path, EMAIL_HOST=None, EMAIL_BACKEND=CONSOLE_EMAIL_BACKEND)
