@@ -292,7 +292,7 @@ def test_the_manual_gateway_is_enabled_by_default():
 
 
 @override_settings(MANUAL_PAYMENT_INSTRUCTIONS="IBAN UA00 0000; quote the reference")
-def test_manual_instructions_come_from_settings():
+def test_manual_instructions_come_from_settings(db):  # the settings page may hold them
     assert gateways.enabled_gateway("manual").instructions == "IBAN UA00 0000; quote the reference"
 
 
