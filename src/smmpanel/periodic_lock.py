@@ -16,8 +16,10 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 
+from django.conf import settings
 from django.db import connection, connections
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskLockedException
@@ -114,6 +116,24 @@ def exclusive(name: str):
     finally:
         _log("released", name)
         held.close()
+
+
+def repeat_while_held(name: str, one_pass: Callable[[], None], seconds: float = 55) -> None:
+    """Run ``one_pass`` every ``SWEEP_INTERVAL_SECONDS`` for ``seconds`` (just under
+    Huey's one-minute schedule) while this process holds the lock ``name``; return at
+    once when another worker holds it. A pass is skipped while the database is away, and
+    the loop ends if another worker took the lock meanwhile."""
+    with exclusive(name) as held:
+        if held is None:
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            state = held.check()
+            if state is False:  # another worker took over while the database was away
+                break
+            if state:
+                one_pass()
+            time.sleep(settings.SWEEP_INTERVAL_SECONDS)
 
 
 def _try_lock(name: str):

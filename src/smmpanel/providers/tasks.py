@@ -1,9 +1,7 @@
 """Huey tasks: thin wrappers that call the providers' services."""
 
 import logging
-import time
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -54,17 +52,7 @@ def sweep() -> None:
     machine: smmpanel/periodic_lock.py). Each worker's scheduler enqueues one a minute;
     those that find the lock taken end at once.
     """
-    with periodic_lock.exclusive(SWEEP_LOCK) as held:
-        if held is None:
-            return
-        deadline = time.monotonic() + 55
-        while time.monotonic() < deadline:
-            state = held.check()
-            if state is False:  # another worker took over while the database was away
-                break
-            if state:
-                sweep_pass()
-            time.sleep(settings.SWEEP_INTERVAL_SECONDS)
+    periodic_lock.repeat_while_held(SWEEP_LOCK, sweep_pass)
 
 
 def sweep_pass() -> None:
