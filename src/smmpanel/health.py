@@ -15,6 +15,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from smmpanel.notifications.models import Heartbeat
+from smmpanel.notifications.services import WORKER
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2.0
@@ -55,9 +58,6 @@ def readiness() -> Readiness:
 
 def _worker_last_seen() -> int | None:
     """Seconds since the worker's last heartbeat (None: never seen); one bounded query."""
-    from smmpanel.notifications.models import Heartbeat
-    from smmpanel.notifications.services import WORKER
-
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # LOCAL: the limit ends with this transaction, the pooled connection keeps none.
