@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from smmpanel.fulfilment import watch
 from smmpanel.notifications.models import Alert, Heartbeat
 from smmpanel.notifications.selectors import heartbeat_missing
-from smmpanel.providers import watch
 from smmpanel.providers.models import Provider
 
 pytestmark = pytest.mark.django_db

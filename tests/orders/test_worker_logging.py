@@ -27,7 +27,7 @@ def test_the_worker_writes_each_log_record_once(transactional_db, tmp_path):
     worker = start_worker(log)
     try:
         # The first sweep the worker runs: by then huey's start-up lines are written too.
-        assert wait_for_text(log, "Executing smmpanel.providers.tasks.sweep", 30), log.read_text()
+        assert wait_for_text(log, "Executing smmpanel.fulfilment.tasks.sweep", 30), log.read_text()
     finally:
         stop_worker(worker)
     records = [line for line in log.read_text().splitlines() if RECORD_START.match(line)]

@@ -14,17 +14,17 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
+from smmpanel.fulfilment.customer_requests import forward_cancels, forward_refill
+from smmpanel.fulfilment.forwarding import forward_submission
+from smmpanel.fulfilment.status_sync import sync_provider
+from smmpanel.fulfilment.sweep import sweep_once
+from smmpanel.money import share_of
 from smmpanel.orders import services as orders
 from smmpanel.orders.models import Order, OrderStatus, RefillStatus
-from smmpanel.policy.selectors import moderation_queue
-from smmpanel.providers.customer_requests import forward_cancels, forward_refill
-from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.gateway import BREAKER_THRESHOLD
 from smmpanel.providers.models import RefillSubmission, SubmissionState
-from smmpanel.providers.status_sync import sync_provider
-from smmpanel.providers.sweep import sweep_once
+from smmpanel.staff.selectors_moderation import moderation_queue
 from tests.factories import make_order
 from tests.providers.conftest import (
     HELD_BACK,

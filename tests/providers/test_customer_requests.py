@@ -5,24 +5,24 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import ledger_mismatches
-from smmpanel.orders import services as orders
-from smmpanel.orders.models import Order, OrderStatus, RefillStatus
-from smmpanel.policy.selectors import moderation_queue
-from smmpanel.providers import customer_requests
-from smmpanel.providers.client import ProviderRefused, ProviderUnavailable
-from smmpanel.providers.customer_requests import (
+from smmpanel.fulfilment import customer_requests
+from smmpanel.fulfilment.customer_requests import (
     REFILL_ATTEMPTS,
     forward_cancels,
     forward_refill,
     release_stale_refills,
     sync_refills,
 )
-from smmpanel.providers.forwarding import forward_submission
+from smmpanel.fulfilment.forwarding import forward_submission
+from smmpanel.fulfilment.status_sync import sync_provider
+from smmpanel.fulfilment.sweep import sweep_once
+from smmpanel.money import share_of
+from smmpanel.orders import services as orders
+from smmpanel.orders.models import Order, OrderStatus, RefillStatus
+from smmpanel.providers.client import ProviderRefused, ProviderUnavailable
 from smmpanel.providers.models import Provider, RefillSubmission, Submission, SubmissionState
-from smmpanel.providers.status_sync import sync_provider
-from smmpanel.providers.sweep import sweep_once
+from smmpanel.staff.selectors_moderation import moderation_queue
 from tests.factories import make_order, make_service
 from tests.providers.conftest import (
     HELD_BACK,

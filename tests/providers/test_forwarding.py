@@ -10,18 +10,18 @@ from django.db import connection
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
-from smmpanel.orders.models import OrderStatus
-from smmpanel.providers import forwarding
-from smmpanel.providers.client import ProviderUnavailable
-from smmpanel.providers.forwarding import (
+from smmpanel.fulfilment import forwarding
+from smmpanel.fulfilment.forwarding import (
     due_submissions,
     forward_submission,
     release_stale_claims,
     resend,
 )
+from smmpanel.fulfilment.sweep import sweep_once
+from smmpanel.orders.models import OrderStatus
+from smmpanel.providers.client import ProviderUnavailable
 from smmpanel.providers.gateway import BREAKER_THRESHOLD, client_for
 from smmpanel.providers.models import Provider, Submission, SubmissionState
-from smmpanel.providers.sweep import sweep_once
 from tests.factories import make_order, make_service, make_user
 from tests.providers.conftest import (
     SLOW_ANSWER,

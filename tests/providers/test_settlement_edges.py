@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from smmpanel.billing.models import HeldCredit, LedgerEntry
 from smmpanel.billing.selectors import ledger_mismatches
+from smmpanel.fulfilment.status_sync import apply_remote_status
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.services import place_order
-from smmpanel.policy.services import open_balance_review, staff_cancel
+from smmpanel.policy.services import open_balance_review
 from smmpanel.providers.client import RemoteStatus
 from smmpanel.providers.models import Submission, SubmissionState
-from smmpanel.providers.status_sync import apply_remote_status
+from smmpanel.staff.actions.orders import staff_cancel
 from tests.factories import make_service, make_staff, make_user
 
 

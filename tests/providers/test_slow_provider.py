@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from smmpanel.fulfilment.forwarding import forward_submission
 from smmpanel.providers.client import ProviderAmbiguous, ProviderBusy, ProviderError
-from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import Provider, Submission, SubmissionState
 from smmpanel.providers.services import add_provider

@@ -11,22 +11,22 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from smmpanel.billing.money import share_of, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
-from smmpanel.orders.models import Order, OrderStatus
-from smmpanel.providers import status_sync
-from smmpanel.providers.client import RemoteStatus
-from smmpanel.providers.forwarding import add_params, forward_submission
-from smmpanel.providers.gateway import client_for
-from smmpanel.providers.models import CostBasis, Submission, SubmissionState
-from smmpanel.providers.settlement import settle_if_finished
-from smmpanel.providers.status_sync import (
+from smmpanel.fulfilment import status_sync
+from smmpanel.fulfilment.forwarding import add_params, forward_submission
+from smmpanel.fulfilment.settlement import settle_if_finished
+from smmpanel.fulfilment.status_sync import (
     BATCH,
     FAST_INTERVAL,
     apply_remote_status,
     sync_provider,
 )
-from smmpanel.providers.sweep import sweep_once
+from smmpanel.fulfilment.sweep import sweep_once
+from smmpanel.money import share_of, to_micros
+from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.providers.client import RemoteStatus
+from smmpanel.providers.gateway import client_for
+from smmpanel.providers.models import CostBasis, Submission, SubmissionState
 from tests.factories import make_order, make_service
 from tests.providers.conftest import (
     HELD_BACK,

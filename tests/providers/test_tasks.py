@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import OperationalError
 
-from smmpanel.providers import tasks
+from smmpanel.fulfilment import tasks
 from smmpanel.providers.models import Submission, SubmissionState
 from tests.factories import make_order, make_service, make_user
 

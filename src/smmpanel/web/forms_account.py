@@ -1,3 +1,6 @@
+"""The sign-up, sign-in and password-reset forms of allauth's pages, as the panel
+shows them (``ACCOUNT_FORMS``)."""
+
 from allauth.account.forms import LoginForm as BaseLoginForm
 from allauth.account.forms import ResetPasswordForm as BaseResetPasswordForm
 from allauth.account.forms import SignupForm as BaseSignupForm
@@ -8,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
 from smmpanel.accounts.models import User
+from smmpanel.policy.gates import check_login
 
 
 class SignupForm(BaseSignupForm):
@@ -37,8 +41,6 @@ class LoginForm(BaseLoginForm):
         return super().clean()
 
     def _blocked_reason(self) -> str | None:
-        from smmpanel.policy.gates import check_login
-
         email = (self.cleaned_data.get("login") or "").strip().lower()
         user = User.objects.filter(email__iexact=email).first()
         # Only a blocked account is checked here (allauth's rate limits guard the rest);

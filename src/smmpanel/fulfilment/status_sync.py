@@ -11,13 +11,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from smmpanel.billing.money import share_of, to_micros
 from smmpanel.database_outage import is_outage
+from smmpanel.fulfilment.settlement import settle_if_finished
+from smmpanel.money import share_of, to_micros
 from smmpanel.orders.models import Order
 from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import CostBasis, Provider, Submission, SubmissionState
-from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from smmpanel.fulfilment.forwarding import retry_delay
+from smmpanel.fulfilment.settlement import settle_if_finished
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, RefillStatus
 from smmpanel.orders.services import move_refill
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
-from smmpanel.providers.forwarding import retry_delay
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
-from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ harm; the periodic task still holds a Huey lock so only one runs at a time.
 
 import logging
 
-from smmpanel.providers import customer_requests, forwarding, status_sync, watch
+from smmpanel.fulfilment import customer_requests, forwarding, status_sync, watch
 from smmpanel.providers.models import Provider
 
 log = logging.getLogger(__name__)

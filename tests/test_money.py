@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smmpanel.billing.money import (
+from smmpanel.money import (
     MICROS,
     InvalidAmount,
     charge_for,

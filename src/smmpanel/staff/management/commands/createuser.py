@@ -3,8 +3,8 @@ from django.db import transaction
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import create_user, issue_api_key
-from smmpanel.billing.money import InvalidAmount, to_micros
 from smmpanel.billing.services import deposit
+from smmpanel.money import InvalidAmount, to_micros
 
 
 class Command(BaseCommand):

@@ -2,16 +2,24 @@
 what, and why) or per enforcement by the system.
 
 A leaf beside the model it writes: it imports nothing of the panel but that model, so
-the services of every app (billing, support, catalog, providers, policy) import it at
-module level without an import cycle.
+the services of every app (billing, support, catalog, providers, policy) and the staff
+actions import it at module level.
 """
 
 from typing import Any
 
-from smmpanel.policy.models import Decision
+from smmpanel.audit.models import Decision
 
 STAFF = "staff"  # the decision point of staff actions
 SYSTEM = "system"  # … and of the panel acting on its own
+
+
+def required_reason(reason: str) -> str:
+    """The reason an audited action was given, stripped; ``ValueError`` when empty."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required")
+    return reason
 
 
 def audit(

@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from smmpanel.catalog.link_formats import LINK_FORMATS, link_format
-from smmpanel.orders.links import TRACKING_PARAMS, BadLink, canonicalise, check_link
+from smmpanel.catalog.links import TRACKING_PARAMS, BadLink, canonicalise, check_link
 
 # --- canonical form: examples -------------------------------------------------------------
 

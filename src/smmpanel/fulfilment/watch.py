@@ -10,8 +10,8 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from smmpanel.billing.money import to_micros
 from smmpanel.configuration import selectors as configuration
+from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
 from smmpanel.notifications.services import beat, clear_alerts_except, raise_alert
 from smmpanel.orders.models import Order, OrderStatus

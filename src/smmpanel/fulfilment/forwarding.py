@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.fulfilment.settlement import settle_if_finished
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
@@ -35,7 +36,6 @@ from smmpanel.providers.client import (
 )
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
-from smmpanel.providers.settlement import settle_if_finished
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Huey tasks: thin wrappers that call the providers' services."""
+"""Huey tasks: thin wrappers that call the fulfilment services (forwarding, customer
+requests, the sweep) and the providers' catalogue sync."""
 
 import logging
 
@@ -8,10 +9,11 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from smmpanel import periodic_lock
 from smmpanel.database_outage import is_outage
-from smmpanel.providers import customer_requests, forwarding
+from smmpanel.fulfilment import customer_requests, forwarding
+from smmpanel.fulfilment.sweep import sweep_once
+from smmpanel.providers import outbox
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.services import refresh_catalogs
-from smmpanel.providers.sweep import sweep_once
 
 SWEEP_LOCK = periodic_lock.declare("providers-sweep")
 CATALOG_SYNC_LOCK = periodic_lock.declare("providers-catalog-sync")
@@ -41,6 +43,20 @@ def forward_refill(refill_id: int) -> None:
         if not is_outage(exc):
             raise
         log.warning("forwarding refill %s: database unavailable: %s", refill_id, exc)
+
+
+def listen_to_the_outbox() -> None:
+    """Enqueue the forwarding of what the outbox announces (``FulfilmentConfig.ready``)."""
+    outbox.order_work_queued.connect(_enqueue_order, dispatch_uid="fulfilment-order")
+    outbox.refill_work_queued.connect(_enqueue_refill, dispatch_uid="fulfilment-refill")
+
+
+def _enqueue_order(sender, *, order_id: int, **kwargs) -> None:
+    forward_order(order_id)
+
+
+def _enqueue_refill(sender, *, refill_id: int, **kwargs) -> None:
+    forward_refill(refill_id)
 
 
 @db_periodic_task(crontab(minute="*"))
