@@ -46,7 +46,7 @@ def search_decisions(
     return rows
 
 
-def thresholdsin_force(code: str) -> dict:
+def thresholds_in_force(code: str) -> dict:
     """Rule ``code``'s thresholds as the panel applies them: the rule's defaults with
     what staff stored over them (shown on the policy page)."""
     row = rule_cache.rule_rows().get(code)
