@@ -28,6 +28,7 @@ test: $(STAMP) $(AXE) lint test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 # SMMPANEL_EXPECT_DB_VENDOR makes a run on the wrong engine fail instead of quietly
 # skipping the engine's own tests (tests/orders/test_concurrency.py checks it).

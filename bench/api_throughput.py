@@ -261,9 +261,9 @@ def seed(tag: str, users: int, services: int, scale: dict | None) -> Seeded:
 
     from smmpanel.accounts.models import User
     from smmpanel.accounts.services import create_user, issue_api_key
-    from smmpanel.billing.money import to_micros
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.models import Service
+    from smmpanel.money import to_micros
     from smmpanel.orders.models import Order
     from smmpanel.orders.services import place_order
 

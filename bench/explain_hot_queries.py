@@ -7,7 +7,7 @@ The SQL is not written here: each scenario calls the product's own selector or s
 (``orders.selectors.orders_page``, ``billing.selectors.ledger_page``,
 ``orders.services.quote_order`` — the read path of ``place_order`` with its policy facts
 and the one-active-order check —, ``policy.gates.check_api_request``,
-``providers.status_sync.sync_provider``…) under Django's ``CaptureQueriesContext``, then
+``fulfilment.status_sync.sync_provider``…) under Django's ``CaptureQueriesContext``, then
 runs ``EXPLAIN (ANALYZE, BUFFERS)`` on every statement it issued. The scenario runs once
 before, to warm caches; each statement is explained three times and the fastest kept
 (the machine may be shared); all of it in one transaction, rolled back after: rate-limit
@@ -332,7 +332,7 @@ def worker_scenarios() -> list[Scenario]:
     """The background sweep's picks (no provider is called)."""
     from unittest import mock
 
-    from smmpanel.providers import customer_requests, forwarding, status_sync
+    from smmpanel.fulfilment import customer_requests, forwarding, status_sync
     from smmpanel.providers.models import Provider, Submission, SubmissionState
 
     holder = (
@@ -368,8 +368,8 @@ def worker_scenarios() -> list[Scenario]:
 
 def staff_scenarios(big) -> list[Scenario]:
     from smmpanel.billing.selectors import pending_deposits
-    from smmpanel.orders.selectors import StaffOrderFilter, staff_orders_page
     from smmpanel.policy.selectors import moderation_queue
+    from smmpanel.staff.selectors_orders import StaffOrderFilter, staff_orders_page
 
     return [
         Scenario("staff moderation queue: moderation_queue", moderation_queue),

@@ -90,9 +90,9 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
 
     from smmpanel.accounts.models import User
     from smmpanel.accounts.services import create_user, issue_api_key
-    from smmpanel.billing.money import to_micros
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.models import Service
+    from smmpanel.money import to_micros
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("seed_demo", stdout=io.StringIO())

@@ -1,7 +1,7 @@
 """Status sync throughput: how many active orders per second the panel keeps in step
 with a provider, polling 100 upstream ids per call.
 
-Runs the real code (providers.status_sync.sync_provider) in this process against the
+Runs the real code (fulfilment.status_sync.sync_provider) in this process against the
 provider SIMULATOR in a second process over loopback HTTP. Two passes over N active
 orders (default 100,000):
 
@@ -93,9 +93,9 @@ def run_pass(label: str, port: int, count: int) -> tuple[str, int, float, float]
     from django.db.models import Count
 
     from smmpanel.billing.selectors import ledger_mismatches
+    from smmpanel.fulfilment.status_sync import sync_provider
     from smmpanel.orders.models import Order
     from smmpanel.providers.gateway import client_for
-    from smmpanel.providers.status_sync import sync_provider
 
     url = f"http://127.0.0.1:{port}"
     made = httpx.post(
@@ -133,9 +133,9 @@ def seed_panel(label: str, api_url: str, first_remote: int, count: int):
 
     from smmpanel.accounts.services import create_user
     from smmpanel.billing.models import LedgerEntry, Wallet
-    from smmpanel.billing.money import to_micros
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.services import create_service, get_or_create_category
+    from smmpanel.money import to_micros
     from smmpanel.orders.models import Order, OrderStatus
     from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
     from smmpanel.providers.services import add_provider

@@ -80,9 +80,9 @@ def seed_orders(count: int):
 
     from smmpanel.accounts.services import create_user
     from smmpanel.billing.models import LedgerEntry
-    from smmpanel.billing.money import to_micros
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.models import Service
+    from smmpanel.money import to_micros
     from smmpanel.orders.models import Order, OrderStatus
 
     user = create_user("heavy@bench.local", None)

@@ -4,10 +4,10 @@ import itertools
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import create_user, issue_api_key
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.services import deposit
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.services import create_service, get_or_create_category
+from smmpanel.money import to_micros
 
 _seq = itertools.count(1)
 

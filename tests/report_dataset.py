@@ -17,9 +17,9 @@ March total: 12.00 / 2.50 / 9.50 / 5.40 / 4.10. Provider P: 10 calls, 1 failed.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.reports import ReportRange
 from smmpanel.catalog.models import Service
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.services import cancel_and_refund, complete_order, refund_remains
 from smmpanel.orders.state import transition

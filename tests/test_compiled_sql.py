@@ -15,18 +15,19 @@ from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_key_for
+from smmpanel.audit.models import Decision
 from smmpanel.billing.models import LedgerEntry
+from smmpanel.catalog.links import canonicalise
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.services import set_custom_rate
 from smmpanel.compiled_sql import CompiledQuery, RowInsert
-from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import Order, OrderEvent, OrderStatus
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.services import _has_active_order
 from smmpanel.policy import refusal_history, rulebook
 from smmpanel.policy.link_checkers import known_targets
-from smmpanel.policy.models import Decision, KnownTarget, Outcome
+from smmpanel.policy.models import KnownTarget, Outcome
 from smmpanel.providers.models import Submission
 from tests.factories import make_key, make_order, make_service, make_user, post_link
 

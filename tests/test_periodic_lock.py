@@ -11,7 +11,7 @@ from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 from smmpanel import periodic_lock
-from smmpanel.providers.tasks import SWEEP_LOCK
+from smmpanel.fulfilment.tasks import SWEEP_LOCK
 
 pytestmark = pytest.mark.skipif(
     connection.vendor == "postgresql",

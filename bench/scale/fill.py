@@ -119,9 +119,9 @@ def fill(
 def _filled_models() -> list:
     """The models whose tables the fill writes (and detaches, analyzes, vacuums)."""
     from smmpanel.accounts.models import ApiKey, User
+    from smmpanel.audit.models import Decision
     from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
     from smmpanel.orders.models import Order, OrderEvent, Refill
-    from smmpanel.policy.models import Decision
     from smmpanel.providers.models import RefillSubmission, Submission
 
     return [User, Wallet, ApiKey, Order, LedgerEntry, DepositRequest, Submission,

@@ -132,8 +132,8 @@ def insert_events(cur, params: dict) -> int:
 
 def insert_decisions(cur, params: dict) -> int:
     """Refused order requests: ``order.duplicate`` and ``order.invalid``."""
+    from smmpanel.audit.models import Decision
     from smmpanel.orders.models import Order
-    from smmpanel.policy.models import Decision
 
     return insert(cur, Decision, {
         "point": "'order.place'",

@@ -1,6 +1,6 @@
 """Links of the generated orders: real links of each service's link format, built in SQL
 from ``h = md5(user_id || ':' || target)``, with the ``canonical_link`` and ``link_key``
-that ``orders.links.canonicalise`` gives for them. The shapes are checked in Python on
+that ``catalog.links.canonicalise`` gives for them. The shapes are checked in Python on
 every format before the fill and on a sample of rows after it, so the one-active-order
 rule and the link search meet real data.
 """
@@ -12,7 +12,7 @@ import random
 from .sql import lit, max_id, table
 
 # (raw link, canonical link) per link format; {t} 11 hex, {u} a username, {n} an 18-digit
-# number, {p} a small post number. Checked against orders.links before every fill.
+# number, {p} a small post number. Checked against catalog.links before every fill.
 LINK_SHAPES = {
     "instagram_post": ("https://www.instagram.com/p/{t}/", "https://instagram.com/p/{t}"),
     "instagram_profile": ("https://www.instagram.com/{u}/", "https://instagram.com/{u}"),
@@ -70,11 +70,11 @@ def link_case(fmt_expr: str, index: int) -> str:
 
 
 def check_link_shapes() -> None:
-    """Each link shape is what ``orders.links`` accepts and canonicalises as we store it."""
+    """Each link shape is what ``catalog.links`` accepts and canonicalises as we store it."""
     import hashlib
 
     from smmpanel.catalog.link_formats import link_format
-    from smmpanel.orders.links import canonicalise, fits_format
+    from smmpanel.catalog.links import canonicalise, fits_format
 
     for code, (raw, canonical) in LINK_SHAPES.items():
         for sample in ("0", "1", "scale", "99999"):
@@ -88,7 +88,7 @@ def check_link_shapes() -> None:
 
 def check_sample_links(cur, first_order_id: int) -> int:
     """Stored canonical links and keys of a sample of orders are what the product makes."""
-    from smmpanel.orders.links import canonicalise
+    from smmpanel.catalog.links import canonicalise
     from smmpanel.orders.models import Order
 
     last = max_id(cur, Order)

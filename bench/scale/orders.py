@@ -2,7 +2,7 @@
 
 **Orders** over the last 365 days, ids in time order, volume growing from 1x to 3x over
 the year; services from the existing catalog (``sources.py``), a quantity within the
-service's limits, the charge exactly as ``billing.money.charge_for`` (rate × quantity /
+service's limits, the charge exactly as ``money.charge_for`` (rate × quantity /
 1000, half-up, at least one micro). Links are real links of the service's link format
 (``https://www.instagram.com/p/…/``; see ``links.py``). Each user re-orders on a pool of
 500 targets (the big user has ~12 orders per service and link); an order still running

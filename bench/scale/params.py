@@ -29,7 +29,7 @@ def parameters(
     are added once the orders are written."""
     from django.conf import settings
 
-    from smmpanel.billing.money import to_micros
+    from smmpanel.money import to_micros
     from smmpanel.orders.services import ACTIVE_ORDER_EXISTS
 
     return {

@@ -1,11 +1,12 @@
-"""Readiness: whether the database and the task queue answer, and when the worker last
-beat its heartbeat.
+"""Health: whether the database and the task queue answer, and when the worker last
+beat its heartbeat; and the views of the two machine endpoints.
 
-``/health`` stays the constant liveness answer (the benchmarks' ceiling); ``/health/ready``
-asks this module. Every check is bounded: a database that does not answer within
-``HEALTH_TIMEOUT_SECONDS`` or a Redis that accepts the connection and then says nothing
-counts as failed, so a load balancer's probe never hangs. Failures are reported by name
-only ("unavailable"): no URLs, hosts, passwords or tracebacks leave the process.
+``/health`` stays the constant liveness answer (the benchmarks' ceiling);
+``/health/ready`` asks ``readiness``. Every check is bounded: a database that does not
+answer within ``HEALTH_TIMEOUT_SECONDS`` or a Redis that accepts the connection and then
+says nothing counts as failed, so a load balancer's probe never hangs. Failures are
+reported by name only ("unavailable"): no URLs, hosts, passwords or tracebacks leave the
+process.
 """
 
 import logging
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from smmpanel.notifications.models import Heartbeat
@@ -95,3 +97,20 @@ def _redis_queue_key() -> str:
     from huey.contrib.djhuey import HUEY
 
     return getattr(HUEY.storage, "queue_key", f"huey.redis.{settings.HUEY['name']}")
+
+
+# --- the two machine endpoints (routed by web's URLs, served by api's middleware) ---
+
+
+def health(request):
+    """The trivial endpoint: the server's ceiling in benchmarks, a liveness probe in prod."""
+    return HttpResponse(b'{"ok":true}', content_type="application/json")
+
+
+def health_ready(request):
+    """Readiness: 200 when the database and the queue answer, else 503 naming what failed
+    (every check has a short timeout)."""
+    result = readiness()
+    response = JsonResponse(result.checks, status=200 if result.ok else 503)
+    response["Cache-Control"] = "no-store"
+    return response

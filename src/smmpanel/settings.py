@@ -47,7 +47,7 @@ MIN_DEPOSIT = env.str("MIN_DEPOSIT", default="1.00")
 MAX_DEPOSIT = env.str("MAX_DEPOSIT", default="10000.00")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "smmpanel.staff.apps.AdminSiteConfig",  # django.contrib.admin with the staff rules
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "smmpanel.billing",
     "smmpanel.orders",
     "smmpanel.providers",
+    "smmpanel.fulfilment",
     "smmpanel.policy",
     "smmpanel.support",
     "smmpanel.notifications",
     "smmpanel.configuration",
+    "smmpanel.audit",
     "smmpanel.staff",
     "smmpanel.api",
     "smmpanel.web",
@@ -174,9 +176,9 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="none
 ACCOUNT_ADAPTER = "smmpanel.accounts.adapter.AccountAdapter"
 MFA_ADAPTER = "smmpanel.accounts.adapter.MFAAdapter"  # TOTP secrets sealed at rest
 ACCOUNT_FORMS = {
-    "signup": "smmpanel.accounts.forms.SignupForm",
-    "login": "smmpanel.accounts.forms.LoginForm",
-    "reset_password": "smmpanel.accounts.forms.ResetPasswordForm",
+    "signup": "smmpanel.web.forms_account.SignupForm",
+    "login": "smmpanel.web.forms_account.LoginForm",
+    "reset_password": "smmpanel.web.forms_account.ResetPasswordForm",
 }
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
@@ -297,7 +299,7 @@ API_BAD_KEY_BURST = env.int("API_BAD_KEY_BURST", default=30)
 MAX_REQUESTS_IN_FLIGHT = env.int("MAX_REQUESTS_IN_FLIGHT", default=0)
 SHED_RETRY_AFTER_SECONDS = env.int("SHED_RETRY_AFTER_SECONDS", default=1)
 
-# Upstream providers (see providers/gateway.py and providers/forwarding.py).
+# Upstream providers (see providers/gateway.py and fulfilment/forwarding.py).
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20.0)
 # A whole provider call (connect, send, every byte of the answer) ends by then, however

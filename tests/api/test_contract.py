@@ -10,8 +10,8 @@ import logging
 
 import pytest
 
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
 from smmpanel.orders.services import (
     ACTIVE_ORDER_EXISTS,

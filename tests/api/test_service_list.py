@@ -8,10 +8,10 @@ import pytest
 from django.conf import settings
 
 from smmpanel.api.actions import services as services_action
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog import active_catalog
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.services import set_custom_rate, update_service
+from smmpanel.money import to_micros
 from tests.factories import make_service, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ from django.test import override_settings
 from smmpanel.accounts.models import User
 from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import (
     MAX_PENDING_DEPOSITS,
@@ -23,6 +22,7 @@ from smmpanel.billing.services import (
     request_deposit,
     set_frozen,
 )
+from smmpanel.money import to_micros
 from smmpanel.policy.services import close_balance_review, open_balance_review
 from tests.factories import make_user
 

@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.reports import (
     RefundSummary,
     ReportRange,
@@ -14,6 +13,7 @@ from smmpanel.billing.reports import (
     revenue_by_period,
     top_users,
 )
+from smmpanel.money import to_micros
 from tests import report_dataset
 from tests.report_dataset import MARCH
 

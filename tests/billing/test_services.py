@@ -7,7 +7,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smmpanel.billing.models import LedgerEntry, Wallet
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import (
     AlreadySettled,
@@ -19,6 +18,7 @@ from smmpanel.billing.services import (
     record_chargeback,
     refund_order,
 )
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order
 from tests.factories import make_service, make_user, post_link
 

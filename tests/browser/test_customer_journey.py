@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus, Refill
 from smmpanel.support.models import Ticket, TicketStatus
 from tests.browser.conftest import screenshot

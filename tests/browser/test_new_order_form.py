@@ -4,7 +4,7 @@ however slowly the page settles."""
 
 from playwright.sync_api import expect
 
-from smmpanel.billing.money import format_amount, to_micros
+from smmpanel.money import format_amount, to_micros
 from tests.browser.conftest import log_in
 from tests.browser.journey import PASSWORD, choose_service, words_in
 from tests.factories import make_service, make_user, post_link

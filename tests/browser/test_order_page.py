@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
 from smmpanel.orders.models import OrderStatus
-from smmpanel.policy import services as policy
+from smmpanel.staff.actions import orders as order_actions
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
 from tests.browser.journey import PASSWORD
 from tests.factories import make_order, make_service, make_user
@@ -38,7 +38,7 @@ def test_a_rejected_order_shows_the_staff_reason_and_the_refund(page, transactio
     staff = make_user(role=User.Role.STAFF)
     tune("order.large", staff, shadow=False, thresholds={"review_at_micros": 0})
     held = make_order(customer, make_service())
-    policy.reject_order(held, actor=staff, reason="The target account is private")
+    order_actions.reject_order(held, actor=staff, reason="The target account is private")
     log_in(page, customer.email, PASSWORD)
     page.goto(f"/orders/{held.pk}/")
     expect(page.locator("#staff-reason")).to_contain_text("The target account is private")

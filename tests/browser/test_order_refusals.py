@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import format_amount, to_micros
 from smmpanel.billing.selectors import balance_of
+from smmpanel.money import format_amount, to_micros
 from smmpanel.orders.models import Order
 from smmpanel.policy.models import DenyEntry
 from smmpanel.policy.rulebook import BY_CODE

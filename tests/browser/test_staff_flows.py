@@ -5,10 +5,10 @@ log."""
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.catalog.models import ServiceUpdate
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import place_order
-from smmpanel.policy.models import Decision
 from smmpanel.policy.services import add_deny_entry
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.journey import PASSWORD

@@ -9,10 +9,10 @@ refund on their own order page and a notification of it behind the header's bell
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
+from smmpanel.fulfilment.customer_requests import forward_cancels
 from smmpanel.notifications.kinds import render
 from smmpanel.notifications.models import Notification
 from smmpanel.orders.models import OrderStatus
-from smmpanel.providers.customer_requests import forward_cancels
 from smmpanel.web.templatetags.money import money
 from tests.browser.conftest import log_in, screenshot
 from tests.browser.journey import PASSWORD

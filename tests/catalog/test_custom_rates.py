@@ -7,11 +7,11 @@ import pytest
 
 from smmpanel.api.actions import services as services_action
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import charge_for, share_of, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.catalog.models import CustomRate, discounted
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.services import set_custom_rate
+from smmpanel.money import charge_for, share_of, to_micros
 from smmpanel.orders.order_input import check_order
 from smmpanel.orders.services import cancel_and_refund, quote_order, refund_remains
 from tests.factories import make_order, make_service, make_user, post_link

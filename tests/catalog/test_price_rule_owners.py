@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog import price_rule_owners
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import rate_for, rates_for
 from smmpanel.catalog.services import remove_custom_rate, set_custom_rate
+from smmpanel.money import to_micros
 from tests.factories import make_user
 
 OWN_RATE = to_micros("0.50")

@@ -4,9 +4,9 @@ page, and nothing else is."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog.models import Service, ServiceUpdate
 from smmpanel.catalog.services import create_service, get_or_create_category, update_service
+from smmpanel.money import to_micros
 from tests.factories import make_service
 
 pytestmark = pytest.mark.django_db

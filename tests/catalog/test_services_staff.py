@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import to_micros
+from smmpanel.audit.models import Decision
 from smmpanel.catalog.models import Category, Service, ServiceUpdate
 from smmpanel.catalog.services import (
     change_rates_by_percent,
@@ -18,7 +18,7 @@ from smmpanel.catalog.services import (
     staff_update_service,
     update_category,
 )
-from smmpanel.policy.models import Decision
+from smmpanel.money import to_micros
 from tests.factories import make_service, make_user
 
 

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from smmpanel.policy.models import Decision
+from smmpanel.audit.models import Decision
 from smmpanel.providers.models import Provider
 from smmpanel.providers.secrets import unseal
 from tests.deploy.conftest import VENV_BIN, panel_env

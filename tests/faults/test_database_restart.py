@@ -58,9 +58,9 @@ import pytest
 from django.db import OperationalError, connection
 
 from smmpanel.api.views import DATABASE_UNAVAILABLE
-from smmpanel.billing.money import share_of
+from smmpanel.fulfilment import forwarding
+from smmpanel.money import share_of
 from smmpanel.orders.models import OrderStatus
-from smmpanel.providers import forwarding
 from smmpanel.providers.models import Submission, SubmissionState
 from smmpanel.providers.simulator.server import serve
 from tests.factories import make_order, make_service, make_user

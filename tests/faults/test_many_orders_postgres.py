@@ -17,9 +17,9 @@ from django.db import connection, connections
 
 from smmpanel.accounts.models import User
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import charge_for, to_decimal, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.catalog.models import Service
+from smmpanel.money import charge_for, to_decimal, to_micros
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import NOT_ENOUGH_FUNDS, place_order

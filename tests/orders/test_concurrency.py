@@ -17,9 +17,9 @@ from django.db import connection, connections, transaction
 
 from smmpanel.accounts.models import User
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import charge_for, to_decimal, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.catalog.models import Service
+from smmpanel.money import charge_for, to_decimal, to_micros
 from smmpanel.orders import services as order_services
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import ACTIVE_STATUSES, Order

@@ -2,7 +2,7 @@
 
 import pytest
 
-from smmpanel.billing.money import to_micros
+from smmpanel.money import to_micros
 from smmpanel.orders.reports import orders_by_status, top_services
 from tests import report_dataset
 from tests.report_dataset import MARCH

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import share_of, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import AlreadySettled
+from smmpanel.money import share_of, to_micros
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import Order, OrderEvent, OrderStatus, Refill, RefillStatus
 from smmpanel.orders.services import (

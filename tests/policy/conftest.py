@@ -5,9 +5,10 @@ from django.test import Client
 
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.services import issue_api_key
+from smmpanel.audit.models import Decision
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import _checkers
-from smmpanel.policy.models import Decision, Outcome, Rule
+from smmpanel.policy.models import Outcome, Rule
 from smmpanel.policy.replay import replay
 from smmpanel.policy.services import update_rule
 from tests.factories import make_user

@@ -8,9 +8,10 @@ import re
 import pytest
 from django.utils import translation
 
+from smmpanel.audit.models import Decision
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order
-from smmpanel.policy.models import Decision, Rule
+from smmpanel.policy.models import Rule
 from smmpanel.policy.selectors import decision_reason
 from smmpanel.policy.services import restrict, update_rule
 from tests.factories import make_service, make_staff, make_user

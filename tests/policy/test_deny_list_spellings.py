@@ -1,5 +1,5 @@
 """Deny-list entries hold whatever way a link is spelled: links and entries are compared
-in the one canonical form the one-active-order rule uses (orders.links.canonicalise),
+in the one canonical form the one-active-order rule uses (catalog.links.canonicalise),
 so percent-escapes and dot segments do not dodge them."""
 
 import pytest

@@ -9,13 +9,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from smmpanel.audit.models import Decision
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import HeldCredit, LedgerEntry
-from smmpanel.billing.money import share_of, to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import AlreadySettled
-from smmpanel.orders.errors import InvalidTransition, OrderRefused
-from smmpanel.orders.models import Order, OrderEvent, OrderStatus
+from smmpanel.money import share_of, to_micros
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.services import (
     BALANCE_FROZEN,
     cancel_and_refund,
@@ -25,9 +26,8 @@ from smmpanel.orders.services import (
 )
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
-from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
-from smmpanel.providers.forwarding import due_submissions
-from smmpanel.providers.models import Submission, SubmissionState
+from smmpanel.policy.models import ApiLimit, BalanceReview, Restriction
+from smmpanel.staff.actions import orders as order_actions
 from tests.factories import make_order, post_link
 from tests.policy.conftest import call_api, decisions, key_for, tune
 
@@ -55,93 +55,6 @@ def hold_everything(staff):
 def wallet_frozen(user) -> bool:
     user.wallet.refresh_from_db()
     return user.wallet.frozen
-
-
-# -- Review orders ----------------------------------------------------------------------
-
-
-def test_rejected_review_order_is_refunded_exactly_once(customer, service, staff, hold_everything):
-    before = balance_of(customer)
-    held = make_order(customer, service)
-    assert held.status == OrderStatus.REVIEW
-    assert balance_of(customer) == before - held.charge_micros  # charged, held
-    assert Submission.objects.get(order=held).pk not in due_submissions()
-
-    policy.reject_order(held, actor=staff, reason="misleading target")
-    held.refresh_from_db()
-    assert held.status == OrderStatus.CANCELED
-    assert refunds(held) == [held.charge_micros]
-    assert balance_of(customer) == before
-    assert Submission.objects.get(order=held).state == SubmissionState.DONE  # never sent
-
-    with pytest.raises(InvalidTransition):
-        policy.reject_order(held, actor=staff, reason="again")
-    with pytest.raises(AlreadySettled):
-        billing.refund_order(held, held.charge_micros)
-    assert refunds(held) == [held.charge_micros]
-    assert balance_of(customer) == before
-    audit = Decision.objects.get(rule_code="order.reject")
-    assert (audit.actor, audit.order, audit.reason) == (staff, held, "misleading target")
-    assert not ledger_mismatches()
-
-
-def test_approved_review_order_becomes_pending_and_forwardable(
-    customer, service, staff, hold_everything, monkeypatch
-):
-    nudged = []
-    monkeypatch.setattr("smmpanel.providers.outbox.nudge_forwarding", nudged.append)
-    held = make_order(customer, service)
-    charged = balance_of(customer)
-
-    policy.approve_order(held, actor=staff, reason="looks fine")
-    held.refresh_from_db()
-    assert held.status == OrderStatus.PENDING
-    assert Submission.objects.get(order=held).pk in due_submissions()
-    assert nudged == [held.pk]
-    assert balance_of(customer) == charged  # no money moves on approval
-    event = OrderEvent.objects.filter(order=held).latest("id")
-    assert (event.from_status, event.to_status, event.actor) == ("review", "pending", staff)
-    assert Decision.objects.get(rule_code="order.approve").actor == staff
-
-    with pytest.raises(InvalidTransition):
-        policy.approve_order(held, actor=staff, reason="twice")
-    with pytest.raises(ValueError, match="reason"):
-        policy.approve_order(make_order(customer, service), actor=staff, reason="")
-
-
-def test_staff_cancel_refunds_in_full_and_withdraws_unsent_work(customer, service, staff):
-    before = balance_of(customer)
-    order = make_order(customer, service)
-    policy.staff_cancel(order, actor=staff, reason="customer asked by ticket")
-    order.refresh_from_db()
-    assert order.status == OrderStatus.CANCELED
-    assert refunds(order) == [order.charge_micros]
-    assert balance_of(customer) == before
-    assert Submission.objects.get(order=order).state == SubmissionState.DONE
-    assert Decision.objects.get(rule_code="order.cancel").actor == staff
-    with pytest.raises(InvalidTransition):
-        policy.staff_cancel(order, actor=staff, reason="again")
-    assert refunds(order) == [order.charge_micros]
-
-
-def test_staff_mark_partial_refunds_the_remains(customer, service, staff):
-    before = balance_of(customer)
-    order = make_order(customer, service, quantity=1000)
-    transition(order, OrderStatus.IN_PROGRESS)
-    policy.staff_mark_partial(order, 250, actor=staff, reason="provider stopped at 750")
-    order.refresh_from_db()
-    assert (order.status, order.remains) == (OrderStatus.PARTIAL, 250)
-    refund = share_of(order.charge_micros, 250, 1000)
-    assert refunds(order) == [refund] and 0 < refund < order.charge_micros
-    assert balance_of(customer) == before - order.charge_micros + refund
-    audit = Decision.objects.get(rule_code="order.partial")
-    assert audit.actor == staff and audit.inputs == {"remains": 250}
-    with pytest.raises(InvalidTransition):
-        policy.staff_mark_partial(order, 100, actor=staff, reason="again")
-    with pytest.raises(ValueError):
-        policy.staff_mark_partial(make_order(customer, service), 0, actor=staff, reason="x")
-    assert refunds(order) == [refund]
-    assert not ledger_mismatches()
 
 
 # -- Restrictions -----------------------------------------------------------------------
@@ -323,7 +236,7 @@ def test_rejecting_a_review_order_during_a_balance_review_holds_the_refund(
     held_order = make_order(customer, service)
     review = policy.open_balance_review(customer, reason="check", actor=staff)
     frozen_balance = balance_of(customer)
-    policy.reject_order(held_order, actor=staff, reason="not allowed")
+    order_actions.reject_order(held_order, actor=staff, reason="not allowed")
     assert balance_of(customer) == frozen_balance and refunds(held_order) == []
     assert HeldCredit.objects.get(order=held_order).amount_micros == held_order.charge_micros
     policy.close_balance_review(review, actor=staff, reason="done")

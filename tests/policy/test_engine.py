@@ -4,11 +4,12 @@ replay."""
 
 import pytest
 
+from smmpanel.audit.models import Decision
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.facts import Facts, ReplayFacts
-from smmpanel.policy.models import SEVERITY, Decision, Outcome, Restriction, Rule
+from smmpanel.policy.models import SEVERITY, Outcome, Restriction, Rule
 from smmpanel.policy.replay import replay
 from smmpanel.policy.services import restrict, update_rule
 from tests.factories import make_user, post_link
@@ -285,7 +286,8 @@ def test_replay_gives_the_recorded_outcome():
 
 
 def test_a_decision_replays_against_the_rule_as_it_was_when_made(db):
-    from smmpanel.policy.models import Decision, Rule
+    from smmpanel.audit.models import Decision
+    from smmpanel.policy.models import Rule
     from smmpanel.policy.replay import replay
     from smmpanel.policy.services import update_rule
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import HeldCredit, LedgerEntry
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
+from smmpanel.catalog.links import canonicalise
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
-from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.services import (
     cancel_and_refund,
@@ -30,6 +30,7 @@ from smmpanel.orders.services import (
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
 from smmpanel.policy.models import DenyEntry
+from smmpanel.staff.actions import orders as order_actions
 from tests.factories import make_service, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -101,9 +102,9 @@ def run(op, user, staff, services, comments) -> None:
     elif kind == "start":
         transition(order, OrderStatus.IN_PROGRESS)
     elif kind == "approve":
-        policy.approve_order(order, actor=staff, reason="random approve")
+        order_actions.approve_order(order, actor=staff, reason="random approve")
     elif kind == "reject":
-        policy.reject_order(order, actor=staff, reason="random reject")
+        order_actions.reject_order(order, actor=staff, reason="random reject")
 
 
 def ledger_count(user) -> int:

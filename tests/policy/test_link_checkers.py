@@ -4,7 +4,7 @@ database read is the database's, and fails the check as it would fail the order.
 import pytest
 from django.db import OperationalError
 
-from smmpanel.orders.links import canonicalise
+from smmpanel.catalog.links import canonicalise
 from smmpanel.policy.link_checkers import target_state
 from tests.factories import make_service, post_link
 

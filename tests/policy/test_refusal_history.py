@@ -3,8 +3,8 @@ one statement, and come out as each would read alone."""
 
 import pytest
 
+from smmpanel.catalog.links import canonicalise
 from smmpanel.compiled_sql import scalars
-from smmpanel.orders.links import canonicalise
 from smmpanel.policy import engine, rulebook
 from smmpanel.policy.link_checkers import RECORDED_STATE, known_targets
 from smmpanel.policy.models import KnownTarget

@@ -10,10 +10,11 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
+from smmpanel.catalog.links import canonicalise
+from smmpanel.fulfilment.forwarding import due_submissions
+from smmpanel.money import to_micros
 from smmpanel.orders.errors import OrderRefused
-from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import (
     complete_order,
@@ -34,7 +35,6 @@ from smmpanel.policy.services import (
     record_chargeback,
     restrict,
 )
-from smmpanel.providers.forwarding import due_submissions
 from smmpanel.providers.models import Submission, SubmissionState
 from tests.factories import make_order, make_service, make_user, post_link
 from tests.policy.conftest import assert_replays, call_api, decisions, key_for, rule_row, tune

@@ -6,10 +6,11 @@ submission arrived, and lines refused while paused are the pause's, never counte
 import pytest
 
 from smmpanel.accounts.services import issue_api_key
+from smmpanel.audit.models import Decision
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import place_mass_order, place_order
-from smmpanel.policy.models import ApiLimit, Decision, Restriction
+from smmpanel.policy.models import ApiLimit, Restriction
 from smmpanel.policy.services import open_balance_review
 from tests.factories import make_user, post_link
 from tests.policy.conftest import decisions, tune

@@ -17,13 +17,13 @@ import pytest
 from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import to_micros
+from smmpanel.fulfilment.forwarding import forward_submission
+from smmpanel.fulfilment.status_sync import sync_provider
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order
-from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.models import Provider, ServiceRoute, Submission
 from smmpanel.providers.services import add_provider
 from smmpanel.providers.simulator.server import SimulatorHandle, serve
-from smmpanel.providers.status_sync import sync_provider
 from tests.factories import make_order, make_service, make_user
 
 SIM_KEY = "sim-key"

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import ledger_mismatches
+from smmpanel.money import share_of
 from smmpanel.orders.models import FINAL_STATUSES, Order, OrderStatus
 from smmpanel.policy.engine import rules_for
 from smmpanel.policy.rulebook import API_REQUEST

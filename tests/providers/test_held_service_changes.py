@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.catalog.models import Service, ServiceUpdate
-from smmpanel.policy.models import Decision
 from smmpanel.providers.models import PendingServiceChange
 from smmpanel.providers.services import (
     ChangeNotOpen,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from smmpanel.billing.money import to_micros
+from smmpanel.money import to_micros
 from smmpanel.providers.models import CostBasis, Provider, Submission, SubmissionState
 from smmpanel.providers.secrets import seal
 from smmpanel.providers.selectors import (

@@ -8,10 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog.demo_catalog import DEMO_SERVICES
 from smmpanel.catalog.models import Service, ServiceUpdate
-from smmpanel.providers.forwarding import forward_submission
+from smmpanel.fulfilment.forwarding import forward_submission
+from smmpanel.money import to_micros
 from smmpanel.providers.models import Provider, ServiceRoute, Submission
 from smmpanel.providers.secrets import unseal
 from smmpanel.providers.services import (

@@ -6,8 +6,8 @@ from django.utils.timezone import now
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.services import request_deposit
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Refill
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.policy import engine, rulebook
@@ -69,6 +69,7 @@ def back_office(victim):
     from smmpanel.policy import services as policy
     from smmpanel.providers.models import PendingServiceChange, RefillSubmission, Submission
     from smmpanel.providers.services import add_provider, add_route
+    from smmpanel.staff.actions import catalog as price_actions
     from smmpanel.support.services import add_canned_reply
 
     owner = make_staff(User.StaffRole.OWNER)
@@ -78,7 +79,7 @@ def back_office(victim):
         f"Provider {MARK}", "http://127.0.0.1:9/api/v2", f"key-{MARK}", allow_private=True
     )
     route = add_route(service, provider, f"remote-{MARK}", actor=owner, cost_micros=to_micros("1"))
-    rate = policy.staff_set_custom_rate(
+    rate = price_actions.staff_set_custom_rate(
         user, service, actor=owner, reason="own price", rate_micros=to_micros("0.5")
     )
     refill = Refill.objects.get(pk=victim.ids["refill"][0])

@@ -37,13 +37,13 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection, connections
 
-from smmpanel.billing.money import to_micros
+from smmpanel.fulfilment.forwarding import forward_submission
+from smmpanel.fulfilment.status_sync import sync_provider
 from smmpanel.logging_filters import MaskSecrets, mask
-from smmpanel.providers.forwarding import forward_submission
+from smmpanel.money import to_micros
 from smmpanel.providers.models import ServiceRoute, Submission
 from smmpanel.providers.services import add_provider, refresh_balance
 from smmpanel.providers.simulator.server import serve
-from smmpanel.providers.status_sync import sync_provider
 from tests.factories import make_service
 
 SMMPANEL = str(Path(sys.executable).with_name("smmpanel"))

@@ -17,12 +17,13 @@ from django.urls import reverse
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.services import deposit, request_deposit
+from smmpanel.money import to_micros
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
+from smmpanel.staff.actions import catalog as price_actions
 from tests.factories import make_order, make_service, make_staff, make_user
 from tests.security.access import (
     KIND_SLUG,
@@ -133,7 +134,7 @@ def holdings_of(user: User) -> dict[str, int]:
     transition(failed, OrderStatus.FAIL)
     refill = request_refill(user, complete_order(make_order(user, service)).pk)
     completed = complete_order(make_order(user, service))
-    rate = policy.staff_set_custom_rate(
+    rate = price_actions.staff_set_custom_rate(
         user, service, actor=None, reason="own price", rate_micros=to_micros("0.5")
     )
     return {

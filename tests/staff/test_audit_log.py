@@ -13,10 +13,11 @@ import pytest
 from django.db import transaction
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.catalog.services import get_or_create_category
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.state import transition
-from smmpanel.policy.models import Decision, DenyEntry
+from smmpanel.policy.models import DenyEntry
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import add_provider
 from smmpanel.providers.simulator.server import serve

@@ -5,10 +5,10 @@ service updates."""
 import pytest
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import to_micros
+from smmpanel.audit.models import Decision
 from smmpanel.catalog import link_formats, service_types
 from smmpanel.catalog.models import Category, Service, ServiceUpdate
-from smmpanel.policy.models import Decision
+from smmpanel.money import to_micros
 from smmpanel.providers.models import Provider, ServiceRoute
 from smmpanel.providers.secrets import seal
 from tests.factories import make_service, make_user

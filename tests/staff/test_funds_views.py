@@ -4,9 +4,9 @@ import pytest
 
 from smmpanel.accounts.models import User
 from smmpanel.billing.models import DepositRequest, LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import request_deposit
+from smmpanel.money import to_micros
 from smmpanel.policy.models import BalanceReview, Restriction
 from tests.factories import make_user
 

@@ -2,10 +2,11 @@
 
 import pytest
 
+from smmpanel.audit.models import Decision
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import place_order
-from smmpanel.policy.models import Decision, DenyEntry, Restriction, Rule
+from smmpanel.policy.models import DenyEntry, Restriction, Rule
 from smmpanel.policy.services import add_deny_entry
 from tests.factories import make_service, make_user
 

@@ -19,15 +19,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.billing.selectors import ledger_mismatches
+from smmpanel.fulfilment.customer_requests import forward_cancels, forward_refill
 from smmpanel.orders.models import OrderStatus, RefillStatus
 from smmpanel.orders.services import complete_order
 from smmpanel.orders.state import transition
-from smmpanel.policy.models import Decision
-from smmpanel.policy.services import add_deny_entry, staff_cancel
-from smmpanel.providers.customer_requests import forward_cancels, forward_refill
+from smmpanel.policy.services import add_deny_entry
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
 from smmpanel.staff import selectors_orders
+from smmpanel.staff.actions.orders import staff_cancel
 from smmpanel.support.services import open_ticket
 from smmpanel.web.templatetags.money import money
 from tests.factories import make_order, make_service, make_staff, make_user

@@ -7,14 +7,14 @@ import pytest
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
-from smmpanel.policy import services as policy
-from smmpanel.policy.models import Decision
 from smmpanel.providers.models import Provider, Submission
 from smmpanel.providers.secrets import seal
+from smmpanel.staff.actions import orders as order_actions
 from tests.factories import make_order, make_service, make_user
 from tests.factories import make_staff as staff_member
 
@@ -51,7 +51,7 @@ def test_a_customer_is_sent_to_the_staff_login(client, shopper):
 def test_a_customer_cannot_run_a_bulk_action(client, shopper, service):
     order = make_order(shopper, service)
     client.force_login(shopper)
-    bulk(client, [order], policy.BULK_CANCEL)
+    bulk(client, [order], order_actions.BULK_CANCEL)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
 
@@ -143,7 +143,7 @@ def test_the_list_pages_by_id(as_support, shopper, service):
 
 def test_bulk_cancel_refunds_each_order_once_and_audits_it(as_support, support, shopper, service):
     orders = [make_order(shopper, service) for _ in range(2)]
-    bulk(as_support, orders, policy.BULK_CANCEL, reason="customer asked")
+    bulk(as_support, orders, order_actions.BULK_CANCEL, reason="customer asked")
     assert balance_of(shopper) == 100_000_000
     assert LedgerEntry.objects.filter(user=shopper, kind="refund").count() == 2
     audits = Decision.objects.filter(rule_code="order.cancel", actor=support)
@@ -154,8 +154,8 @@ def test_a_bulk_failure_is_reported_per_order_and_the_rest_proceed(
     as_support, support, shopper, service
 ):
     first, done, last = (make_order(shopper, service) for _ in range(3))
-    policy.staff_complete(done, actor=support, reason="delivered")
-    response = bulk(as_support, [first, done, last], policy.BULK_CANCEL)
+    order_actions.staff_complete(done, actor=support, reason="delivered")
+    response = bulk(as_support, [first, done, last], order_actions.BULK_CANCEL)
     html = response.content.decode()
     assert f"Order {done.pk}:" in html
     assert {o.status for o in Order.objects.filter(pk__in=[first.pk, last.pk])} == {"canceled"}
@@ -164,7 +164,12 @@ def test_a_bulk_failure_is_reported_per_order_and_the_rest_proceed(
 
 def test_bulk_mark_partial_refunds_each_orders_remains(as_support, shopper, service):
     a, b = make_order(shopper, service), make_order(shopper, service)
-    bulk(as_support, [a, b], policy.BULK_PARTIAL, **{f"value-{a.pk}": "25", f"value-{b.pk}": "50"})
+    bulk(
+        as_support,
+        [a, b],
+        order_actions.BULK_PARTIAL,
+        **{f"value-{a.pk}": "25", f"value-{b.pk}": "50"},
+    )
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.status, a.remains, b.status, b.remains) == ("partial", 25, "partial", 50)
@@ -173,7 +178,7 @@ def test_bulk_mark_partial_refunds_each_orders_remains(as_support, shopper, serv
 
 def test_bulk_set_start_count(as_support, support, shopper, service):
     order = make_order(shopper, service)
-    bulk(as_support, [order], policy.BULK_START_COUNT, **{f"value-{order.pk}": "4321"})
+    bulk(as_support, [order], order_actions.BULK_START_COUNT, **{f"value-{order.pk}": "4321"})
     order.refresh_from_db()
     assert order.start_count == 4321
     assert Decision.objects.get(rule_code="order.start_count").actor == support
@@ -181,7 +186,7 @@ def test_bulk_set_start_count(as_support, support, shopper, service):
 
 def test_bulk_mark_completed(as_support, support, shopper, service):
     order = make_order(shopper, service)
-    bulk(as_support, [order], policy.BULK_COMPLETE)
+    bulk(as_support, [order], order_actions.BULK_COMPLETE)
     order.refresh_from_db()
     assert (order.status, order.remains) == (OrderStatus.COMPLETED, 0)
     assert Decision.objects.get(rule_code="order.complete").actor == support
@@ -190,14 +195,14 @@ def test_bulk_mark_completed(as_support, support, shopper, service):
 def test_bulk_resend_resends_failed_orders_only(as_support, shopper, service):
     failed, pending = make_order(shopper, service), make_order(shopper, service)
     transition(failed, OrderStatus.FAIL)
-    html = bulk(as_support, [failed, pending], policy.BULK_RESEND).content.decode()
+    html = bulk(as_support, [failed, pending], order_actions.BULK_RESEND).content.decode()
     assert Order.objects.get(pk=failed.pk).status == OrderStatus.PENDING
     assert f"Order {pending.pk}:" in html and "Only a failed order can be resent" in html
 
 
 def test_a_bulk_action_without_a_reason_changes_nothing(as_support, shopper, service):
     order = make_order(shopper, service)
-    bulk(as_support, [order], policy.BULK_CANCEL, reason="")
+    bulk(as_support, [order], order_actions.BULK_CANCEL, reason="")
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert not Decision.objects.filter(rule_code="order.cancel").exists()
@@ -205,7 +210,7 @@ def test_a_bulk_action_without_a_reason_changes_nothing(as_support, shopper, ser
 
 def test_a_bulk_action_with_a_bad_value_changes_nothing(as_support, shopper, service):
     order = make_order(shopper, service)
-    bulk(as_support, [order], policy.BULK_PARTIAL, **{f"value-{order.pk}": "-5"})
+    bulk(as_support, [order], order_actions.BULK_PARTIAL, **{f"value-{order.pk}": "-5"})
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
 
@@ -216,7 +221,7 @@ def test_a_bulk_action_goes_back_to_the_filtered_list(as_support, shopper, servi
         "/staff/orders/bulk/",
         {
             "order": [order.pk],
-            "action": policy.BULK_START_COUNT,
+            "action": order_actions.BULK_START_COUNT,
             "reason": "x",
             f"value-{order.pk}": "1",
             "next": "/staff/orders/?status=pending",
@@ -231,7 +236,7 @@ def test_a_bulk_action_never_redirects_off_site(as_support, shopper, service):
         "/staff/orders/bulk/",
         {
             "order": [order.pk],
-            "action": policy.BULK_START_COUNT,
+            "action": order_actions.BULK_START_COUNT,
             "reason": "x",
             f"value-{order.pk}": "1",
             "next": "https://evil.example/",

@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.catalog.models import Service
-from smmpanel.policy.models import Decision
 from smmpanel.providers.models import PendingServiceChange, Provider, ServiceRoute
 from smmpanel.providers.secrets import seal, unseal
 from smmpanel.providers.services import add_provider

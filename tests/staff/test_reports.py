@@ -10,14 +10,14 @@ from decimal import Decimal
 import pytest
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog.models import Service
+from smmpanel.fulfilment.status_sync import apply_remote_status
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
 from smmpanel.providers.answers import RemoteStatus
 from smmpanel.providers.models import Provider, Submission, SubmissionState
 from smmpanel.providers.secrets import seal
-from smmpanel.providers.status_sync import apply_remote_status
 from smmpanel.staff.reports import REPORTS
 from tests import report_dataset
 from tests.factories import make_order, make_service, make_user

@@ -9,10 +9,10 @@ from django.test import override_settings
 
 from smmpanel.accounts.mail import mail_configured
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.configuration.models import PanelSettings
 from smmpanel.configuration.selectors import config
 from smmpanel.deploy_checks import UNCONFIGURED_EMAIL_BACKEND
-from smmpanel.policy.models import Decision
 from tests.factories import make_staff, make_user
 from tests.notifications.conftest import SmtpServer
 

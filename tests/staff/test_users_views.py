@@ -6,14 +6,16 @@ from django.core import mail
 
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.services import issue_api_key
+from smmpanel.audit.models import Decision
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import deposit
 from smmpanel.catalog.models import CustomRate
+from smmpanel.money import to_micros
 from smmpanel.orders.models import OrderStatus
 from smmpanel.policy import services as policy
-from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
+from smmpanel.policy.models import ApiLimit, BalanceReview, Restriction
+from smmpanel.staff.actions import catalog as price_actions
 from tests.factories import make_order, make_user
 from tests.factories import make_staff as staff_member
 
@@ -316,7 +318,7 @@ def test_the_user_page_offers_a_lift_for_everything_in_force(as_owner, owner, sh
     review = policy.open_balance_review(shopper, reason="dispute", actor=owner)
     limit = policy.limit_api(shopper, 5, reason="hammering", actor=owner)
     key = issue_api_key(shopper, "bot").api_key
-    rule = policy.staff_set_custom_rate(
+    rule = price_actions.staff_set_custom_rate(
         shopper, service, actor=owner, reason="deal", rate_micros=to_micros("0.5")
     )
     html = page(as_owner, f"/staff/users/{shopper.pk}/")

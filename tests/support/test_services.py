@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from smmpanel.audit.models import Decision
 from smmpanel.policy import engine, rule_cache, rulebook
-from smmpanel.policy.models import Decision, Rule
+from smmpanel.policy.models import Rule
 from smmpanel.support import services
 from smmpanel.support.errors import TicketError, TicketRefused
 from smmpanel.support.models import CannedReply, Ticket, TicketMessage, TicketStatus

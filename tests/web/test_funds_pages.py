@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 
 from smmpanel.billing.models import DepositRequest, LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.services import deposit
+from smmpanel.money import to_micros
 from tests.factories import make_user
 
 

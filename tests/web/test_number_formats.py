@@ -9,7 +9,7 @@ import re
 import pytest
 from django.conf import settings
 
-from smmpanel.billing.money import to_micros
+from smmpanel.money import to_micros
 from tests.factories import make_order, make_service, make_user
 
 NBSP = "\xa0"

@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.money import share_of
+from smmpanel.money import share_of
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import refund_remains
 from smmpanel.orders.state import transition
 from smmpanel.policy import services as policy
+from smmpanel.staff.actions import orders as order_actions
 from tests.factories import make_order, make_service, make_user
 from tests.policy.conftest import tune
 
@@ -41,18 +42,18 @@ def detail(client, order) -> str:
 
 
 def test_a_rejected_order_shows_the_staff_reason(client, held_order, staff):
-    policy.reject_order(held_order, actor=staff, reason="The target account is private")
+    order_actions.reject_order(held_order, actor=staff, reason="The target account is private")
     assert "The target account is private" in detail(client, held_order)
 
 
 def test_a_rejected_order_shows_its_refund(client, held_order, staff):
-    policy.reject_order(held_order, actor=staff, reason="The target account is private")
+    order_actions.reject_order(held_order, actor=staff, reason="The target account is private")
     page = detail(client, held_order)
     assert '<dd id="refunded">0.09 USD</dd>' in page
 
 
 def test_an_approval_note_stays_internal(client, held_order, staff):
-    policy.approve_order(held_order, actor=staff, reason="checked by Olena")
+    order_actions.approve_order(held_order, actor=staff, reason="checked by Olena")
     assert "checked by Olena" not in detail(client, held_order)
 
 
@@ -68,7 +69,7 @@ def test_a_refund_held_by_a_balance_review_is_not_said_to_be_on_the_balance(
     client, held_order, staff, shopper
 ):
     policy.open_balance_review(shopper, reason="payment check", actor=staff)
-    policy.reject_order(held_order, actor=staff, reason="The target account is private")
+    order_actions.reject_order(held_order, actor=staff, reason="The target account is private")
 
     page = detail(client, held_order)
 

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.services import set_custom_rate
+from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus, Refill
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.orders.state import transition
@@ -348,7 +348,7 @@ def test_the_quote_counts_comment_lines(client, shopper):
 
 
 def test_the_quote_records_no_refusal(client, shopper, service, nothing_written):
-    from smmpanel.policy.models import Decision
+    from smmpanel.audit.models import Decision
 
     with nothing_written(shopper):
         quote(client, service, link="https://x.com/someone", quantity="1")

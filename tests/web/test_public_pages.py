@@ -9,13 +9,13 @@ from django.test.utils import CaptureQueriesContext
 
 from smmpanel.api import docs
 from smmpanel.api.actions import ACTIONS
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog.service_types import SERVICE_TYPES
 from smmpanel.catalog.services import (
     get_or_create_category,
     set_custom_rate,
     update_service,
 )
+from smmpanel.money import to_micros
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.policy.services import limit_api
 from tests.factories import make_order, make_service, make_user

@@ -1,7 +1,8 @@
-"""allauth hooks: a new account gets its wallet and the language it signed up in,
-login limits count by the same client address as the API's limits, failed logins lock an
-account only for the address they came from (up to a per-account ceiling across
-addresses, higher for accounts with TOTP), and two-factor secrets are sealed at rest."""
+"""allauth hooks: a new account gets the language it signed up in (and, from billing,
+its wallet), login limits count by the same client address as the API's limits, failed
+logins lock an account only for the address they came from (up to a per-account ceiling
+across addresses, higher for accounts with TOTP), and two-factor secrets are sealed at
+rest."""
 
 import ipaddress
 
@@ -23,15 +24,12 @@ from smmpanel.configuration.selectors import config as panel_config
 
 class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
-        from smmpanel.billing.services import open_wallet
-
         language = translation.get_language() or "en"
         user.language = "uk" if language.startswith("uk") else "en"
         user.timezone = panel_config().default_time_zone  # the account's until they choose
+        # One transaction with the wallet billing opens for every new user.
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)
-            if commit:
-                open_wallet(user)
         return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:

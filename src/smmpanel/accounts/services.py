@@ -28,9 +28,8 @@ def create_user(
     role: str = User.Role.CUSTOMER,
     language: str = "en",
 ) -> User:
-    """Create a user (and their empty wallet). Staff role also grants Django staff access."""
-    from smmpanel.billing.services import open_wallet
-
+    """Create a user (billing opens their empty wallet in the same transaction). Staff
+    role also grants Django staff access."""
     with transaction.atomic():
         user = User.objects.create_user(
             email=email,
@@ -40,7 +39,6 @@ def create_user(
             is_staff=role == User.Role.STAFF,
             staff_role=User.StaffRole.OWNER if role == User.Role.STAFF else "",
         )
-        open_wallet(user)
     return user
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 
 from smmpanel.api import shapes
 from smmpanel.api.service_list import services_answer
-from smmpanel.billing.money import format_amount
 from smmpanel.catalog.selectors import orderable_service, rates_for
 from smmpanel.database_outage import is_outage
+from smmpanel.money import format_amount
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.services import place_order, request_cancel, request_refill

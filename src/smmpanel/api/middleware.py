@@ -13,7 +13,7 @@ advice for APIs), a constant, where the pages' policy is built per answer by dja
 from django.http import HttpRequest, HttpResponse
 
 from smmpanel.api.views import api_v2
-from smmpanel.web.views.account import health, health_ready
+from smmpanel.health import health, health_ready
 
 # Exact paths (the URL conf routes the same ones; a test keeps the two in step).
 MACHINE_VIEWS = {

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from smmpanel.api import shapes
-from smmpanel.billing.money import format_amount
 from smmpanel.catalog.active_catalog import ActiveCatalog, active_catalog
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import UserRates
+from smmpanel.money import format_amount
 
 
 @dataclass(frozen=True)

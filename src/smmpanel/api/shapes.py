@@ -1,7 +1,7 @@
 """How panel objects look on the wire in API v2: the de-facto shapes clients parse."""
 
-from smmpanel.billing.money import format_amount
 from smmpanel.catalog.models import Service
+from smmpanel.money import format_amount
 from smmpanel.numbers import whole_number
 from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
 

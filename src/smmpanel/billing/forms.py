@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from smmpanel.billing.gateways import PaymentGateway
-from smmpanel.billing.money import InvalidAmount, to_micros
+from smmpanel.money import InvalidAmount, to_micros
 
 
 class DepositForm(forms.Form):

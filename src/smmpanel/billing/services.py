@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.accounts.staff_rank import ensure_may_act_on
+from smmpanel.audit.services import audit
 from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
-from smmpanel.billing.money import InvalidAmount, format_amount, to_micros
 from smmpanel.compiled_sql import RowInsert
+from smmpanel.money import InvalidAmount, format_amount, to_micros
 from smmpanel.notifications.services import notify, raise_alert
-from smmpanel.policy.audit import audit
 from smmpanel.write_chain import Taken, WriteChain
 
 

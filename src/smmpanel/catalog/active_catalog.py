@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from smmpanel.catalog.models import CatalogVersion, Service
 from smmpanel.process_cache import ProcessSnapshot
@@ -33,9 +34,12 @@ def _clock() -> float:
     return time.monotonic()
 
 
-def _read_catalog() -> ActiveCatalog:
-    from smmpanel.catalog.selectors import active_services  # selectors imports this module
+def active_services() -> QuerySet[Service]:
+    """The active services with their category and platform, read from the database."""
+    return Service.objects.filter(active=True).select_related("category__platform")
 
+
+def _read_catalog() -> ActiveCatalog:
     services = tuple(active_services())
     return ActiveCatalog(services, {s.pk: s for s in services})
 

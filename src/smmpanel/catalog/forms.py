@@ -6,9 +6,9 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.billing.money import to_decimal, to_micros
 from smmpanel.catalog import link_formats, service_types
 from smmpanel.catalog.models import Category, Service
+from smmpanel.money import to_decimal, to_micros
 
 # The service fields a staff form edits directly (the rate is typed as a decimal).
 SERVICE_FIELDS = (

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.billing.money import div_round_half_up
 from smmpanel.catalog import link_formats, service_types
+from smmpanel.money import div_round_half_up
 
 
 class Platform(models.Model):
@@ -115,7 +115,7 @@ class CustomRate(models.Model):
     basis points (1/100 of a percent) for one service or, with no service, for all.
 
     A rule for the service wins over the all-services rule. Set by staff through
-    ``policy.services.staff_set_custom_rate`` (audited); read by order pricing.
+    ``staff.actions.catalog.staff_set_custom_rate`` (audited); read by order pricing.
     """
 
     user = models.ForeignKey(

@@ -1,20 +1,18 @@
-"""Reads for the catalog."""
+"""Reads for the catalog: the active services, prices, the change log and the service
+picker of the new-order page."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from smmpanel.catalog.active_catalog import active_catalog
+from smmpanel.catalog.active_catalog import active_catalog, active_services
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
 from smmpanel.catalog.price_rule_owners import has_price_rules
 from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.numbers import whole_number
-
-
-def active_services() -> QuerySet[Service]:
-    return Service.objects.filter(active=True).select_related("category__platform")
 
 
 def orderable_service(service_id: object) -> Service | None:
@@ -209,3 +207,62 @@ def update_value_text(update: ServiceUpdate, value: str) -> str:
         n = int(days[1])
         return ngettext("%(n)s day", "%(n)s days", n) % {"n": n}
     return value
+
+
+# --- the service picker of the new-order page --------------------------------------------
+
+# Longer search text is cut, as in the order searches.
+MAX_PICKER_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    label: str  # "Platform — Category"
+    services: list[Service]
+
+
+@dataclass(frozen=True)
+class ServicePicker:
+    """What the new-order page offers: platforms, the chosen platform's categories and
+    the matching services grouped by platform and category."""
+
+    platforms: list[Platform]
+    categories: list[Category]
+    groups: list[ServiceGroup]
+    platform: Platform | None
+    category: Category | None
+    count: int
+
+
+def service_picker(
+    platform_id: object = None, category_id: object = None, search: str = ""
+) -> ServicePicker:
+    """Active services narrowed by platform, category and a search over the id and name.
+
+    Matching is done in Python with ``casefold()`` so Ukrainian names match in any case
+    on SQLite too; the active catalog is small (hundreds of rows), read in one query.
+    """
+    services = list(
+        Service.objects.filter(active=True)
+        .select_related("category__platform")
+        .order_by("category__platform__position", "category__platform__name",
+                  "category__position", "category__name", "position", "id")
+    )  # fmt: skip
+    platforms = list({s.category.platform_id: s.category.platform for s in services}.values())
+    platform = next((p for p in platforms if str(p.pk) == str(platform_id or "")), None)
+    if platform is not None:
+        services = [s for s in services if s.category.platform_id == platform.pk]
+    categories = list({s.category_id: s.category for s in services}.values())
+    category = next((c for c in categories if str(c.pk) == str(category_id or "")), None)
+    if category is not None:
+        services = [s for s in services if s.category_id == category.pk]
+    needle = " ".join((search or "").split()).casefold()[:MAX_PICKER_SEARCH]
+    if needle:
+        services = [s for s in services if needle in f"{s.pk} {s.name}".casefold()]
+    groups: dict[int, ServiceGroup] = {}
+    for s in services:
+        label = f"{s.category.platform.name} — {s.category.name}"
+        groups.setdefault(s.category_id, ServiceGroup(label, [])).services.append(s)
+    return ServicePicker(
+        platforms, categories, list(groups.values()), platform, category, len(services)
+    )

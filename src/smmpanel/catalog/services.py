@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
-from smmpanel.billing.money import div_round_half_up, format_amount
+from smmpanel.audit.services import audit
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
-from smmpanel.policy.audit import audit
+from smmpanel.money import div_round_half_up, format_amount
 
 # Which fields are public changes and how each is shown on the Updates page.
 _TRACKED = {

@@ -1,6 +1,6 @@
 """Delivering the outbox: claim a due row, send outside any transaction, record.
 
-Same shape as order forwarding (``providers/forwarding.py``): a row is claimed by a
+Same shape as order forwarding (``fulfilment/forwarding.py``): a row is claimed by a
 conditional UPDATE (``queued → sending``), so two workers never send the same row;
 a failed send goes back to ``queued`` with doubling, jittered backoff and is given up
 (``failed``, shown to staff) after ``MAX_ATTEMPTS``. A worker killed mid-send leaves the

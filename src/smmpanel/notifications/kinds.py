@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.billing.money import to_decimal
+from smmpanel.money import to_decimal
 
 # Customer kinds: (label in Settings, title, body).
 CUSTOMER_KINDS: dict[str, tuple[str, str, str]] = {

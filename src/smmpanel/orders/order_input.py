@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from smmpanel.billing.money import charge_for
+from smmpanel.catalog.links import BadLink, CanonicalLink, canonicalise, fits_format
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.money import charge_for
 from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import OrderRefused
-from smmpanel.orders.links import BadLink, CanonicalLink, canonicalise, fits_format
 
 MAX_RUNS = 1000
 MAX_ORDER_UNITS = 2_000_000_000  # what one order row can hold (a 32-bit quantity)

@@ -4,7 +4,7 @@ import re
 from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
@@ -12,11 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.billing.models import HeldCredit, LedgerEntry
-from smmpanel.billing.money import share_of
-from smmpanel.catalog.models import Category, Platform, Service
+from smmpanel.catalog.links import BadLink, canonicalise
 from smmpanel.compiled_sql import CompiledQuery, IdListed
+from smmpanel.money import share_of
 from smmpanel.numbers import whole_number
-from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, STATUS_LABELS, Order, OrderStatus, Refill
 from smmpanel.query_plans import planned_for_values
 
@@ -332,143 +331,7 @@ def parse_before(raw: object) -> int | None:
     return _as_pk(str(raw or "").strip())
 
 
-@dataclass(frozen=True)
-class ServiceGroup:
-    label: str  # "Platform — Category"
-    services: list[Service]
-
-
-@dataclass(frozen=True)
-class ServicePicker:
-    """What the new-order page offers: platforms, the chosen platform's categories and
-    the matching services grouped by platform and category."""
-
-    platforms: list[Platform]
-    categories: list[Category]
-    groups: list[ServiceGroup]
-    platform: Platform | None
-    category: Category | None
-    count: int
-
-
-def service_picker(
-    platform_id: object = None, category_id: object = None, search: str = ""
-) -> ServicePicker:
-    """Active services narrowed by platform, category and a search over the id and name.
-
-    Matching is done in Python with ``casefold()`` so Ukrainian names match in any case
-    on SQLite too; the active catalog is small (hundreds of rows), read in one query.
-    """
-    services = list(
-        Service.objects.filter(active=True)
-        .select_related("category__platform")
-        .order_by("category__platform__position", "category__platform__name",
-                  "category__position", "category__name", "position", "id")
-    )  # fmt: skip
-    platforms = list({s.category.platform_id: s.category.platform for s in services}.values())
-    platform = next((p for p in platforms if str(p.pk) == str(platform_id or "")), None)
-    if platform is not None:
-        services = [s for s in services if s.category.platform_id == platform.pk]
-    categories = list({s.category_id: s.category for s in services}.values())
-    category = next((c for c in categories if str(c.pk) == str(category_id or "")), None)
-    if category is not None:
-        services = [s for s in services if s.category_id == category.pk]
-    needle = " ".join((search or "").split()).casefold()[:MAX_SEARCH]
-    if needle:
-        services = [s for s in services if needle in f"{s.pk} {s.name}".casefold()]
-    groups: dict[int, ServiceGroup] = {}
-    for s in services:
-        label = f"{s.category.platform.name} — {s.category.name}"
-        groups.setdefault(s.category_id, ServiceGroup(label, [])).services.append(s)
-    return ServicePicker(
-        platforms, categories, list(groups.values()), platform, category, len(services)
-    )
-
-
-# --- staff: every customer's orders, filtered; one customer's summary --------------------
-
-
-@dataclass(frozen=True)
-class StaffOrderFilter:
-    """What the staff orders page narrows by; empty fields do not narrow.
-
-    Dates are UTC days, both ends included.
-    """
-
-    status: str = ""
-    provider_id: int | None = None
-    service_id: int | None = None
-    user_id: int | None = None
-    email: str = ""
-    link: str = ""
-    order_id: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    provider_order_id: str = ""
-
-
-@planned_for_values
-def staff_orders_page(
-    filters: StaffOrderFilter, before: int | None = None, limit: int = 50
-) -> Page:
-    """One keyset page of all customers' orders matching ``filters`` (``staff_orders``),
-    newest first. Pages on the id like the customer's list: no count, no offset."""
-    orders = staff_orders(filters)
-    if before is not None:
-        orders = orders.filter(pk__lt=before)
-    found = list(orders[: limit + 1])
-    return Page(found[:limit], found[limit - 1].pk if len(found) > limit else None)
-
-
-def staff_orders(filters: StaffOrderFilter):
-    """All customers' orders matching ``filters``, newest first, with their runs and the
-    runs' providers prefetched (the list, and the CSV export in chunks).
-
-    ``provider_id`` and ``provider_order_id`` match orders with a run sent (or to be
-    sent) through that provider, under that upstream id (``providers.Submission``).
-    Email and link match any part, in any case (Ukrainian too: emails are stored
-    lower-case; a non-ASCII link is matched as typed and in lower case).
-    """
-    from smmpanel.providers.models import Submission
-
-    f = filters
-    orders = Order.objects.select_related("user", "service")
-    if f.status in OrderStatus.values:
-        orders = orders.filter(status=f.status)
-    if f.order_id is not None:
-        orders = orders.filter(pk=f.order_id)
-    if f.service_id is not None:
-        orders = orders.filter(service_id=f.service_id)
-    if f.user_id is not None:
-        orders = orders.filter(user_id=f.user_id)
-    upstream_id = f.provider_order_id.strip()[:64]
-    if f.provider_id is not None or upstream_id:
-        runs = Submission.objects.all()
-        if f.provider_id is not None:
-            runs = runs.filter(provider_id=f.provider_id)
-        if upstream_id:
-            runs = runs.filter(provider_order_id=upstream_id)
-        orders = orders.filter(pk__in=runs.values("order_id"))
-    email = " ".join(f.email.split())[:MAX_SEARCH]
-    if email:
-        orders = orders.filter(
-            Q(user__email__icontains=email)
-            if email.isascii()
-            else Q(user__email__contains=email.lower())
-        )
-    link = f.link.strip()[:MAX_SEARCH]
-    if link:
-        orders = orders.filter(
-            Q(link__icontains=link)
-            if link.isascii()
-            else Q(link__contains=link) | Q(link__contains=link.lower())
-        )
-    if f.date_from is not None:
-        orders = orders.filter(created_at__gte=datetime.combine(f.date_from, time.min, UTC))
-    if f.date_to is not None:
-        end = datetime.combine(f.date_to + timedelta(days=1), time.min, UTC)
-        orders = orders.filter(created_at__lt=end)
-    return orders.prefetch_related("submissions__provider").order_by("-id")
+# --- one customer's summary -----------------------------------------------------------
 
 
 @dataclass(frozen=True)

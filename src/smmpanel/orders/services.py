@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
-from smmpanel.billing.money import share_of
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
 from smmpanel.compiled_sql import CompiledQuery, RowInsert
+from smmpanel.money import share_of
 from smmpanel.notifications.services import notify
 from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
@@ -449,7 +449,7 @@ def cancel_at_provider(order: Order, *, actor, note: str) -> Order:
     """Cancel ``order`` the way its state allows, for a customer or for staff (``actor``).
 
     Still ours (``Pending``, nothing sent): canceled now with a full refund. Otherwise
-    the cancel is recorded (``cancel_requested_at``) and ``providers.customer_requests``
+    the cancel is recorded (``cancel_requested_at``) and ``fulfilment.customer_requests``
     sends API v2 ``cancel``; the refund then follows what the provider reports. Raises
     ``OrderRefused`` when the service or the order's state does not allow it.
     """

@@ -10,9 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from smmpanel.audit.models import Decision
 from smmpanel.policy import rule_cache, rulebook
 from smmpanel.policy.facts import Facts
-from smmpanel.policy.models import SEVERITY, Decision, Outcome, Rule
+from smmpanel.policy.models import SEVERITY, Outcome, Rule
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,22 @@ lets the engine decide, records the decision and applies escalations (API limita
 account restriction). Callers act on the returned verdict.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from math import ceil
 from urllib.parse import unquote
 
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from smmpanel.billing.money import format_amount
-from smmpanel.orders.links import BadLink, canonicalise
-from smmpanel.policy import engine, rule_cache, rulebook
+from smmpanel.audit.models import Decision
+from smmpanel.catalog.links import BadLink, canonicalise
+from smmpanel.money import format_amount
+from smmpanel.policy import engine, rule_cache, rulebook, services
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.link_checkers import target_state
-from smmpanel.policy.models import ApiLimit, Decision, DenyEntry, KeySighting, Outcome, Restriction
+from smmpanel.policy.models import ApiLimit, DenyEntry, KeySighting, Outcome, Restriction
 from smmpanel.policy.rate_limit import take_all
 from smmpanel.policy.refusal_history import OrderHistory, count_refusals, invalid_orders_until
 from smmpanel.unicode_text import skeleton
@@ -160,24 +162,27 @@ DUPLICATE_TICKET_RULE = "ticket.duplicate"
 DUPLICATE_TICKET_WINDOW_DAYS = 30
 
 
-def check_ticket(user, kind: str, order_ids: list[int], *, title: str = "") -> engine.Verdict:
+def check_ticket(
+    user,
+    *,
+    open_ticket_on_subject: Callable[[datetime], int | None],
+    tickets_opened_since: Callable[[datetime], int],
+) -> engine.Verdict:
     """Decide on a new support ticket before it is opened: a second ticket on the same
     subject as an open one (``ticket.duplicate``, active within the rule's
-    ``window_days``) and ticket floods (``ticket.flood``) are refused and recorded."""
-    from smmpanel.support import selectors as support
+    ``window_days``) and ticket floods (``ticket.flood``) are refused and recorded.
 
+    The support app passes its two reads, each from a moment on: the open ticket on the
+    new ticket's subject (its id, or None) and the number of tickets the user opened;
+    the rules decide how far back they look."""
     rules = engine.rules_for(rulebook.TICKET_CREATE)
     row_thresholds = next((r.thresholds for s, r in rules if s.code == DUPLICATE_TICKET_RULE), None)
     days = int((row_thresholds or {}).get("window_days", DUPLICATE_TICKET_WINDOW_DAYS))
     facts = Facts(
         {},
         {
-            "open_ticket_same_subject": lambda: support.open_ticket_on_subject(
-                user, kind, order_ids, title, since=_since(days=days)
-            ),
-            "tickets_recent": lambda minutes: support.tickets_opened_since(
-                user, _since(minutes=minutes)
-            ),
+            "open_ticket_same_subject": lambda: open_ticket_on_subject(_since(days=days)),
+            "tickets_recent": lambda minutes: tickets_opened_since(_since(minutes=minutes)),
         },
     )
     verdict = engine.evaluate(rulebook.TICKET_CREATE, facts, rules=rules)
@@ -301,7 +306,7 @@ def _record_api_verdict(verdict: engine.Verdict, user, api_key) -> None:
 def deny_match(url: str, host: str) -> str | None:
     """The deny-list entry a link falls under, described for the user, or None.
 
-    ``url`` is the canonical link (``orders.links.canonicalise``, the form the
+    ``url`` is the canonical link (``catalog.links.canonicalise``, the form the
     one-active-order rule compares too) and URL entries are put in the same form, so an
     escape (``%70age``) or a dot segment (``x/../``) cannot dodge an entry. Hosts were
     lower-cased by it; paths keep their case, as the canonical form does. Keywords are
@@ -358,8 +363,6 @@ def target_state_of_order(order) -> str | None:
 
 def escalate(verdict: engine.Verdict, user, api_key) -> None:
     """Apply what an escalating outcome means beyond refusing this one request."""
-    from smmpanel.policy import services
-
     hit = verdict.deciding
     if hit is None:
         return

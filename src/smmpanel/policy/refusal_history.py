@@ -8,9 +8,10 @@ from functools import cached_property
 from django.db.models import Case, Count, Sum, Value, When
 from django.utils import timezone
 
+from smmpanel.audit.models import Decision
 from smmpanel.compiled_sql import CompiledQuery, scalars
 from smmpanel.policy import engine, link_checkers, rulebook
-from smmpanel.policy.models import Decision, Outcome
+from smmpanel.policy.models import Outcome
 
 REFUSALS = (Outcome.REJECT, Outcome.LIMIT, Outcome.RESTRICT)
 # Refusals for the account's state, not the request's: retries while a review is open

@@ -1,10 +1,11 @@
 """Replaying a recorded decision: the same inputs through the same rule give the same
 outcome. Used by staff to check a decision and by tests to prove determinism."""
 
+from smmpanel.audit.models import Decision
 from smmpanel.policy import rulebook
 from smmpanel.policy.engine import evaluate
 from smmpanel.policy.facts import ReplayFacts
-from smmpanel.policy.models import Decision, Rule
+from smmpanel.policy.models import Rule
 
 
 def replay(decision: Decision, rule: Rule | None = None) -> str:

@@ -1,60 +1,20 @@
-"""Reads for the policy: the moderation queue, account notices and the audit log."""
+"""Reads for the policy: what is in force, account notices and the audit log."""
 
 from string import Formatter
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
+from smmpanel.audit.models import Decision
 from smmpanel.policy import engine, rule_cache, rulebook
-from smmpanel.policy.models import ApiLimit, BalanceReview, Decision, Restriction
-from smmpanel.providers.models import Submission, SubmissionState
+from smmpanel.policy.models import ApiLimit, BalanceReview, Restriction
 
 
-def _in_force(rows: QuerySet) -> QuerySet:
+def in_force(rows: QuerySet) -> QuerySet:
+    """The restrictions or API limits of ``rows`` neither lifted nor expired."""
     return rows.filter(lifted_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )
-
-
-def moderation_queue(limit: int = 100) -> dict[str, list]:
-    """Everything waiting for a moderator, newest first."""
-    return {
-        "review_orders": list(
-            Order.objects.filter(status=OrderStatus.REVIEW)
-            .select_related("user", "service")
-            .order_by("id")[:limit]
-        ),
-        "failed_orders": list(
-            Order.objects.filter(status=OrderStatus.FAIL)
-            .select_related("user", "service")
-            .prefetch_related("submissions")
-            .order_by("id")[:limit]
-        ),
-        "unknown_runs": list(
-            Submission.objects.filter(state=SubmissionState.UNKNOWN)
-            .exclude(order__status=OrderStatus.FAIL)
-            .select_related("order__user", "provider")[:limit]
-        ),
-        "stuck_refills": list(
-            Refill.objects.filter(status=RefillStatus.PENDING)
-            .filter(
-                Q(refillsubmission__isnull=True)
-                | Q(refillsubmission__state=SubmissionState.UNKNOWN)
-            )
-            .select_related("user", "order")[:limit]
-        ),
-        "balance_reviews": list(
-            BalanceReview.objects.filter(closed_at__isnull=True).select_related("user")[:limit]
-        ),
-        "restrictions": list(_in_force(Restriction.objects.select_related("user"))[:limit]),
-        "api_limits": list(_in_force(ApiLimit.objects.select_related("user"))[:limit]),
-        "recent_hits": list(
-            Decision.objects.filter(actor__isnull=True)
-            .exclude(outcome="allow")
-            .select_related("user")[:limit]
-        ),
-    }
 
 
 def notices_for(user) -> dict[str, list]:
@@ -64,9 +24,9 @@ def notices_for(user) -> dict[str, list]:
     """
     limited = user.policy_limited
     return {
-        "restrictions": list(_in_force(Restriction.objects.filter(user=user))) if limited else [],
+        "restrictions": list(in_force(Restriction.objects.filter(user=user))) if limited else [],
         "balance_reviews": list(BalanceReview.objects.filter(user=user, closed_at__isnull=True)),
-        "api_limits": list(_in_force(ApiLimit.objects.filter(user=user))) if limited else [],
+        "api_limits": list(in_force(ApiLimit.objects.filter(user=user))) if limited else [],
     }
 
 

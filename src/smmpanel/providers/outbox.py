@@ -2,7 +2,8 @@
 
 ``queue_order`` runs inside ``place_order``'s transaction and writes one submission
 per run (or ``queue_in_chain``, in the same statement as the order); only after commit
-is the worker nudged. If the process dies between commit and the nudge, the sweep finds
+is the worker nudged, through a signal the worker's tasks answer (``fulfilment.tasks``).
+If the process dies between commit and the nudge, the sweep finds
 the due submission anyway: nothing is lost.
 """
 
@@ -10,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from smmpanel.compiled_sql import RowInsert
@@ -90,21 +92,27 @@ def queue_refill(refill) -> RefillSubmission | None:
     return entry
 
 
-def nudge_forwarding(order_id: int) -> None:
-    from smmpanel.providers.tasks import forward_order
+# What the outbox announces once its rows are committed. The worker's tasks
+# (``fulfilment.tasks``, a layer above) listen; the outbox does not know who sends them.
+order_work_queued = Signal()  # order_id: the order has queued submissions
+refill_work_queued = Signal()  # refill_id: the refill has a queued refill submission
 
-    _enqueue(forward_order, order_id)
+
+def nudge_forwarding(order_id: int) -> None:
+    """Tell the worker, now, that the order's queued submissions wait to be sent."""
+    _announce(order_work_queued, order_id=order_id)
 
 
 def _nudge_refill(refill_id: int) -> None:
-    from smmpanel.providers.tasks import forward_refill
-
-    _enqueue(forward_refill, refill_id)
+    _announce(refill_work_queued, refill_id=refill_id)
 
 
-def _enqueue(task, *args) -> None:
+def _announce(signal: Signal, **work: int) -> None:
     # A queue that is down must not fail a committed order: the sweep covers it.
-    try:
-        task(*args)
-    except Exception:
-        log.warning("enqueue of %s%r failed; the sweep will pick it up", task.name, args)
+    for receiver, answer in signal.send_robust(sender=None, **work):
+        if isinstance(answer, Exception):
+            log.warning(
+                "enqueue by %s%r failed; the sweep will pick it up",
+                getattr(receiver, "__name__", receiver),
+                tuple(work.values()),
+            )

@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
-from smmpanel.billing.money import MICROS, div_round_half_up, format_amount, to_micros
+from smmpanel.audit.services import audit
 from smmpanel.catalog.models import Service, ServiceUpdate
 from smmpanel.catalog.service_types import DEFAULT, type_named
 from smmpanel.catalog.services import (
@@ -21,7 +21,7 @@ from smmpanel.catalog.services import (
     staff_update_service,
     update_service,
 )
-from smmpanel.policy.audit import audit
+from smmpanel.money import MICROS, div_round_half_up, format_amount, to_micros
 from smmpanel.providers.client import ProviderError, RemoteService
 from smmpanel.providers.gateway import client_for
 from smmpanel.providers.models import PendingServiceChange, Provider, ServiceRoute

@@ -1,20 +1,20 @@
 """Forms of the staff orders page: the filter and the bulk action. They only read and
-check input; reads are ``orders.selectors``, writes ``policy.services``."""
+check input; reads are ``orders.selectors``, writes ``staff.actions.orders``."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from smmpanel.orders.models import OrderStatus
-from smmpanel.orders.selectors import StaffOrderFilter
-from smmpanel.policy import services as policy
 from smmpanel.providers.models import Provider
+from smmpanel.staff.actions import orders as order_actions
+from smmpanel.staff.selectors_orders import StaffOrderFilter
 
 BULK_CHOICES = [
-    (policy.BULK_RESEND, _("Resend (failed orders)")),
-    (policy.BULK_CANCEL, _("Cancel and refund")),
-    (policy.BULK_PARTIAL, _("Mark partial (value = remains)")),
-    (policy.BULK_START_COUNT, _("Set start count (value = start count)")),
-    (policy.BULK_COMPLETE, _("Mark completed (value = start count, optional)")),
+    (order_actions.BULK_RESEND, _("Resend (failed orders)")),
+    (order_actions.BULK_CANCEL, _("Cancel and refund")),
+    (order_actions.BULK_PARTIAL, _("Mark partial (value = remains)")),
+    (order_actions.BULK_START_COUNT, _("Set start count (value = start count)")),
+    (order_actions.BULK_COMPLETE, _("Mark completed (value = start count, optional)")),
 ]
 MAX_VALUE = 2**62
 
@@ -40,7 +40,7 @@ class OrderFilterForm(forms.Form):
     )
 
     def to_filter(self) -> StaffOrderFilter:
-        """The filter for ``orders.selectors.staff_orders_page`` (valid fields only)."""
+        """The filter for ``staff.selectors_orders.staff_orders_page`` (valid fields only)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         provider = data.get("provider")
         return StaffOrderFilter(
@@ -74,9 +74,9 @@ class BulkOrderForm(forms.Form):
                 ids.append(int(text))
         if not ids:
             raise forms.ValidationError(_("Select at least one order."))
-        if len(ids) > policy.MAX_BULK_ORDERS:
+        if len(ids) > order_actions.MAX_BULK_ORDERS:
             raise forms.ValidationError(
-                _("At most %(n)d orders at once.") % {"n": policy.MAX_BULK_ORDERS}
+                _("At most %(n)d orders at once.") % {"n": order_actions.MAX_BULK_ORDERS}
             )
         values: dict[int, int | None] = {}
         for pk in ids:

@@ -6,8 +6,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.billing.money import InvalidAmount, to_micros
 from smmpanel.catalog.models import Service
+from smmpanel.money import InvalidAmount, to_micros
 from smmpanel.staff.forms import ReasonForm
 
 

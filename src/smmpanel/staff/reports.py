@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from smmpanel.billing import reports as billing
-from smmpanel.billing.money import format_amount
 from smmpanel.billing.reports import ReportRange
+from smmpanel.money import format_amount
 from smmpanel.orders import reports as orders
 from smmpanel.providers import selectors as providers
 from smmpanel.providers.selectors import percent

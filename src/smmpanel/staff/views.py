@@ -1,5 +1,7 @@
 """Staff moderation: the queue, one-click actions with a reason, rules, deny lists and
-the audit log. Thin views over ``policy.services`` and ``policy.selectors``."""
+the audit log. Thin views over ``policy.services``, ``staff.actions`` and the selectors."""
+
+import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,8 +17,9 @@ from smmpanel.policy import services as policy
 from smmpanel.policy.engine import rules_for
 from smmpanel.policy.models import ApiLimit, BalanceReview, DenyEntry, Restriction, Rule
 from smmpanel.policy.rulebook import BY_CODE
-from smmpanel.staff import permissions
+from smmpanel.staff import permissions, selectors_moderation
 from smmpanel.staff import selectors_orders as order_actions
+from smmpanel.staff.actions import orders as staff_actions
 from smmpanel.staff.forms import (
     ApiLimitForm,
     DenyEntryForm,
@@ -31,7 +34,7 @@ from smmpanel.staff.permissions import MODERATE, ORDERS, USERS, can, staff_requi
 
 @staff_required(MODERATE)
 def moderation(request):
-    queue = selectors.moderation_queue()
+    queue = selectors_moderation.moderation_queue()
     order_actions.held_order_reasons(queue["review_orders"])
     return render(request, "staff/moderation.html", queue)
 
@@ -61,25 +64,53 @@ def _back(request):
 def order_action(request, order_id: int, verb: str):
     order = get_object_or_404(Order, pk=order_id)
     actions = {
-        "approve": (ReasonForm, lambda d: policy.approve_order(order, actor=request.user,
-                                                              reason=d["reason"])),
-        "reject": (ReasonForm, lambda d: policy.reject_order(order, actor=request.user,
-                                                            reason=d["reason"])),
-        "cancel": (ReasonForm, lambda d: policy.staff_cancel(order, actor=request.user,
-                                                            reason=d["reason"])),
-        "partial": (PartialForm, lambda d: policy.staff_mark_partial(
-            order, d["remains"], actor=request.user, reason=d["reason"])),
-        "resend": (ReasonForm, lambda d: policy.staff_resend(order, actor=request.user,
-                                                            reason=d["reason"])),
-        "start-count": (StartCountForm, lambda d: policy.staff_set_start_count(
-            order, d["start_count"], actor=request.user, reason=d["reason"])),
-        "complete": (CompleteForm, lambda d: policy.staff_complete(
-            order, actor=request.user, reason=d["reason"], start_count=d["start_count"])),
-        "cancel-upstream": (ReasonForm, lambda d: policy.staff_cancel_at_provider(
-            order, actor=request.user, reason=d["reason"])),
-        "refill-upstream": (ReasonForm, lambda d: policy.staff_request_refill(
-            order, actor=request.user, reason=d["reason"])),
-    }  # fmt: skip
+        "approve": (
+            ReasonForm,
+            lambda d: staff_actions.approve_order(order, actor=request.user, reason=d["reason"]),
+        ),
+        "reject": (
+            ReasonForm,
+            lambda d: staff_actions.reject_order(order, actor=request.user, reason=d["reason"]),
+        ),
+        "cancel": (
+            ReasonForm,
+            lambda d: staff_actions.staff_cancel(order, actor=request.user, reason=d["reason"]),
+        ),
+        "partial": (
+            PartialForm,
+            lambda d: staff_actions.staff_mark_partial(
+                order, d["remains"], actor=request.user, reason=d["reason"]
+            ),
+        ),
+        "resend": (
+            ReasonForm,
+            lambda d: staff_actions.staff_resend(order, actor=request.user, reason=d["reason"]),
+        ),
+        "start-count": (
+            StartCountForm,
+            lambda d: staff_actions.staff_set_start_count(
+                order, d["start_count"], actor=request.user, reason=d["reason"]
+            ),
+        ),
+        "complete": (
+            CompleteForm,
+            lambda d: staff_actions.staff_complete(
+                order, actor=request.user, reason=d["reason"], start_count=d["start_count"]
+            ),
+        ),
+        "cancel-upstream": (
+            ReasonForm,
+            lambda d: staff_actions.staff_cancel_at_provider(
+                order, actor=request.user, reason=d["reason"]
+            ),
+        ),
+        "refill-upstream": (
+            ReasonForm,
+            lambda d: staff_actions.staff_request_refill(
+                order, actor=request.user, reason=d["reason"]
+            ),
+        ),
+    }
     if verb not in actions:
         return redirect("staff:moderation")
     if verb in ("approve", "reject") and not can(request.user, MODERATE):
@@ -121,7 +152,9 @@ def refill_action(request, refill_id: int, verb: str):
     return _act(
         request,
         ReasonForm,
-        lambda d: policy.staff_close_refill(refill, verb, actor=request.user, reason=d["reason"]),
+        lambda d: staff_actions.staff_close_refill(
+            refill, verb, actor=request.user, reason=d["reason"]
+        ),
         _("Refill %(id)s: done.") % {"id": refill.pk},
     )
 
@@ -168,8 +201,6 @@ def rule_edit(request, code: str):
             messages.success(request, _("Rule %(code)s saved.") % {"code": code})
             return redirect("staff:rules")
     else:
-        import json
-
         form = RuleForm(initial={
             "enabled": rule.enabled, "shadow": rule.shadow, "outcome": rule.outcome,
             "thresholds": json.dumps(rule.thresholds or BY_CODE[code].thresholds),

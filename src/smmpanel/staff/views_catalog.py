@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smmpanel.billing.money import to_micros
 from smmpanel.catalog import selectors
 from smmpanel.catalog import services as catalog
 from smmpanel.catalog.forms import BulkForm, CategoryForm, ServiceForm
 from smmpanel.catalog.models import Category, Service
+from smmpanel.money import to_micros
 from smmpanel.providers import selectors as provider_selectors
 from smmpanel.providers import services as providers
 from smmpanel.providers.forms import RouteEditForm, RouteForm

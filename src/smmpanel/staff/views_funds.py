@@ -10,7 +10,7 @@ from smmpanel.accounts.models import User
 from smmpanel.billing import selectors, services
 from smmpanel.billing.forms import ChargebackForm, DepositNoteForm, DepositRejectForm
 from smmpanel.billing.models import DepositRequest
-from smmpanel.billing.money import format_amount
+from smmpanel.money import format_amount
 from smmpanel.policy import services as policy
 from smmpanel.staff.permissions import FUNDS, staff_required
 

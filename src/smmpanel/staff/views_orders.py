@@ -2,8 +2,8 @@
 order id), service, customer, date and link, keyset-paginated, with bulk actions on the
 selected orders and a CSV export; and one order's page with its actions.
 
-Thin views: the list is ``orders.selectors.staff_orders_page``; a bulk action is
-``policy.services.staff_bulk_order_action``, which runs each order through the same
+Thin views: the list is ``staff.selectors_orders.staff_orders_page``; a bulk action is
+``staff.actions.orders.staff_bulk_order_action``, which runs each order through the same
 service as a single action (and audits it), reporting each order that could not. The
 order page reads ``staff.selectors_orders``; its forms post to ``staff:order-action``.
 """
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.orders import selectors
 from smmpanel.orders.models import Order
-from smmpanel.policy import services as policy
 from smmpanel.staff import selectors_orders
+from smmpanel.staff.actions import orders as order_actions
 from smmpanel.staff.forms_orders import BulkOrderForm, OrderFilterForm
 from smmpanel.staff.permissions import ORDERS, staff_required
 
@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 def orders(request):
     form = OrderFilterForm(request.GET or None)
     before = selectors.parse_before(request.GET.get("before"))
-    page = selectors.staff_orders_page(form.to_filter(), before, PAGE_SIZE)
+    page = selectors_orders.staff_orders_page(form.to_filter(), before, PAGE_SIZE)
     query = {k: v for k, v in request.GET.items() if k != "before" and v}
     return render(
         request,
@@ -78,7 +78,7 @@ def orders_bulk(request):
         return _back(request)
     data = form.cleaned_data
     try:
-        results = policy.staff_bulk_order_action(
+        results = order_actions.staff_bulk_order_action(
             data["ids"],
             data["action"],
             actor=request.user,

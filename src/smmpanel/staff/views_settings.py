@@ -6,10 +6,10 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from smmpanel.audit.services import audit
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.configuration import selectors, services
 from smmpanel.configuration.models import PanelSettings
-from smmpanel.policy.audit import audit
 from smmpanel.staff.forms_settings import PanelSettingsForm
 from smmpanel.staff.permissions import SETTINGS, staff_required
 

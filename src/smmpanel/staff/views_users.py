@@ -1,10 +1,10 @@
 """Staff users pages: search, one user's account (balance, ledger, orders, restrictions,
 API keys, own prices) with actions that each need a reason, and a read-only "view as".
 
-Thin views: reads from the apps' selectors, writes through ``policy.services`` (each
-one audited with the staff member as actor). Capabilities: ``USERS`` to see users,
-restrict them and revoke keys; ``FUNDS`` to move money; ``FUNDS`` or ``MODERATE`` for
-balance reviews; ``PRICES`` for a customer's own rates.
+Thin views: reads from the apps' selectors, writes through ``policy.services`` and
+``staff.actions`` (each one audited with the staff member as actor). Capabilities:
+``USERS`` to see users, restrict them and revoke keys; ``FUNDS`` to move money;
+``FUNDS`` or ``MODERATE`` for balance reviews; ``PRICES`` for a customer's own rates.
 """
 
 from django.contrib import messages
@@ -18,14 +18,16 @@ from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.selectors import api_keys_of, search_users
 from smmpanel.accounts.staff_rank import refusal_to_act_on
 from smmpanel.billing import selectors as billing
-from smmpanel.billing.money import format_amount
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import custom_rates_of
+from smmpanel.money import format_amount
 from smmpanel.orders import selectors as orders
 from smmpanel.orders.errors import InvalidTransition
 from smmpanel.policy import selectors as policy_selectors
 from smmpanel.policy import services as policy
 from smmpanel.policy.models import ApiLimit, BalanceReview, Restriction
+from smmpanel.staff.actions import catalog as price_actions
+from smmpanel.staff.actions import money as money_actions
 from smmpanel.staff.forms import ApiLimitForm, ReasonForm, RestrictForm
 from smmpanel.staff.forms_users import AdjustForm, CustomRateForm, UserSearchForm
 from smmpanel.staff.permissions import FUNDS, MODERATE, PRICES, USERS, can, staff_required
@@ -124,7 +126,9 @@ def user_do(request, user_id: int, verb: str):
         form = AdjustForm(request.POST)
 
         def action(d):
-            policy.staff_adjust_balance(customer, d["micros"], actor=actor, reason=d["reason"])
+            money_actions.staff_adjust_balance(
+                customer, d["micros"], actor=actor, reason=d["reason"]
+            )
 
         done = _("Balance of %(email)s adjusted.") % {"email": customer.email}
         if form.is_valid():
@@ -163,7 +167,7 @@ def user_do(request, user_id: int, verb: str):
         form = CustomRateForm(request.POST)
 
         def action(d):
-            policy.staff_set_custom_rate(
+            price_actions.staff_set_custom_rate(
                 customer,
                 d["service"],
                 actor=actor,
@@ -215,7 +219,7 @@ def user_lift(request, user_id: int, kind: str, pk: int):
         row = get_object_or_404(CustomRate, pk=pk, user=customer)
 
         def action(d):
-            policy.staff_remove_custom_rate(row, actor=actor, reason=d["reason"])
+            price_actions.staff_remove_custom_rate(row, actor=actor, reason=d["reason"])
 
     else:
         return _to_user_page(customer)

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from smmpanel.orders.models import Order
+from smmpanel.providers.models import Submission
 from smmpanel.support.models import (
     ACTIVE_TICKET_STATUSES,
     CannedReply,
@@ -107,8 +108,6 @@ def staff_inbox(
 def order_context(ticket: Ticket) -> list[Order]:
     """The ticket's orders as staff need them beside the thread: status, charge,
     remains, and each provider submission's state (``order.submission_rows``)."""
-    from smmpanel.providers.models import Submission
-
     return list(
         ticket.orders.select_related("service")
         .prefetch_related(

@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smmpanel.audit.services import audit
 from smmpanel.notifications.services import clear_alert, notify, raise_alert
 from smmpanel.orders.models import Order
 from smmpanel.policy import gates
-from smmpanel.policy.audit import audit
+from smmpanel.support import selectors
 from smmpanel.support.errors import TicketError, TicketRefused
 from smmpanel.support.models import (
     KINDS_NEEDING_ORDERS,
@@ -81,7 +82,14 @@ def open_ticket(
     if kind in KINDS_NEEDING_ORDERS and not orders:
         raise TicketError(_("Pick the order or orders this ticket is about."), "orders")
 
-    verdict = gates.check_ticket(user, kind, [o.pk for o in orders], title=title)
+    own_ids = [o.pk for o in orders]
+    verdict = gates.check_ticket(
+        user,
+        open_ticket_on_subject=lambda since: selectors.open_ticket_on_subject(
+            user, kind, own_ids, title, since=since
+        ),
+        tickets_opened_since=lambda since: selectors.tickets_opened_since(user, since),
+    )
     if not verdict.allowed:
         hit = verdict.deciding
         raise TicketRefused(

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from smmpanel.configuration.selectors import config
+from smmpanel.policy.selectors import notices_for
 
 
 def site(request):
@@ -21,7 +22,5 @@ def site(request):
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from smmpanel.policy.selectors import notices_for
-
         context["account_notices"] = notices_for(user)
     return context

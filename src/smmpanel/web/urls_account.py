@@ -3,6 +3,7 @@
 from allauth.account import views as allauth_views
 from django.urls import path
 
+from smmpanel import health
 from smmpanel.web.views import account
 
 urlpatterns = [
@@ -13,6 +14,6 @@ urlpatterns = [
     path("settings/", account.preferences, name="settings"),
     path("api-keys/", account.api_keys, name="api-keys"),
     path("api-keys/<int:key_id>/revoke/", account.revoke_key, name="api-key-revoke"),
-    path("health", account.health, name="health"),
-    path("health/ready", account.health_ready, name="health-ready"),
+    path("health", health.health, name="health"),
+    path("health/ready", health.health_ready, name="health-ready"),
 ]

@@ -3,7 +3,7 @@
 from django import template
 from django.utils import translation
 
-from smmpanel.policy.models import Decision
+from smmpanel.audit.models import Decision
 from smmpanel.policy.selectors import decision_reason
 
 register = template.Library()

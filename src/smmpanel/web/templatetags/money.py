@@ -7,7 +7,7 @@ Django's ``uk`` formats). ``USE_THOUSAND_SEPARATOR`` stays off: it would group e
 integer a template prints, ids in links and hidden inputs included; grouping is asked
 for where a number is read (``|money``, ``|rate``, and humanize's ``|intcomma`` for
 counts). The API v2 never passes through here: its amounts keep
-``billing.money.format_amount``'s plain form, and so does anything typed back into a
+``money.format_amount``'s plain form, and so does anything typed back into a
 form or a query string (``|plain_amount``).
 
 Precision rule: a balance, a total, a charge, a refund or a deposit is shown to the cent
@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils.formats import number_format
 
-from smmpanel.billing.money import MICROS, format_amount, to_decimal
+from smmpanel.money import MICROS, format_amount, to_decimal
 
 register = template.Library()
 

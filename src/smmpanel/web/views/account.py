@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -17,7 +17,6 @@ from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_keys_of
 from smmpanel.accounts.services import issue_api_key, revoke_api_key, update_preferences
 from smmpanel.billing.selectors import balance_of
-from smmpanel.health import readiness
 from smmpanel.orders.selectors import recent_orders
 from smmpanel.web import form_tokens
 
@@ -106,17 +105,3 @@ def revoke_key(request, key_id: int):
     revoke_api_key(key)
     messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
     return redirect("web:api-keys")
-
-
-def health(request):
-    """The trivial endpoint: the server's ceiling in benchmarks, a liveness probe in prod."""
-    return HttpResponse(b'{"ok":true}', content_type="application/json")
-
-
-def health_ready(request):
-    """Readiness: 200 when the database and the queue answer, else 503 naming what failed
-    (smmpanel/health.py; every check has a short timeout)."""
-    result = readiness()
-    response = JsonResponse(result.checks, status=200 if result.ok else 503)
-    response["Cache-Control"] = "no-store"
-    return response

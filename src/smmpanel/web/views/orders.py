@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from smmpanel.catalog.models import Service
-from smmpanel.catalog.selectors import orderable_service, rates_for
+from smmpanel.catalog.selectors import orderable_service, rates_for, service_picker
 from smmpanel.orders import selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order, OrderStatus
@@ -57,7 +57,7 @@ def _new_order_page(
     platform_id, category_id = params.get("platform"), params.get("category")
     if service is not None and not platform_id and not category_id:
         platform_id, category_id = service.category.platform_id, service.category_id
-    picker = selectors.service_picker(platform_id, category_id, params.get("q", ""))
+    picker = service_picker(platform_id, category_id, params.get("q", ""))
     listed = {s.pk for group in picker.groups for s in group.services}
     if service is not None and service.pk not in listed and request.method == "GET":
         service, form = None, None  # filtered out by a newer choice of platform or category

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from smmpanel.billing.models import Wallet
-from smmpanel.billing.money import format_amount
 from smmpanel.billing.selectors import ledger_mismatches
+from smmpanel.money import format_amount
 
 
 class Command(BaseCommand):

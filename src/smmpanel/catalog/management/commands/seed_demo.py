@@ -4,12 +4,12 @@ from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.services import create_user, issue_api_key
-from smmpanel.billing.money import to_micros
 from smmpanel.billing.services import deposit
 from smmpanel.catalog.demo_catalog import DEMO_DESCRIPTION, DEMO_SERVICES
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.service_types import type_named
 from smmpanel.catalog.services import create_service, get_or_create_category
+from smmpanel.money import to_micros
 
 DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "demo-password-2026"
 STAFF_EMAIL, STAFF_PASSWORD = "admin@example.com", "admin-password-2026"

@@ -10,7 +10,7 @@ standard error and exit status 1. Recorded in the audit log as a system change.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from smmpanel.policy.audit import audit
+from smmpanel.audit.services import audit
 from smmpanel.providers.forms import ProviderForm
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import add_provider
