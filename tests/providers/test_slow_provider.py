@@ -11,12 +11,14 @@ conditions, never sleeps standing in for a state.
 
 import socketserver
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
+from smmpanel.providers import tasks
 from smmpanel.providers.client import ProviderAmbiguous, ProviderBusy, ProviderError
 from smmpanel.providers.forwarding import forward_submission
 from smmpanel.providers.gateway import client_for
@@ -201,3 +203,29 @@ def test_an_order_finding_its_provider_busy_is_requeued_soon_without_counting_a_
     assert slow_provider.breaker_failures == 0 and trickle.requests == 1
     trickle.stop()
     holding.finished()
+
+
+def test_an_order_finding_its_provider_busy_goes_back_on_the_queue_for_when_its_run_is_due(
+    slow_provider, trickle, patient_reads, settings
+):
+    # Not left for the sweep, which sends one run at a time for the whole cluster: any
+    # worker thread takes the order again once its run is due.
+    settings.PROVIDER_MAX_THREADS = 1
+    service = make_service()
+    route(service, slow_provider)
+    order = make_order(make_user("100"), service)
+    holding = Call(slow_provider)
+    holding.start()
+    trickle.wait_held(1)
+    HUEY.storage.flush_queue()
+    try:
+        tasks.forward_order.call_local(order.pk)
+
+        [again] = [t for t in HUEY.pending() if t.name == "forward_order"]
+        due_at = Submission.objects.get(order=order).next_attempt_at
+        assert again.args == (order.pk,)
+        assert abs(again.eta.replace(tzinfo=UTC) - due_at) < timedelta(seconds=1)
+    finally:
+        HUEY.storage.flush_queue()
+        trickle.stop()
+        holding.finished()
