@@ -111,6 +111,7 @@ def run(args, redis_url: str) -> list[tuple[int, float]]:
                     while waiting.exists() and time.monotonic() < deadline:
                         time.sleep(0.05)
                     elapsed = time.monotonic() - began
+                    waited = sum(_runqueue_wait(p.pid) for p in workers.processes)
                 finally:
                     workers.stop()
             # From the first order accepted upstream to the last: the workers' start-up
@@ -126,7 +127,8 @@ def run(args, redis_url: str) -> list[tuple[int, float]]:
             print(
                 f"{count} worker(s): {args.orders} orders in {elapsed:.1f} s from the workers' "
                 f"start, forwarded in {forwarding:.1f} s = {rate:.1f}/s; {tries:.1f} tries an "
-                f"order, workers' CPU {cpu:.0f} ms an order"
+                f"order; the workers used {cpu:.0f} ms of CPU an order and waited "
+                f"{waited / args.orders * 1000:.0f} ms an order for a CPU"
             )
             figures.append((count, rate))
     finally:
@@ -144,6 +146,18 @@ def _submission_updates() -> int:
             "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'providers_submission'"
         )
         return int(cursor.fetchone()[0])
+
+
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the threads of process ``pid`` were ready to run but waited for a CPU
+    (the kernel's schedstat; 0 where it is not available)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
 
 
 def _children_cpu() -> float:
