@@ -38,8 +38,8 @@ def _data_dir_for(command: str) -> None:
         prepare_data_dir()
     elif command not in NOT_NEEDING and (missing := missing_data_dir()) is not None:
         raise ImproperlyConfigured(
-            f"the data directory {missing} does not exist yet: `smmpanel migrate` creates "
-            "it (or set DATA_DIR to where the panel's data is)"
+            f"the database's directory {missing} does not exist yet: `smmpanel migrate` "
+            "creates it (or set DATA_DIR or DATABASE_URL to where the panel's data is)"
         )
 
 

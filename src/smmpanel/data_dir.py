@@ -3,7 +3,7 @@ the static files ``collectstatic`` gathers.
 
 Settings only name it. The commands that write there create it before Django starts
 (``smmpanel.cli``; ``wsgi.py`` for a server that loads the panel itself); the others
-find it made, or say which command makes it.
+find it made, or, on SQLite, say which command makes it.
 """
 
 from pathlib import Path
@@ -18,12 +18,16 @@ NOT_NEEDING = frozenset({"help", "simulator"})
 
 
 def prepare_data_dir() -> Path:
-    """Create ``DATA_DIR`` and its ``static/`` if missing; return ``DATA_DIR``.
+    """Create ``DATA_DIR``, its ``static/`` and the SQLite database's folder (when the
+    database is SQLite) if missing; return ``DATA_DIR``.
 
-    Raises ImproperlyConfigured, naming the directory and the reason, if it cannot be
+    Raises ImproperlyConfigured, naming the directory and the reason, if one cannot be
     made (a file in the way, no permission)."""
     data_dir = Path(settings.DATA_DIR)
-    for folder in (data_dir, Path(settings.STATIC_ROOT)):
+    folders = [data_dir, Path(settings.STATIC_ROOT)]
+    if (database := _sqlite_folder()) is not None:
+        folders.append(database)
+    for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -35,10 +39,18 @@ def prepare_data_dir() -> Path:
 
 
 def missing_data_dir() -> Path | None:
-    """``DATA_DIR`` if the panel needs it here and it does not exist yet, else None.
+    """The folder of the SQLite database if it does not exist yet, else None.
 
-    Needed by the embedded shape only: an SQLite database or Huey's SQLite queue. With
-    PostgreSQL and Redis nothing but ``collectstatic`` (a maker) writes there."""
-    data_dir = Path(settings.DATA_DIR)
-    embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") or not settings.REDIS_URL
-    return data_dir if embedded and not data_dir.is_dir() else None
+    Other commands need nothing there: with PostgreSQL only ``collectstatic`` (a maker)
+    writes in ``DATA_DIR``, and the embedded queue opens its file when a task is queued,
+    which a command that is not a maker does at most on the side (a queue that cannot
+    be reached leaves the work to the worker's sweep)."""
+    folder = _sqlite_folder()
+    return folder if folder is not None and not folder.is_dir() else None
+
+
+def _sqlite_folder() -> Path | None:
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3"):
+        return None
+    return Path(database["NAME"]).parent

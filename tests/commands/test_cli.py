@@ -232,7 +232,7 @@ def test_a_command_before_migrate_says_which_command_makes_the_data_directory(tm
     done = panel.run("createuser", "a@example.com", "--password", "x" * 12, check=False)
 
     assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert f"the data directory {data} does not exist yet" in done.stderr
+    assert f"the database's directory {data} does not exist yet" in done.stderr
     assert "`smmpanel migrate` creates it" in done.stderr
     assert not data.exists()
 
