@@ -13,6 +13,7 @@ import inspect
 import ipaddress
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -74,7 +75,10 @@ class _Listener:
     def __init__(
         self, app: Callable, host: str, port: int, threads: int, stopping: threading.Event
     ):
-        self._app, self._host, self._threads = app, host, threads
+        # One address: waitress would listen on each one a name resolves to ("localhost":
+        # 127.0.0.1 and ::1), as separate servers this class does not manage.
+        self._host = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
+        self._app, self._threads = app, threads
         self.stopping = stopping
         self._lock = threading.Lock()
         self._closed = False
