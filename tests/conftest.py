@@ -10,11 +10,19 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog import active_catalog, price_rule_owners
 from smmpanel.configuration import selectors as panel_configuration
+from smmpanel.data_dir import prepare_data_dir
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
+
+
+def pytest_configure(config):
+    # The test database and the queue live in DATA_DIR: the run makes it, as the commands
+    # that write there do (settings only name it).
+    prepare_data_dir()
+
 
 # No per-example deadline: on a loaded CI machine a slow example is not a wrong one.
 hypothesis.settings.register_profile("smmpanel", deadline=None)

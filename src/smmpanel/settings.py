@@ -11,6 +11,7 @@ import environ
 from csp.constants import NONE, SELF
 
 from smmpanel.configuration.env import ENV_NAMES as PANEL_SETTINGS_ENV_NAMES
+from smmpanel.database_url import database_from_url
 from smmpanel.deploy_checks import (
     CONSOLE_EMAIL_BACKEND,
     DEVELOPMENT_SECRET_KEY,
@@ -21,8 +22,8 @@ from smmpanel.deploy_checks import (
 BASE_DIR = Path(__file__).resolve().parent
 env = environ.Env()
 
+# Named here, made by the commands that write there (smmpanel/data_dir.py).
 DATA_DIR = Path(env.str("DATA_DIR", default=str(Path.cwd() / "data")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 # The default is public: `check --deploy` fails on it with DEBUG=false (deploy_checks.py).
@@ -123,8 +124,11 @@ TEMPLATES = [
     }
 ]
 
+# PostgreSQL or an SQLite file; any other URL stops the start with the reason.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'smmpanel.sqlite3'}")
+    "default": database_from_url(
+        env.str("DATABASE_URL", default=""), default_sqlite_file=str(DATA_DIR / "smmpanel.sqlite3")
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE makes concurrent writers queue
@@ -243,7 +247,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -287,7 +290,11 @@ HUEY = {
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")}
+    # Opened on first use, not at start: smmpanel/embedded_queue.py.
+    HUEY |= {
+        "huey_class": "smmpanel.embedded_queue.EmbeddedHuey",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+    }
 
 # API v2: invalid keys allowed per client IP (a minute's rate, and at once) before every
 # keyed request from that IP is refused for a while (api/views.py); 0 turns it off.

@@ -210,3 +210,48 @@ def test_audit_ledger_catches_entries_without_a_wallet_change(panel):
     done = panel.run("audit-ledger", check=False)
 
     assert done.returncode != 0 and "f@example.com" in done.stderr
+
+
+def test_migrate_makes_a_missing_data_directory(tmp_path):
+    data = tmp_path / "not" / "yet"
+    panel = Panel(tmp_path)
+    panel.env = {**panel.env, "DATA_DIR": str(data)}
+    del panel.env["DATABASE_URL"]  # the default: an SQLite file in the data directory
+
+    panel.run("migrate", "--no-input")
+
+    assert (data / "smmpanel.sqlite3").is_file() and (data / "static").is_dir()
+
+
+def test_a_command_before_migrate_says_which_command_makes_the_data_directory(tmp_path):
+    data = tmp_path / "missing"
+    panel = Panel(tmp_path)
+    panel.env = {**panel.env, "DATA_DIR": str(data)}
+    del panel.env["DATABASE_URL"]
+
+    done = panel.run("createuser", "a@example.com", "--password", "x" * 12, check=False)
+
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"the database's directory {data} does not exist yet" in done.stderr
+    assert "`smmpanel migrate` creates it" in done.stderr
+    assert not data.exists()
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("mysql://panel@127.0.0.1/panel", "runs on PostgreSQL or SQLite, not 'mysql'"),
+        ("postgress://panel@127.0.0.1/panel", "not 'postgress'"),
+        ("panel.sqlite3", "is not a database URL"),
+        ("sqlite:///", "names no SQLite file"),
+        ("postgres://panel@127.0.0.1", "names no PostgreSQL database"),
+    ],
+)
+def test_a_wrong_database_url_stops_a_command_with_its_reason(tmp_path, url, reason):
+    panel = Panel(tmp_path)
+    panel.env = {**panel.env, "DATABASE_URL": url}
+
+    done = panel.run("check", check=False)
+
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("smmpanel: DATABASE_") and reason in done.stderr

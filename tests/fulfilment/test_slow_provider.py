@@ -11,12 +11,14 @@ conditions, never sleeps standing in for a state.
 
 import socketserver
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
+from smmpanel.fulfilment import tasks
 from smmpanel.fulfilment.forwarding import forward_submission
 from smmpanel.providers.client import ProviderAmbiguous, ProviderBusy, ProviderError
 from smmpanel.providers.gateway import client_for
@@ -179,17 +181,25 @@ def test_a_healthy_providers_call_goes_out_while_a_slow_one_holds_its_threads(
         call.finished()
 
 
-def test_an_order_finding_its_provider_busy_is_requeued_soon_without_counting_a_try(
-    slow_provider, trickle, patient_reads, settings
-):
+@pytest.fixture
+def busy_order(slow_provider, trickle, patient_reads, settings):
+    """An order routed to the slow provider, whose one call slot a held call has taken."""
     settings.PROVIDER_MAX_THREADS = 1
     service = make_service()
     route(service, slow_provider)
     order = make_order(make_user("100"), service)
-    sub = Submission.objects.get(order=order)
     holding = Call(slow_provider)
     holding.start()
     trickle.wait_held(1)
+    yield order
+    trickle.stop()
+    holding.finished()
+
+
+def test_an_order_finding_its_provider_busy_is_requeued_soon_without_counting_a_try(
+    busy_order, slow_provider, trickle
+):
+    sub = Submission.objects.get(order=busy_order)
 
     outcome = forward_submission(sub.pk)
 
@@ -199,5 +209,20 @@ def test_an_order_finding_its_provider_busy_is_requeued_soon_without_counting_a_
     assert sub.state == SubmissionState.QUEUED and sub.attempts == 0
     assert sub.next_attempt_at <= timezone.now() + timedelta(seconds=10)
     assert slow_provider.breaker_failures == 0 and trickle.requests == 1
-    trickle.stop()
-    holding.finished()
+
+
+def test_an_order_finding_its_provider_busy_goes_back_on_the_queue_for_when_its_run_is_due(
+    busy_order,
+):
+    # Not left for the sweep, which sends one run at a time for the whole cluster: any
+    # worker thread takes the order again once its run is due.
+    HUEY.storage.flush_queue()
+    try:
+        tasks.forward_order.call_local(busy_order.pk)
+
+        [again] = [t for t in HUEY.pending() if t.name == "forward_order"]
+        due_at = Submission.objects.get(order=busy_order).next_attempt_at
+        assert again.args == (busy_order.pk,)
+        assert abs(again.eta.replace(tzinfo=UTC) - due_at) < timedelta(seconds=1)
+    finally:
+        HUEY.storage.flush_queue()

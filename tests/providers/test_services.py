@@ -8,6 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from smmpanel.audit.models import Decision
+from smmpanel.audit.services import SYSTEM
 from smmpanel.catalog.demo_catalog import DEMO_SERVICES
 from smmpanel.catalog.models import Service, ServiceUpdate
 from smmpanel.fulfilment.forwarding import forward_submission
@@ -15,7 +17,9 @@ from smmpanel.money import to_micros
 from smmpanel.providers.models import Provider, ServiceRoute, Submission
 from smmpanel.providers.secrets import unseal
 from smmpanel.providers.services import (
+    ProviderNameTaken,
     add_provider,
+    add_provider_from_console,
     import_services,
     refresh_balance,
     refresh_catalogs,
@@ -65,6 +69,34 @@ def test_add_provider_refuses_a_loopback_url_unless_allowed(db, sim):
         add_provider("Sim", sim.url, SIM_KEY)
 
     assert not Provider.objects.exists()
+
+
+def test_a_provider_added_from_the_console_is_audited_as_a_system_change_without_its_key(db):
+    provider = add_provider_from_console(
+        "Upstream", "http://127.0.0.1:8001/api/v2", "secret-key-1234", allow_private=True
+    )
+
+    record = Decision.objects.get(rule_code="provider.add")
+    assert record.actor is None and record.point == SYSTEM
+    assert record.inputs == {"provider": provider.pk}
+    assert record.reason == "provider Upstream added from the console: http://127.0.0.1:8001/api/v2"
+    assert "secret-key" not in record.reason
+
+
+def test_a_provider_name_taken_is_refused_from_the_console_and_adds_nothing(db):
+    add_provider_from_console("Upstream", "https://203.0.114.10/api/v2", "k")
+
+    with pytest.raises(ProviderNameTaken, match="'Upstream' already exists"):
+        add_provider_from_console("Upstream", "https://203.0.114.11/api/v2", "k")
+
+    assert Provider.objects.count() == 1 and Decision.objects.count() == 1
+
+
+def test_an_unsafe_url_from_the_console_adds_nothing_and_audits_nothing(db):
+    with pytest.raises(UnsafeProviderUrl):
+        add_provider_from_console("Upstream", "http://127.0.0.1:8001/api/v2", "k")
+
+    assert not Provider.objects.exists() and not Decision.objects.exists()
 
 
 def test_refresh_balance_stores_the_providers_balance(provider):

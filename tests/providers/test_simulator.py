@@ -1,6 +1,7 @@
 """The provider simulator over real HTTP on loopback: every API v2 action and shape, time
 (by a hand-moved clock, never by sleeping), fates, refills, balance, faults, control."""
 
+import contextlib
 import json
 import os
 import signal
@@ -436,6 +437,27 @@ def test_slow_answers_after_the_delay(sim, control):
     started = time.monotonic()
     answer = httpx.post(sim.url, data={"key": KEY, "action": "balance"}, timeout=3).json()
     assert answer["balance"] == "1000.00" and time.monotonic() - started >= 0.3
+
+
+def test_slowed_answers_are_served_side_by_side(sim, control):
+    # Eight clients of a provider that answers after 30 s: all eight are being answered
+    # at once (each counted as it arrives), long before the first answer is due.
+    control("", {"fault": "slow", "delay": 30, "actions": ["balance"]})
+
+    def ask() -> None:
+        with contextlib.suppress(httpx.TransportError):  # cut off by the shutdown below
+            httpx.post(sim.url, data={"key": KEY, "action": "balance"}, timeout=60)
+
+    clients = [threading.Thread(target=ask, daemon=True) for _ in range(8)]
+    for client in clients:
+        client.start()
+    deadline = time.monotonic() + 10
+    while control()["requests"].get("balance", 0) < 8:
+        assert time.monotonic() < deadline, "the slowed requests were served one at a time"
+        time.sleep(0.02)
+    sim.shutdown()  # ends the waits: the clients see their connections closed
+    for client in clients:
+        client.join(timeout=5)
 
 
 def test_accept_then_timeout_places_exactly_one_order(sim, api, control):

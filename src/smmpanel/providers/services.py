@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
@@ -52,6 +52,33 @@ def add_provider(name: str, api_url: str, api_key: str, *, allow_private: bool =
         api_key_last4=api_key[-4:],
         allow_private=allow_private,
     )
+
+
+class ProviderNameTaken(ValueError):
+    """Another provider has that name already (names are unique)."""
+
+
+def add_provider_from_console(
+    name: str, api_url: str, api_key: str, *, allow_private: bool = False
+) -> Provider:
+    """Add a provider for a set-up script (``smmpanel addprovider``), audited as a change
+    by the system (no staff member), with the URL but never the key.
+
+    The URL checks are ``add_provider``'s: ``allow_private`` admits http and loopback or
+    private addresses (a simulator, an internal provider); metadata and link-local
+    addresses stay refused. Raises ``ProviderNameTaken`` or ``UnsafeProviderUrl``, and
+    then adds nothing.
+    """
+    if Provider.objects.filter(name=name).exists():
+        raise ProviderNameTaken(f"a provider named {name!r} already exists")
+    try:
+        with transaction.atomic():
+            provider = add_provider(name, api_url, api_key, allow_private=allow_private)
+            audit("provider.add", actor=None, provider=provider.pk,
+                  reason=f"provider {name} added from the console: {api_url}")  # fmt: skip
+    except IntegrityError:  # added by someone else since the check above
+        raise ProviderNameTaken(f"a provider named {name!r} already exists") from None
+    return provider
 
 
 def refresh_balance(provider: Provider) -> bool:

@@ -58,8 +58,9 @@ StartResponse = Callable[..., object]
 class DropConnection(ConnectionAbortedError):
     """Raised to end a request with no answer at all.
 
-    wsgiref takes a ConnectionAbortedError for a client that hung up, writes nothing and
-    closes the socket, which is exactly what a provider that times out looks like.
+    It is a socket error to the server (ConnectionAbortedError), so waitress, told not to
+    report socket errors (server.py), writes nothing and closes the connection, which is
+    exactly what a provider that times out looks like.
     """
 
 

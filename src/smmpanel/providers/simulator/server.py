@@ -1,8 +1,11 @@
 """Run the provider simulator over real HTTP: in a thread for tests, in the foreground
 for ``smmpanel simulator`` and ``python -m smmpanel.providers.simulator``.
 
-The server is the standard library's wsgiref with a thread per connection and
-keep-alive (see wsgi_server.py).
+The HTTP server is waitress, with a pool of threads, so answers slowed by a fault
+(``slow``: a provider's latency) are served side by side, as a real provider serves
+many clients at once. HTTP/1.1 keep-alive, request bodies and connection limits are
+waitress's; this module only starts it, stops it, and closes the port for the
+``refuse`` fault.
 """
 
 import argparse
@@ -14,17 +17,24 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
 
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
+
 from smmpanel.providers.simulator.app import BANNER_TEXT, SimulatorApp
 from smmpanel.providers.simulator.catalog import build_catalog
 from smmpanel.providers.simulator.state import SimConfig, SimulatorState
-from smmpanel.providers.simulator.wsgi_server import Handler, Server, Server6
 
 log = logging.getLogger(__name__)
+
+# Requests served at once. A thread waiting out a ``slow`` fault holds one, so this is
+# how many clients a slowed simulator answers side by side (several workers' threads,
+# a benchmark's clients); waitress queues the rest.
+DEFAULT_THREADS = 32
 
 
 @dataclass
@@ -55,37 +65,83 @@ class SimulatorHandle:
 
 
 class _Listener:
-    """Owns the HTTP server and its loop thread; can stop listening for a while."""
+    """A waitress server on one port and its loop thread; can stop listening for a while.
 
-    def __init__(self, httpd: Server, stopping: threading.Event):
-        self.httpd = httpd
+    Each listening period is its own waitress server (socket map, loop thread, thread
+    pool): ``refuse`` closes the current one, connections included, and a timer starts a
+    new one on the same port.
+    """
+
+    def __init__(
+        self, app: Callable, host: str, port: int, threads: int, stopping: threading.Event
+    ):
+        # One address: waitress would listen on each one a name resolves to ("localhost":
+        # 127.0.0.1 and ::1), as separate servers this class does not manage.
+        self._host = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][4][0]
+        self._app, self._threads = app, threads
         self.stopping = stopping
         self._lock = threading.Lock()
         self._closed = False
         self._refusing = False
         self._timer: threading.Timer | None = None
-        self._thread = self._loop()
+        self._server, self._map, self._thread = self._start(port)
+        self.port = self._server.effective_port
 
-    def _loop(self) -> threading.Thread:
-        # A short poll interval: shutdown() waits for the loop to notice.
-        thread = threading.Thread(
-            target=self.httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="provider-simulator",
-            daemon=True,
+    def _start(self, port: int) -> tuple[BaseWSGIServer, dict, threading.Thread]:
+        socket_map: dict = {}  # the server's own sockets: its listener, connections, trigger
+        server = create_server(
+            self._app,
+            map=socket_map,
+            host=self._host,
+            port=port,
+            threads=self._threads,
+            connection_limit=1000,  # benchmarks open many connections at once
+            channel_timeout=60,  # an idle keep-alive connection is closed after a minute
+            # A timeout fault ends a request with ConnectionAbortedError: waitress then
+            # closes the connection without a word instead of answering 500.
+            log_socket_errors=False,
+            ident="provider-simulator",
         )
+        thread = threading.Thread(target=server.run, name="provider-simulator", daemon=True)
         thread.start()
-        return thread
+        return server, socket_map, thread
+
+    def _stop(self, wait: float) -> None:
+        """End the current server: its port, its open connections, its loop and threads.
+
+        Threads still busy with a request (a slow answer) end when it does, up to
+        ``wait`` seconds; their clients find the connection closed. The loop's trigger
+        is closed only after them, so that none of them can write to a closed pipe.
+        """
+        server, socket_map, thread = self._server, self._map, self._thread
+
+        def close_all() -> None:  # runs in the loop thread, the only one touching the map
+            for dispatcher in list(socket_map.values()):
+                if dispatcher is not server and dispatcher is not server.trigger:
+                    dispatcher.handle_close()  # a connection: cut
+            wasyncore.dispatcher.close(server)  # the listening socket (not the trigger)
+            server.trigger.del_channel()  # the map is empty: the loop ends
+
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=5)
+
+        def retire() -> None:
+            server.task_dispatcher.shutdown(cancel_pending=True, timeout=wait)
+            server.trigger.close()
+
+        if wait > 5:
+            threading.Thread(target=retire, name="provider-simulator-retire", daemon=True).start()
+        else:
+            retire()
 
     def refuse(self, seconds: float) -> None:
-        """Close the listening socket for ``seconds``: connections are refused meanwhile."""
+        """Close the port for ``seconds``: connections are refused meanwhile, and those
+        kept alive are cut."""
         with self._lock:
             if self._closed or self._refusing:
                 return
             self._refusing = True
-            self.httpd.shutdown()
-            self.httpd.socket.close()
-            self.httpd.cut_connections()  # kept-alive clients must not slip through
+            self._stop(wait=120)
             self._timer = threading.Timer(seconds, self._listen_again)
             self._timer.daemon = True
             self._timer.start()
@@ -96,38 +152,48 @@ class _Listener:
             with self._lock:
                 if self._closed:
                     return
-                httpd = self.httpd
-                httpd.socket = socket.socket(httpd.address_family, httpd.socket_type)
                 try:
-                    httpd.server_bind()
-                    httpd.server_activate()
+                    self._server, self._map, self._thread = self._start(self.port)
                 except OSError:
-                    httpd.socket.close()
                     if time.monotonic() > deadline:
                         log.error("provider simulator could not listen again on its port")
                         self._closed = True
                         return
                 else:
-                    self._thread = self._loop()
                     self._refusing = False
                     return
             time.sleep(0.1)
 
     def close(self) -> None:
-        """Stop for good: end the loop, free the port, cut open connections."""
+        """Stop for good: free the port, cut open connections, end the threads."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self.stopping.set()
+            self.stopping.set()  # fault sleeps end at once
             if self._timer is not None:
                 self._timer.cancel()
             if not self._refusing:
-                self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd.cut_connections()
-            thread = self._thread
-        thread.join(timeout=5)
+                self._stop(wait=5)
+
+
+def _logged(app: Callable, out: TextIO) -> Callable:
+    """``app`` writing one line per request to ``out`` (``--log-requests``)."""
+
+    def logged(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        def start(status: str, headers: list, *exc_info: object) -> object:
+            query = environ.get("QUERY_STRING")
+            target = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+            out.write(
+                f"{environ.get('REMOTE_ADDR', '-')} - [{time.strftime('%d/%b/%Y %H:%M:%S')}] "
+                f'"{environ.get("REQUEST_METHOD")} {target} {environ.get("SERVER_PROTOCOL")}" '
+                f"{status.split()[0]}\n"
+            )
+            return start_response(status, headers, *exc_info)
+
+        return app(environ, start)
+
+    return logged
 
 
 def serve(
@@ -145,14 +211,18 @@ def serve(
     currency: str = "USD",
     clock: Callable[[], float] | None = None,
     log_requests: bool = False,
+    threads: int = DEFAULT_THREADS,
     banner: bool = True,
     out: TextIO | None = None,
 ) -> SimulatorHandle:
     """Start a simulator in a background thread and return its handle.
 
     ``port=0`` picks a free port; ``services`` adds that many generated services to the
-    22 of the base catalog; ``clock`` (seconds, monotonic) lets tests move time by hand.
+    22 of the base catalog; ``clock`` (seconds, monotonic) lets tests move time by hand;
+    ``threads`` is how many requests are served at once.
     """
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
     config = SimConfig(
         start_delay=start_delay,
         speed=speed,
@@ -165,13 +235,10 @@ def serve(
     state = SimulatorState(seed=seed, config=config, clock=clock or time.monotonic)
     stopping = threading.Event()
     app = SimulatorApp(state, build_catalog(services, seed), key, stopping=stopping)
-    server_class = Server6 if ":" in host else Server
-    httpd = server_class((host, port), Handler)
-    httpd.log_requests = log_requests
-    httpd.set_app(app)
-    listener = _Listener(httpd, stopping)
+    served = _logged(app, sys.stderr) if log_requests else app
+    listener = _Listener(served, host, port, threads, stopping)
     app.refuse = listener.refuse
-    bound = httpd.server_address[1]
+    bound = listener.port
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{bound}"
     handle = SimulatorHandle(f"{base}/api/v2", f"{base}/control", host, bound, app, listener)
@@ -221,6 +288,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--currency", default="USD")
     parser.add_argument("--services", type=int, default=0, help="extra generated services")
     parser.add_argument("--log-requests", action="store_true", help="log every request")
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="requests served at once"
+    )
 
 
 # What the command line may set; the rest of serve()'s parameters are for code.

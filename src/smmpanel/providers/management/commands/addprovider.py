@@ -4,16 +4,14 @@ The same checks as the staff page's (``providers.services.add_provider``: https 
 no private, loopback or metadata address, every address the host resolves to), with
 ``--allow-private`` for a simulator or a provider on a private network. Prints the new
 provider's id alone, for the next command of a set-up script; a refusal is one line on
-standard error and exit status 1. Recorded in the audit log as a system change.
+standard error and exit status 1. Recorded in the audit log as a system change (by
+``providers.services.add_provider_from_console``).
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from smmpanel.audit.services import audit
 from smmpanel.providers.forms import ProviderForm
-from smmpanel.providers.models import Provider
-from smmpanel.providers.services import add_provider
+from smmpanel.providers.services import ProviderNameTaken, add_provider_from_console
 from smmpanel.providers.url_safety import UnsafeProviderUrl
 
 
@@ -40,17 +38,12 @@ class Command(BaseCommand):
             field, errors = next(iter(form.errors.items()))
             raise CommandError(f"{field}: {' '.join(errors)}")
         data = form.cleaned_data
-        # The name is unique: say so rather than fail on the database's constraint.
-        if Provider.objects.filter(name=data["name"]).exists():
-            raise CommandError(f"a provider named {data['name']!r} already exists")
         try:
-            with transaction.atomic():
-                provider = add_provider(
-                    data["name"], data["api_url"], data["api_key"], allow_private=allow_private
-                )
-                audit("provider.add", actor=None, provider=provider.pk,
-                      reason=f"provider {provider.name} added from the console: "
-                      f"{provider.api_url}")  # fmt: skip
+            provider = add_provider_from_console(
+                data["name"], data["api_url"], data["api_key"], allow_private=allow_private
+            )
+        except ProviderNameTaken as exc:
+            raise CommandError(str(exc)) from None
         except UnsafeProviderUrl as exc:
             raise CommandError(f"url: {exc}") from None
         self.stdout.write(str(provider.pk))
