@@ -192,8 +192,9 @@ class ThrowawayPostgres:
         )
         log_file = self.root / "server.log"
         try:
-            self._run(self.bin / "pg_ctl", "-D", self.data, "-l", log_file, "-w", "-o", options,
-                      "start")  # fmt: skip
+            self._run(
+                self.bin / "pg_ctl", "-D", self.data, "-l", log_file, "-w", "-o", options, "start"
+            )
         except subprocess.CalledProcessError:
             sys.stderr.write(log_file.read_text() if log_file.exists() else "")
             raise
@@ -221,8 +222,19 @@ class ThrowawayRedis:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> str:
-        cmd = ["redis-server", "--bind", LOOPBACK, "--port", str(self.port),
-               "--save", "", "--appendonly", "no", "--dir", str(self.root)]  # fmt: skip
+        cmd = [
+            "redis-server",
+            "--bind",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.root),
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -340,13 +352,18 @@ def grow_catalog(template, total: int) -> None:
     missing = total - Service.objects.filter(active=True).count()
     if missing <= 0:
         return
-    fields = {f.attname: getattr(template, f.attname) for f in Service._meta.concrete_fields
-              if not f.primary_key and f.attname not in ("created_at", "updated_at")}  # fmt: skip
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in Service._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("created_at", "updated_at")
+    }
     Service.objects.bulk_create(
-        (Service(**(fields | {"name": f"{template.name} — bench copy {n}", "position": n}))
-         for n in range(missing)),
+        (
+            Service(**(fields | {"name": f"{template.name} — bench copy {n}", "position": n}))
+            for n in range(missing)
+        ),
         batch_size=1000,
-    )  # fmt: skip
+    )
 
 
 def lift_api_rate_limit(actor) -> str:
@@ -398,18 +415,32 @@ class Gunicorn:
     """gunicorn with the production config (deploy/gunicorn.conf.py), on a free loopback
     port, with the worker and thread counts asked for and ``extra`` arguments."""
 
-    def __init__(self, env: dict[str, str], workers: int, threads: int, log_path: Path,
-                 extra: tuple[str, ...] = ("--backlog", "2048")):  # fmt: skip
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        threads: int,
+        log_path: Path,
+        extra: tuple[str, ...] = ("--backlog", "2048"),
+    ):
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log_path = log_path
         self.env = env
         self.cmd = [
-            sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
-            "--bind", f"{LOOPBACK}:{self.port}",
-            "--workers", str(workers), "--threads", str(threads),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(GUNICORN_CONFIG),
+            "--bind",
+            f"{LOOPBACK}:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
             *extra,
-        ]  # fmt: skip
+        ]
         self.proc: subprocess.Popen | None = None
         self.log = None
 
@@ -520,8 +551,16 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # ASCII-only here: a JSON string is then a valid Lua string
 
 
-def run_wrk(base_url: str, sc: Scenario, seconds: float, connections: int, threads: int,
-            max_requests: int, tag: str, workdir: Path) -> Result:  # fmt: skip
+def run_wrk(
+    base_url: str,
+    sc: Scenario,
+    seconds: float,
+    connections: int,
+    threads: int,
+    max_requests: int,
+    tag: str,
+    workdir: Path,
+) -> Result:
     headers = "{}"
     if sc.method == "POST":
         headers = '{["Content-Type"] = "application/x-www-form-urlencoded"}'
@@ -543,8 +582,20 @@ def run_wrk(base_url: str, sc: Scenario, seconds: float, connections: int, threa
         script = script.replace(placeholder, value)
     lua = workdir / "scenario.lua"
     lua.write_text(script)
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
-           "--timeout", "10s", "-s", str(lua), base_url + sc.path]  # fmt: skip
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(lua),
+        base_url + sc.path,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH-RESULT ")), None)
     if out.returncode != 0 or line is None:
@@ -563,8 +614,16 @@ def run_wrk(base_url: str, sc: Scenario, seconds: float, connections: int, threa
 # --- load generator 2: Python (httpx, keep-alive; processes x threads) ----------------------
 
 
-def _client_process(base_url: str, sc: Scenario, seconds: float, threads: int,
-                    max_requests: int, tag: str, proc: int, queue) -> None:  # fmt: skip
+def _client_process(
+    base_url: str,
+    sc: Scenario,
+    seconds: float,
+    threads: int,
+    max_requests: int,
+    tag: str,
+    proc: int,
+    queue,
+) -> None:
     import httpx
 
     latencies: list[float] = []
@@ -614,8 +673,15 @@ def _client_process(base_url: str, sc: Scenario, seconds: float, threads: int,
     queue.put((latencies, totals["errors"], totals["first_error"], elapsed))
 
 
-def run_python(base_url: str, sc: Scenario, seconds: float, connections: int, procs: int,
-               max_requests: int, tag: str) -> Result:  # fmt: skip
+def run_python(
+    base_url: str,
+    sc: Scenario,
+    seconds: float,
+    connections: int,
+    procs: int,
+    max_requests: int,
+    tag: str,
+) -> Result:
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no Django state
     queue = ctx.Queue()
     procs = max(1, min(procs, connections))
@@ -771,8 +837,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: migrating and seeding ({db_note}) ...", flush=True)
         scale = None
         if args.scale:
-            scale = {"orders": args.scale_orders, "users": args.scale_users,
-                     "big_user_orders": args.big_user_orders}  # fmt: skip
+            scale = {
+                "orders": args.scale_orders,
+                "users": args.scale_users,
+                "big_user_orders": args.big_user_orders,
+            }
         seeded = seed(tag, args.users, args.services, scale)
         server = stack.enter_context(
             Gunicorn(env, args.workers, args.threads, workdir / "gunicorn.log")
@@ -784,10 +853,25 @@ def main(argv: list[str] | None = None) -> int:
         def run(sc: Scenario, seconds: float, run_tag: str) -> Result:
             if args.client == "wrk":
                 wrk_threads = min(2, args.connections)
-                return run_wrk(server.url, sc, seconds, args.connections, wrk_threads,
-                               args.max_requests, run_tag, workdir)  # fmt: skip
-            return run_python(server.url, sc, seconds, args.connections, args.client_procs,
-                              args.max_requests, run_tag)  # fmt: skip
+                return run_wrk(
+                    server.url,
+                    sc,
+                    seconds,
+                    args.connections,
+                    wrk_threads,
+                    args.max_requests,
+                    run_tag,
+                    workdir,
+                )
+            return run_python(
+                server.url,
+                sc,
+                seconds,
+                args.connections,
+                args.client_procs,
+                args.max_requests,
+                run_tag,
+            )
 
         print(
             f"bench: gunicorn {args.workers} workers x {args.threads} thread(s) on {server.url};"

@@ -452,8 +452,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.markdown:
         body = [f"PostgreSQL {version}; ~{total:,} orders; {who_big}; {who_typical}", "", *table]
         for p in plans:
-            body += ["", f"### {p.scenario} ({p.who or 'worker/staff'})", "", "```sql",
-                     _short(p.sql, 2000), "```", "", "```", p.text, "```"]  # fmt: skip
+            body += [
+                "",
+                f"### {p.scenario} ({p.who or 'worker/staff'})",
+                "",
+                "```sql",
+                _short(p.sql, 2000),
+                "```",
+                "",
+                "```",
+                p.text,
+                "```",
+            ]
         Path(args.markdown).write_text("\n".join(body) + "\n")
 
 

@@ -335,8 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             failed.add(name)
             print(f"first error ({name}, {level:g}x): {t.first_error}", file=sys.stderr)
     for name in sorted(failed):
-        print(f"gunicorn's log ({name}, last 3,000 characters):\n{logs.get(name, '')[-3000:]}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"gunicorn's log ({name}, last 3,000 characters):\n{logs.get(name, '')[-3000:]}",
+            file=sys.stderr,
+        )
     return 1 if failed or mismatches else 0
 
 

@@ -169,12 +169,19 @@ def wsgi(server, method: str, path: str, body: bytes = b"") -> tuple[str, bytes]
     """One request through the WSGI application as a server makes it: the answer's
     status line and body, and the answer closed (Django's request_finished)."""
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "CONTENT_TYPE": FORM if body else "", "CONTENT_LENGTH": str(len(body)),
-    }  # fmt: skip
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": FORM if body else "",
+        "CONTENT_LENGTH": str(len(body)),
+    }
     status: list[str] = []
     answer = server(environ, lambda line, headers, exc_info=None: status.append(line))
     try:
@@ -222,16 +229,29 @@ def worktree(commit: str, stack: contextlib.ExitStack) -> Path:
     was dropped since) are installed beside it and put on its path: see ``run_here``."""
     path = Path(tempfile.mkdtemp(prefix=f"smm-cost-{commit}-"))
     git = ["git", "-C", str(ROOT)]
-    subprocess.run([*git, "worktree", "add", "--detach", str(path), commit], check=True,
-                   capture_output=True)  # fmt: skip
-    stack.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(path)],
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*git, "worktree", "add", "--detach", str(path), commit], check=True, capture_output=True
+    )
+    stack.callback(
+        subprocess.run, [*git, "worktree", "remove", "--force", str(path)], capture_output=True
+    )
     missing = _pins_not_installed(path / "pyproject.toml")
     if missing:
         print(f"cost: {commit} needs {', '.join(missing)}: installed beside its checkout")
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--target", str(path / "extra-packages"), *missing],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(path / "extra-packages"),
+                *missing,
+            ],
+            check=True,
+        )
     return path / "src"
 
 

@@ -103,9 +103,13 @@ def run(args, redis_url: str) -> list[tuple[int, float]]:
             with tempfile.TemporaryDirectory() as logs:
                 began = time.monotonic()
                 workers = Workers.start(
-                    count, Path(logs), REDIS_URL=redis_url, WORKER_THREADS=args.threads,
-                    PROVIDER_READ_TIMEOUT="10", LOG_LEVEL="WARNING",
-                )  # fmt: skip
+                    count,
+                    Path(logs),
+                    REDIS_URL=redis_url,
+                    WORKER_THREADS=args.threads,
+                    PROVIDER_READ_TIMEOUT="10",
+                    LOG_LEVEL="WARNING",
+                )
                 try:
                     deadline = began + 600
                     while waiting.exists() and time.monotonic() < deadline:

@@ -41,11 +41,28 @@ def free_port() -> int:
 
 def start_simulator(port: int, *, start_delay: float, speed: float) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "smmpanel.providers.simulator", "--port", str(port),
-         "--key", "bench-key", "--start-delay", str(start_delay), "--speed", str(speed),
-         "--partial-rate", "0.2", "--cancel-rate", "0.05", "--balance", "1000000000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "smmpanel.providers.simulator",
+            "--port",
+            str(port),
+            "--key",
+            "bench-key",
+            "--start-delay",
+            str(start_delay),
+            "--speed",
+            str(speed),
+            "--partial-rate",
+            "0.2",
+            "--cancel-rate",
+            "0.05",
+            "--balance",
+            "1000000000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -84,8 +101,10 @@ def main() -> None:
     print(f"{'pass':<10}{'orders':>10}{'seconds':>10}{'orders/s':>12}{'ceiling/s':>12}{'ratio':>8}")
     for label, count, seconds, ceiling in rows:
         rate = count / seconds
-        print(f"{label:<10}{count:>10,}{seconds:>10.1f}{rate:>12,.0f}{ceiling:>12,.0f}"
-              f"{rate / ceiling:>8.1%}")  # fmt: skip
+        print(
+            f"{label:<10}{count:>10,}{seconds:>10.1f}{rate:>12,.0f}{ceiling:>12,.0f}"
+            f"{rate / ceiling:>8.1%}"
+        )
 
 
 def run_pass(label: str, port: int, count: int) -> tuple[str, int, float, float]:
@@ -100,9 +119,14 @@ def run_pass(label: str, port: int, count: int) -> tuple[str, int, float, float]
     url = f"http://127.0.0.1:{port}"
     made = httpx.post(
         f"{url}/control/orders",
-        json={"service": 1, "count": count, "quantity": 100, "link": f"https://x.com/b/{label}{{n}}"},
+        json={
+            "service": 1,
+            "count": count,
+            "quantity": 100,
+            "link": f"https://x.com/b/{label}{{n}}",
+        },
         timeout=600,
-    ).json()  # fmt: skip
+    ).json()
     provider = seed_panel(label, f"{url}/api/v2", made["first"], count)
     ids = [str(made["first"] + i) for i in range(count)]
 
@@ -144,9 +168,13 @@ def seed_panel(label: str, api_url: str, first_remote: int, count: int):
     user = create_user(f"{label}@bench.local", None)
     deposit(user, charge * count, memo="bench")
     service = create_service(
-        get_or_create_category("Bench", label), name=f"bench {label}", rate_micros=900_000,
-        min_quantity=10, max_quantity=10_000, link_format="website",
-    )  # fmt: skip
+        get_or_create_category("Bench", label),
+        name=f"bench {label}",
+        rate_micros=900_000,
+        min_quantity=10,
+        max_quantity=10_000,
+        link_format="website",
+    )
     provider = add_provider(f"sim-{label}", api_url, "bench-key", allow_private=True)
     route = ServiceRoute.objects.create(
         service=service, provider=provider, provider_service_id="1", cost_micros=500_000
@@ -155,32 +183,55 @@ def seed_panel(label: str, api_url: str, first_remote: int, count: int):
     with transaction.atomic():
         orders = Order.objects.bulk_create(
             (
-                Order(user=user, service=service, link=f"https://x.com/b/{label}{n}",
-                      canonical_link=f"https://x.com/b/{label}{n}", link_key=f"{label}{n}",
-                      quantity=100, charge_micros=charge, currency="USD",
-                      status=OrderStatus.IN_PROGRESS, remains=100, source="api")
+                Order(
+                    user=user,
+                    service=service,
+                    link=f"https://x.com/b/{label}{n}",
+                    canonical_link=f"https://x.com/b/{label}{n}",
+                    link_key=f"{label}{n}",
+                    quantity=100,
+                    charge_micros=charge,
+                    currency="USD",
+                    status=OrderStatus.IN_PROGRESS,
+                    remains=100,
+                    source="api",
+                )
                 for n in range(count)
             ),
             batch_size=5000,
-        )  # fmt: skip
+        )
         LedgerEntry.objects.bulk_create(
             (
-                LedgerEntry(user=user, kind="charge", amount_micros=-charge, order=order,
-                            balance_after_micros=charge * (count - n - 1), memo="bench")
+                LedgerEntry(
+                    user=user,
+                    kind="charge",
+                    amount_micros=-charge,
+                    order=order,
+                    balance_after_micros=charge * (count - n - 1),
+                    memo="bench",
+                )
                 for n, order in enumerate(orders)
             ),
             batch_size=5000,
-        )  # fmt: skip
+        )
         Wallet.objects.filter(user=user).update(balance_micros=0)
         Submission.objects.bulk_create(
             (
-                Submission(order=order, quantity=100, state=SubmissionState.ACTIVE, route=route,
-                           provider=provider, provider_order_id=str(first_remote + n),
-                           next_attempt_at=now, sent_at=now, next_sync_at=now)
+                Submission(
+                    order=order,
+                    quantity=100,
+                    state=SubmissionState.ACTIVE,
+                    route=route,
+                    provider=provider,
+                    provider_order_id=str(first_remote + n),
+                    next_attempt_at=now,
+                    sent_at=now,
+                    next_sync_at=now,
+                )
                 for n, order in enumerate(orders)
             ),
             batch_size=5000,
-        )  # fmt: skip
+        )
     return provider
 
 

@@ -56,8 +56,10 @@ def main() -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     engine = "PostgreSQL" if "postgres" in os.environ["DATABASE_URL"] else "SQLite"
-    print(f"web pages: one customer with {args.orders:,} orders, {engine}, "
-          f"{args.repeat} renders each (after one warm-up)")  # fmt: skip
+    print(
+        f"web pages: one customer with {args.orders:,} orders, {engine}, "
+        f"{args.repeat} renders each (after one warm-up)"
+    )
     print(f"{'page':<22}{'median ms':>10}{'p95 ms':>10}{'x trivial':>11}")
     baseline = None
     for label, path in PAGES:
@@ -89,28 +91,45 @@ def seed_orders(count: int):
     charge = to_micros("0.09")
     deposit(user, to_micros("50.00"), memo="bench")
     services = list(Service.objects.all()[:5])
-    statuses = [OrderStatus.COMPLETED] * 7 + [OrderStatus.PARTIAL, OrderStatus.CANCELED,
-                                              OrderStatus.IN_PROGRESS]  # fmt: skip
+    statuses = [OrderStatus.COMPLETED] * 7 + [
+        OrderStatus.PARTIAL,
+        OrderStatus.CANCELED,
+        OrderStatus.IN_PROGRESS,
+    ]
     with transaction.atomic():
         orders = Order.objects.bulk_create(
             (
-                Order(user=user, service=services[n % len(services)],
-                      link=f"https://www.instagram.com/p/Bench{n}/",
-                      canonical_link=f"https://instagram.com/p/Bench{n}", link_key=f"bench{n}",
-                      quantity=100, charge_micros=charge, currency="USD",
-                      status=statuses[n % len(statuses)], remains=0, source="api")
+                Order(
+                    user=user,
+                    service=services[n % len(services)],
+                    link=f"https://www.instagram.com/p/Bench{n}/",
+                    canonical_link=f"https://instagram.com/p/Bench{n}",
+                    link_key=f"bench{n}",
+                    quantity=100,
+                    charge_micros=charge,
+                    currency="USD",
+                    status=statuses[n % len(statuses)],
+                    remains=0,
+                    source="api",
+                )
                 for n in range(count)
             ),
             batch_size=5000,
-        )  # fmt: skip
+        )
         LedgerEntry.objects.bulk_create(
             (
-                LedgerEntry(user=user, kind="charge", amount_micros=-charge, order=order,
-                            balance_after_micros=0, memo="bench")
+                LedgerEntry(
+                    user=user,
+                    kind="charge",
+                    amount_micros=-charge,
+                    order=order,
+                    balance_after_micros=0,
+                    memo="bench",
+                )
                 for order in orders
             ),
             batch_size=5000,
-        )  # fmt: skip
+        )
     return user, orders[len(orders) // 2].pk
 
 

@@ -42,13 +42,24 @@ class Dataset:
 
 def _provider(name: str, calls: int = 0, failed: int = 0) -> Provider:
     return Provider.objects.create(
-        name=name, api_url=f"https://{name.lower()}.example/api/v2", api_key_sealed=seal("k"),
-        api_key_last4="k", calls=calls, failed_calls=failed,
-    )  # fmt: skip
+        name=name,
+        api_url=f"https://{name.lower()}.example/api/v2",
+        api_key_sealed=seal("k"),
+        api_key_last4="k",
+        calls=calls,
+        failed_calls=failed,
+    )
 
 
-def _placed(user, service, quantity: int, day: date, provider=None, cost: str | None = None,
-            state: str = SubmissionState.ACTIVE) -> Order:  # fmt: skip
+def _placed(
+    user,
+    service,
+    quantity: int,
+    day: date,
+    provider=None,
+    cost: str | None = None,
+    state: str = SubmissionState.ACTIVE,
+) -> Order:
     order = make_order(user, service, quantity=quantity)
     moment = datetime(day.year, day.month, day.day, 12, 0, tzinfo=UTC)
     Order.objects.filter(pk=order.pk).update(created_at=moment)

@@ -24,18 +24,27 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
-                        help="a scratch PostgreSQL database (default: $DATABASE_URL)")  # fmt: skip
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="a scratch PostgreSQL database (default: $DATABASE_URL)",
+    )
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--big-user-orders", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=500_000, help="orders per statement")
     parser.add_argument("--prepare", action="store_true", help="migrate and seed-demo first")
-    parser.add_argument("--keep-indexes", action="store_true",
-                        help="insert with indexes and foreign keys in place (slower)")  # fmt: skip
+    parser.add_argument(
+        "--keep-indexes",
+        action="store_true",
+        help="insert with indexes and foreign keys in place (slower)",
+    )
     parser.add_argument("--no-vacuum", action="store_true", help="skip the VACUUM after commit")
-    parser.add_argument("--no-history-submissions", action="store_true",
-                        help="submissions for unfinished orders only (faster)")  # fmt: skip
+    parser.add_argument(
+        "--no-history-submissions",
+        action="store_true",
+        help="submissions for unfinished orders only (faster)",
+    )
     parser.add_argument("--audit", action="store_true", help="run the ledger audit after")
     parser.add_argument("--seed", type=float, default=0.42, help="random seed (-1..1)")
     args = parser.parse_args(argv)
@@ -58,8 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     except (AlreadyFilled, ValueError) as exc:
         sys.exit(f"refused: {exc}")
     print(f"big user #{result.big_user_id} ({BIG_EMAIL}), API key {result.big_user_key}")
-    print(f"typical user #{result.typical_user_id} ({typical_email(args.users + 1)}), "
-          f"API key {result.typical_user_key}")  # fmt: skip
+    print(
+        f"typical user #{result.typical_user_id} ({typical_email(args.users + 1)}), "
+        f"API key {result.typical_user_key}"
+    )
     for name, count in result.counts.items():
         print(f"  {name:<36}{count:>12,}")
     if args.audit:

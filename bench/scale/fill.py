@@ -96,8 +96,9 @@ def fill(
     from django.utils import timezone
 
     _check_call(orders, users, big_user_orders, chunk)
-    job = _Job(orders, users, big_user_orders, chunk, seed, history_submissions,
-               Steps(log), timezone.now())  # fmt: skip
+    job = _Job(
+        orders, users, big_user_orders, chunk, seed, history_submissions, Steps(log), timezone.now()
+    )
     with _advisory_lock():
         _plan(job)
         with _partial_fill_notice(job):
@@ -112,8 +113,9 @@ def fill(
             if vacuum:
                 _vacuum(job)
     log(f"fill done in {time.perf_counter() - job.steps.started:.1f} s")
-    return FillResult(**accounts, provider_id=job.provider_id, counts=_counts(job),
-                      seconds=job.steps.seconds)  # fmt: skip
+    return FillResult(
+        **accounts, provider_id=job.provider_id, counts=_counts(job), seconds=job.steps.seconds
+    )
 
 
 def _filled_models() -> list:
@@ -124,8 +126,19 @@ def _filled_models() -> list:
     from smmpanel.orders.models import Order, OrderEvent, Refill
     from smmpanel.providers.models import RefillSubmission, Submission
 
-    return [User, Wallet, ApiKey, Order, LedgerEntry, DepositRequest, Submission,
-            OrderEvent, Decision, Refill, RefillSubmission]  # fmt: skip
+    return [
+        User,
+        Wallet,
+        ApiKey,
+        Order,
+        LedgerEntry,
+        DepositRequest,
+        Submission,
+        OrderEvent,
+        Decision,
+        Refill,
+        RefillSubmission,
+    ]
 
 
 def _tables() -> list[str]:
@@ -205,9 +218,17 @@ def _plan(job: _Job) -> None:
         u0 = max_id(cur, User) + 1
         o0 = max_id(cur, Order) + 1
     job.provider_id = provider.pk
-    job.params = parameters(now=job.now, orders=job.orders, users=job.users,
-                            big_user_orders=job.big_user_orders, services=services,
-                            staff=staff, provider=provider, u0=u0, o0=o0)  # fmt: skip
+    job.params = parameters(
+        now=job.now,
+        orders=job.orders,
+        users=job.users,
+        big_user_orders=job.big_user_orders,
+        services=services,
+        staff=staff,
+        provider=provider,
+        u0=u0,
+        o0=o0,
+    )
 
 
 def _write_users(job: _Job, *, detach_indexes: bool) -> None:
@@ -217,8 +238,9 @@ def _write_users(job: _Job, *, detach_indexes: bool) -> None:
         job.steps.run("users", lambda: insert_users(cur, dict(job.params)))
         job.written = True
         if detach_indexes:
-            job.steps.run("drop indexes + constraints",
-                          lambda: job.restore.extend(detach(cur, _tables())))  # fmt: skip
+            job.steps.run(
+                "drop indexes + constraints", lambda: job.restore.extend(detach(cur, _tables()))
+            )
 
 
 def _write_orders(job: _Job) -> None:
@@ -226,8 +248,15 @@ def _write_orders(job: _Job) -> None:
 
     def lane(starts: list[int]) -> None:
         with session_cursor() as cur:
-            write_chunks(cur, job.steps, job.params, starts, orders=job.orders,
-                                chunk=job.chunk, seed=job.seed)  # fmt: skip
+            write_chunks(
+                cur,
+                job.steps,
+                job.params,
+                starts,
+                orders=job.orders,
+                chunk=job.chunk,
+                seed=job.seed,
+            )
 
     starts = chunk_starts(job.orders, job.chunk)
     run_lanes(*(partial(lane, part) for part in split(starts)))
@@ -266,24 +295,32 @@ def _lane(job: _Job, seed: float, inserts: Sequence[tuple[str, Callable]]) -> No
 
 def _money_lane(job: _Job) -> None:
     """3a. The money: ledger, wallets, deposit requests."""
-    _lane(job, job.seed / 2, [
-        ("ledger (deposits, charges, refunds)", money.insert_ledger),
-        ("wallets (balance = ledger sum)", money.insert_wallets),
-        ("deposit requests", money.insert_deposit_requests),
-    ])  # fmt: skip
+    _lane(
+        job,
+        job.seed / 2,
+        [
+            ("ledger (deposits, charges, refunds)", money.insert_ledger),
+            ("wallets (balance = ledger sum)", money.insert_wallets),
+            ("deposit requests", money.insert_deposit_requests),
+        ],
+    )
 
 
 def _work_lane(job: _Job) -> None:
     """3b. Beside the money, everything else: provider work, history, reseller keys."""
     submissions = partial(history.insert_submissions, history=job.history_submissions)
-    _lane(job, job.seed / 3, [
-        ("submissions (outbox)", submissions),
-        ("order events (last 7 days)", history.insert_events),
-        ("policy decisions (refused orders)", history.insert_decisions),
-        ("refills", history.insert_refills),
-        ("refill submissions", history.insert_refill_submissions),
-        ("api keys (resellers)", insert_reseller_keys),
-    ])  # fmt: skip
+    _lane(
+        job,
+        job.seed / 3,
+        [
+            ("submissions (outbox)", submissions),
+            ("order events (last 7 days)", history.insert_events),
+            ("policy decisions (refused orders)", history.insert_decisions),
+            ("refills", history.insert_refills),
+            ("refill submissions", history.insert_refill_submissions),
+            ("api keys (resellers)", insert_reseller_keys),
+        ],
+    )
 
 
 def _analyze(job: _Job) -> None:
@@ -306,8 +343,10 @@ def _rebuild(job: _Job) -> None:
     heavy = [Order._meta.db_table, LedgerEntry._meta.db_table, Submission._meta.db_table]
 
     def biggest_first(statement: str) -> int:
-        return next((n for n, t in enumerate(heavy) if f"{t} " in statement
-                     or f'"{t}"' in statement), len(heavy))  # fmt: skip
+        return next(
+            (n for n, t in enumerate(heavy) if f"{t} " in statement or f'"{t}"' in statement),
+            len(heavy),
+        )
 
     with job.steps.timed("rebuild indexes + constraints"):
         builds = sorted((s for s in job.restore if " FOREIGN KEY " not in s), key=biggest_first)

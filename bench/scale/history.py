@@ -32,8 +32,10 @@ from .sql import insert, table
 EVENTS_WINDOW_DAYS = 7  # full event history for orders this young (and all unfinished)
 SYNC_INTERVALS = (5, 10, 20, 40, 80, 160, 320, 640, 900)
 # An order the provider got (not one held, refused or withdrawn before sending).
-SENT = ("(o.status NOT IN ('pending', 'review', 'fail')"
-        " AND NOT (o.status = 'canceled' AND o.start_count = 0))")  # fmt: skip
+SENT = (
+    "(o.status NOT IN ('pending', 'review', 'fail')"
+    " AND NOT (o.status = 'canceled' AND o.start_count = 0))"
+)
 ACTIVE = "o.status IN ('in_progress', 'processing')"
 
 SUBMISSION_VALUES = {
@@ -120,14 +122,20 @@ def insert_events(cur, params: dict) -> int:
     from smmpanel.orders.models import Order, OrderEvent
 
     recent = f"FROM {table(Order)} o WHERE o.id >= %(recent)s"
-    return insert(cur, OrderEvent, {
-        "order": "e.order_id",
-        "from_status": "e.from_status",
-        "to_status": "e.to_status",
-        "actor": "e.actor",
-        "note": "e.note",
-        "created_at": "e.ts",
-    }, EVENTS_FROM.format(recent=recent, sent=SENT), params)  # fmt: skip
+    return insert(
+        cur,
+        OrderEvent,
+        {
+            "order": "e.order_id",
+            "from_status": "e.from_status",
+            "to_status": "e.to_status",
+            "actor": "e.actor",
+            "note": "e.note",
+            "created_at": "e.ts",
+        },
+        EVENTS_FROM.format(recent=recent, sent=SENT),
+        params,
+    )
 
 
 def insert_decisions(cur, params: dict) -> int:
@@ -135,49 +143,60 @@ def insert_decisions(cur, params: dict) -> int:
     from smmpanel.audit.models import Decision
     from smmpanel.orders.models import Order
 
-    return insert(cur, Decision, {
-        "point": "'order.place'",
-        "rule_code": "CASE WHEN mod(o.id, 37) = 0 THEN 'order.duplicate'"
-                     " ELSE 'order.invalid' END",
-        "rule_version": "0",
-        "outcome": "'reject'",
-        "enforced": "true",
-        "user": "o.user_id",
-        "api_key": "NULL",
-        "order": "NULL",
-        "actor": "NULL",
-        "inputs": "CASE WHEN mod(o.id, 37) = 0 THEN '{}'::jsonb ELSE"
-                  " jsonb_build_object('field', 'quantity', 'service', o.service_id)"
-                  " END",
-        "rule_state": "'{}'::jsonb",
-        "reason": "CASE WHEN mod(o.id, 37) = 0 THEN %(duplicate)s"
-                  " ELSE 'Quantity less than minimal ' || s.low END",
-        "created_at": "o.created_at - interval '20 seconds'",
-    }, f"FROM {table(Order)} o JOIN unnest(%(svc_id)s::bigint[], %(svc_min)s::int[])"
-       " AS s(id, low) ON s.id = o.service_id"
-       " WHERE o.id >= %(o0)s AND (mod(o.id, 37) = 0 OR mod(o.id, 101) = 0)"
-       " ORDER BY o.id", params)  # fmt: skip
+    return insert(
+        cur,
+        Decision,
+        {
+            "point": "'order.place'",
+            "rule_code": "CASE WHEN mod(o.id, 37) = 0 THEN 'order.duplicate'"
+            " ELSE 'order.invalid' END",
+            "rule_version": "0",
+            "outcome": "'reject'",
+            "enforced": "true",
+            "user": "o.user_id",
+            "api_key": "NULL",
+            "order": "NULL",
+            "actor": "NULL",
+            "inputs": "CASE WHEN mod(o.id, 37) = 0 THEN '{}'::jsonb ELSE"
+            " jsonb_build_object('field', 'quantity', 'service', o.service_id)"
+            " END",
+            "rule_state": "'{}'::jsonb",
+            "reason": "CASE WHEN mod(o.id, 37) = 0 THEN %(duplicate)s"
+            " ELSE 'Quantity less than minimal ' || s.low END",
+            "created_at": "o.created_at - interval '20 seconds'",
+        },
+        f"FROM {table(Order)} o JOIN unnest(%(svc_id)s::bigint[], %(svc_min)s::int[])"
+        " AS s(id, low) ON s.id = o.service_id"
+        " WHERE o.id >= %(o0)s AND (mod(o.id, 37) = 0 OR mod(o.id, 101) = 0)"
+        " ORDER BY o.id",
+        params,
+    )
 
 
 def insert_refills(cur, params: dict) -> int:
     """Refills of finished orders of refill services, in time order."""
     from smmpanel.orders.models import Order, Refill
 
-    return insert(cur, Refill, {
-        "order": "r.order_id",
-        "user": "r.user_id",
-        "status": "CASE WHEN mod(r.order_id, 5) = 0 THEN 'rejected'"
-                  " ELSE 'completed' END",
-        "created_at": "r.ts",
-        "updated_at": "least(%(now)s::timestamptz, r.ts + interval '6 hours')",
-    }, "FROM (SELECT o.id AS order_id, o.user_id, least(%(now)s::timestamptz"
-       " - interval '1 hour', o.finished_at + (1 + mod(o.id, 72)) * interval '1 hour')"
-       f" AS ts FROM {table(Order)} o JOIN unnest(%(svc_id)s::bigint[],"
-       " %(svc_refill)s::boolean[]) AS s(id, refill) ON s.id = o.service_id"
-       " AND s.refill WHERE o.id >= %(o0)s AND mod(o.id, 97) = 0"
-       " AND o.status IN ('completed', 'partial')"
-       " AND o.finished_at < %(now)s::timestamptz - interval '1 day') r"
-       " ORDER BY r.ts", params)  # fmt: skip
+    return insert(
+        cur,
+        Refill,
+        {
+            "order": "r.order_id",
+            "user": "r.user_id",
+            "status": "CASE WHEN mod(r.order_id, 5) = 0 THEN 'rejected' ELSE 'completed' END",
+            "created_at": "r.ts",
+            "updated_at": "least(%(now)s::timestamptz, r.ts + interval '6 hours')",
+        },
+        "FROM (SELECT o.id AS order_id, o.user_id, least(%(now)s::timestamptz"
+        " - interval '1 hour', o.finished_at + (1 + mod(o.id, 72)) * interval '1 hour')"
+        f" AS ts FROM {table(Order)} o JOIN unnest(%(svc_id)s::bigint[],"
+        " %(svc_refill)s::boolean[]) AS s(id, refill) ON s.id = o.service_id"
+        " AND s.refill WHERE o.id >= %(o0)s AND mod(o.id, 97) = 0"
+        " AND o.status IN ('completed', 'partial')"
+        " AND o.finished_at < %(now)s::timestamptz - interval '1 day') r"
+        " ORDER BY r.ts",
+        params,
+    )
 
 
 def insert_refill_submissions(cur, params: dict) -> int:
@@ -185,13 +204,19 @@ def insert_refill_submissions(cur, params: dict) -> int:
     from smmpanel.orders.models import Refill
     from smmpanel.providers.models import RefillSubmission
 
-    return insert(cur, RefillSubmission, {
-        "refill": "r.id",
-        "provider": "%(provider)s::bigint",
-        "provider_refill_id": "(r.id + 9000000)::text",
-        "state": "'done'",
-        "attempts": "1",
-        "next_attempt_at": "r.created_at",
-        "error": "''",
-        "updated_at": "r.updated_at",
-    }, f"FROM {table(Refill)} r WHERE r.id >= %(r0)s", params)  # fmt: skip
+    return insert(
+        cur,
+        RefillSubmission,
+        {
+            "refill": "r.id",
+            "provider": "%(provider)s::bigint",
+            "provider_refill_id": "(r.id + 9000000)::text",
+            "state": "'done'",
+            "attempts": "1",
+            "next_attempt_at": "r.created_at",
+            "error": "''",
+            "updated_at": "r.updated_at",
+        },
+        f"FROM {table(Refill)} r WHERE r.id >= %(r0)s",
+        params,
+    )

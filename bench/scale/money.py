@@ -72,33 +72,45 @@ def insert_ledger(cur, params: dict) -> int:
     from smmpanel.billing.models import LedgerEntry
     from smmpanel.orders.models import Order
 
-    return insert(cur, LedgerEntry, {
-        "id": "x.id",
-        "user": "x.user_id",
-        "kind": "x.kind",
-        "amount_micros": "x.amount",
-        "balance_after_micros": "x.balance",
-        "order": "x.order_id",
-        "memo": f"CASE x.kind WHEN 'deposit' THEN 'deposit ' || {_REFERENCE} || ' (manual)'"
-                " WHEN 'charge' THEN 'order ' || x.order_id ELSE x.note END",
-        "created_by": "CASE WHEN x.kind = 'deposit' THEN %(staff)s::bigint END",
-        "created_at": "x.ts",
-    }, LEDGER_FROM.format(orders=table(Order)), params)  # fmt: skip
+    return insert(
+        cur,
+        LedgerEntry,
+        {
+            "id": "x.id",
+            "user": "x.user_id",
+            "kind": "x.kind",
+            "amount_micros": "x.amount",
+            "balance_after_micros": "x.balance",
+            "order": "x.order_id",
+            "memo": f"CASE x.kind WHEN 'deposit' THEN 'deposit ' || {_REFERENCE} || ' (manual)'"
+            " WHEN 'charge' THEN 'order ' || x.order_id ELSE x.note END",
+            "created_by": "CASE WHEN x.kind = 'deposit' THEN %(staff)s::bigint END",
+            "created_at": "x.ts",
+        },
+        LEDGER_FROM.format(orders=table(Order)),
+        params,
+    )
 
 
 def insert_wallets(cur, params: dict) -> int:
     """A wallet per generated user, its balance the sum of its ledger entries."""
     from smmpanel.billing.models import LedgerEntry, Wallet
 
-    return insert(cur, Wallet, {
-        "user": "u.id",
-        "currency": "%(currency)s",
-        "balance_micros": "coalesce(b.total, 0)",
-        "frozen": "false",
-    }, "FROM generate_series(%(u0)s::bigint, %(u0)s::bigint + %(users)s - 1) AS u(id)"
-       " LEFT JOIN (SELECT user_id, sum(amount_micros)::bigint AS total"
-       f" FROM {table(LedgerEntry)} WHERE id >= %(l0)s GROUP BY user_id) b"
-       " ON b.user_id = u.id", params)  # fmt: skip
+    return insert(
+        cur,
+        Wallet,
+        {
+            "user": "u.id",
+            "currency": "%(currency)s",
+            "balance_micros": "coalesce(b.total, 0)",
+            "frozen": "false",
+        },
+        "FROM generate_series(%(u0)s::bigint, %(u0)s::bigint + %(users)s - 1) AS u(id)"
+        " LEFT JOIN (SELECT user_id, sum(amount_micros)::bigint AS total"
+        f" FROM {table(LedgerEntry)} WHERE id >= %(l0)s GROUP BY user_id) b"
+        " ON b.user_id = u.id",
+        params,
+    )
 
 
 def insert_deposit_requests(cur, params: dict) -> int:
@@ -109,31 +121,42 @@ def insert_deposit_requests(cur, params: dict) -> int:
 def _insert_confirmed_requests(cur, params: dict) -> int:
     from smmpanel.billing.models import DepositRequest, LedgerEntry
 
-    return insert(cur, DepositRequest, {
-        **_MANUAL_REQUEST,
-        "user": "e.user_id",
-        "amount_micros": "e.amount_micros",
-        "reference": "substr(e.memo, 9, 10)",
-        "status": "'confirmed'",
-        "created_at": "e.created_at - (1 + mod(e.id, 47)) * interval '1 hour'",
-        "decided_at": "e.created_at",
-        "decided_by": "%(staff)s::bigint",
-        "ledger_entry": "e.id",
-    }, f"FROM {table(LedgerEntry)} e WHERE e.id >= %(l0)s AND e.kind = 'deposit'"
-       " ORDER BY e.id", params)  # fmt: skip
+    return insert(
+        cur,
+        DepositRequest,
+        {
+            **_MANUAL_REQUEST,
+            "user": "e.user_id",
+            "amount_micros": "e.amount_micros",
+            "reference": "substr(e.memo, 9, 10)",
+            "status": "'confirmed'",
+            "created_at": "e.created_at - (1 + mod(e.id, 47)) * interval '1 hour'",
+            "decided_at": "e.created_at",
+            "decided_by": "%(staff)s::bigint",
+            "ledger_entry": "e.id",
+        },
+        f"FROM {table(LedgerEntry)} e WHERE e.id >= %(l0)s AND e.kind = 'deposit' ORDER BY e.id",
+        params,
+    )
 
 
 def _insert_pending_requests(cur, params: dict) -> int:
     from smmpanel.billing.models import DepositRequest
 
-    return insert(cur, DepositRequest, {
-        **_MANUAL_REQUEST,
-        "user": "%(u0)s::bigint + n - 1",
-        "amount_micros": "(10 + mod(n, 90)) * 1000000",
-        "reference": "'Q' || lpad(n::text, 9, '0')",
-        "status": "'pending'",
-        "created_at": "%(now)s::timestamptz - (1 + mod(n, 20)) * interval '1 hour'",
-        "decided_at": "NULL",
-        "decided_by": "NULL",
-        "ledger_entry": "NULL",
-    }, "FROM generate_series(1, %(users)s) AS n WHERE mod(n, 200) = 0", params)  # fmt: skip
+    return insert(
+        cur,
+        DepositRequest,
+        {
+            **_MANUAL_REQUEST,
+            "user": "%(u0)s::bigint + n - 1",
+            "amount_micros": "(10 + mod(n, 90)) * 1000000",
+            "reference": "'Q' || lpad(n::text, 9, '0')",
+            "status": "'pending'",
+            "created_at": "%(now)s::timestamptz - (1 + mod(n, 20)) * interval '1 hour'",
+            "decided_at": "NULL",
+            "decided_by": "NULL",
+            "ledger_entry": "NULL",
+        },
+        "FROM generate_series(1, %(users)s) AS n WHERE mod(n, 200) = 0",
+        params,
+    )

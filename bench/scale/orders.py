@@ -129,8 +129,9 @@ def chunk_starts(orders: int, chunk: int) -> list[int]:
     return list(range(1, orders + 1, chunk))
 
 
-def write_chunks(cur, steps, params: dict, starts: list[int], *, orders: int, chunk: int,
-                 seed: float) -> None:  # fmt: skip
+def write_chunks(
+    cur, steps, params: dict, starts: list[int], *, orders: int, chunk: int, seed: float
+) -> None:
     """Write the chunks of orders that begin at ``starts``, each one a step, seeded by
     its place in the fill (so a chunk is the same whichever lane writes it)."""
     from smmpanel.orders.models import Order
@@ -140,5 +141,4 @@ def write_chunks(cur, steps, params: dict, starts: list[int], *, orders: int, ch
         g1 = min(orders, g0 + chunk - 1)
         cur.execute("SELECT setseed(%s)", [(seed + g0 / orders) % 1])
         lp = dict(params, g0=g0, g1=g1)
-        steps.run(f"orders {g0:,}-{g1:,}",
-                  lambda lp=lp: insert(cur, Order, ORDER_VALUES, tail, lp))  # fmt: skip
+        steps.run(f"orders {g0:,}-{g1:,}", lambda lp=lp: insert(cur, Order, ORDER_VALUES, tail, lp))

@@ -14,8 +14,15 @@ from .links import LINK_SHAPES
 
 PROVIDER_NAME = "Scale load (offline)"
 # Popularity of a service by the name of its category (cheap, high-volume ones lead).
-WEIGHTS = (("views", 30), ("likes", 20), ("followers", 10), ("members", 8),
-           ("subscribers", 5), ("traffic", 4), ("packages", 2))  # fmt: skip
+WEIGHTS = (
+    ("views", 30),
+    ("likes", 20),
+    ("followers", 10),
+    ("members", 8),
+    ("subscribers", 5),
+    ("traffic", 4),
+    ("packages", 2),
+)
 
 
 def services():

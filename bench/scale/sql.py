@@ -149,8 +149,9 @@ def first_id_since(cur, model, first_id: int, since) -> int:
 
 def sync_sequence(cur, model) -> None:
     """Move ``model``'s identity sequence past the ids the fill wrote explicitly."""
-    cur.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table,
-                                                          model._meta.pk.column])  # fmt: skip
+    cur.execute(
+        "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+    )
     sequence = cur.fetchone()[0]
     if sequence:
         highest = max_id(cur, model)

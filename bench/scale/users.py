@@ -56,39 +56,51 @@ def insert_users(cur, params: dict) -> int:
     """The accounts, user number 1 (the big user) first; resellers lead."""
     from smmpanel.accounts.models import User
 
-    return insert(cur, User, {
-        "id": "%(u0)s::bigint + n - 1",
-        "password": "'!' || md5('scale-password' || n::text)",  # unusable, as Django's
-        "last_login": "NULL",
-        "is_superuser": "false",
-        "is_staff": "false",
-        "is_active": "true",
-        "date_joined": "%(start)s::timestamptz - (1 + mod(n, 90)) * interval '1 day'",
-        "email": "CASE WHEN n = 1 THEN %(big_email)s"
-                 " ELSE 'scale-' || lpad(n::text, 6, '0') || %(at_domain)s END",
-        "name": "''",
-        "role": "CASE WHEN n <= %(resellers)s THEN 'reseller' ELSE 'customer' END",
-        "staff_role": "''",
-        "language": "CASE WHEN mod(n, 5) = 0 THEN 'uk' ELSE 'en' END",
-        "timezone": "CASE WHEN mod(n, 5) = 0 THEN 'Europe/Kyiv' ELSE 'UTC' END",
-    }, "FROM generate_series(1, %(users)s) AS n", params)  # fmt: skip
+    return insert(
+        cur,
+        User,
+        {
+            "id": "%(u0)s::bigint + n - 1",
+            "password": "'!' || md5('scale-password' || n::text)",  # unusable, as Django's
+            "last_login": "NULL",
+            "is_superuser": "false",
+            "is_staff": "false",
+            "is_active": "true",
+            "date_joined": "%(start)s::timestamptz - (1 + mod(n, 90)) * interval '1 day'",
+            "email": "CASE WHEN n = 1 THEN %(big_email)s"
+            " ELSE 'scale-' || lpad(n::text, 6, '0') || %(at_domain)s END",
+            "name": "''",
+            "role": "CASE WHEN n <= %(resellers)s THEN 'reseller' ELSE 'customer' END",
+            "staff_role": "''",
+            "language": "CASE WHEN mod(n, 5) = 0 THEN 'uk' ELSE 'en' END",
+            "timezone": "CASE WHEN mod(n, 5) = 0 THEN 'Europe/Kyiv' ELSE 'UTC' END",
+        },
+        "FROM generate_series(1, %(users)s) AS n",
+        params,
+    )
 
 
 def insert_reseller_keys(cur, params: dict) -> int:
     """A key row with a random hash for every reseller but the big user."""
     from smmpanel.accounts.models import ApiKey
 
-    return insert(cur, ApiKey, {
-        "user": "%(u0)s::bigint + n - 1",
-        "name": "'default'",
-        "key_hash": "md5('scale-key-a' || n::text) || md5('scale-key-b' || n::text)",
-        "prefix": "'smmk_' || substr(md5('scale-prefix' || n::text), 1, 4)",
-        "last4": "substr(md5('scale-last4' || n::text), 1, 4)",
-        "created_at": "%(start)s::timestamptz - mod(n, 60) * interval '1 day'",
-        "revoked_at": "NULL",
-        "last_used_at": "NULL",
-        "last_used_ip": "NULL",
-    }, "FROM generate_series(2, %(resellers)s) AS n", params)  # fmt: skip
+    return insert(
+        cur,
+        ApiKey,
+        {
+            "user": "%(u0)s::bigint + n - 1",
+            "name": "'default'",
+            "key_hash": "md5('scale-key-a' || n::text) || md5('scale-key-b' || n::text)",
+            "prefix": "'smmk_' || substr(md5('scale-prefix' || n::text), 1, 4)",
+            "last4": "substr(md5('scale-last4' || n::text), 1, 4)",
+            "created_at": "%(start)s::timestamptz - mod(n, 60) * interval '1 day'",
+            "revoked_at": "NULL",
+            "last_used_at": "NULL",
+            "last_used_ip": "NULL",
+        },
+        "FROM generate_series(2, %(resellers)s) AS n",
+        params,
+    )
 
 
 def bench_accounts(users: int) -> dict:

@@ -51,8 +51,7 @@ def test_a_full_server_answers_api_v2_at_once_and_writes_nothing(
     one_in_flight, live_server, http, api_customer, service, nothing_written
 ):
     user, key = api_customer
-    add = {"key": key, "action": "add", "service": service.pk, "link": post_link(),
-           "quantity": 100}  # fmt: skip
+    add = {"key": key, "action": "add", "service": service.pk, "link": post_link(), "quantity": 100}
     with nothing_written(user):
         answer = http.post(f"{live_server.url}/api/v2", data=add)
     assert answer.status_code == 200  # API v2: errors are JSON with HTTP 200

@@ -79,8 +79,12 @@ class Demo:
 
     @property
     def args(self) -> list[str]:
-        return ["--addr", f"{LOOPBACK}:{self.web_port}", "--simulator-port",
-                str(self.simulator_port)]  # fmt: skip
+        return [
+            "--addr",
+            f"{LOOPBACK}:{self.web_port}",
+            "--simulator-port",
+            str(self.simulator_port),
+        ]
 
     @property
     def output(self) -> str:

@@ -36,8 +36,12 @@ def fresh_panel(migrated, root) -> Panel:
 
 @pytest.fixture
 def demo(migrated, tmp_path):
-    demo = Demo(fresh_panel(migrated, tmp_path), tmp_path / "demo.log",
-                web_port=free_port(), simulator_port=free_port())  # fmt: skip
+    demo = Demo(
+        fresh_panel(migrated, tmp_path),
+        tmp_path / "demo.log",
+        web_port=free_port(),
+        simulator_port=free_port(),
+    )
     yield demo
     demo.kill_everything_left()
 

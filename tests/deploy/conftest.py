@@ -82,9 +82,13 @@ class Process:
         self.log = log
         with open(log, "ab") as out:
             self.popen = subprocess.Popen(
-                args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                args,
+                env=env,
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -107,10 +111,21 @@ def start_gunicorn(servers: list, env: dict[str, str], log: Path, *extra: str) -
     ``servers`` (the fixture) at once, so it is stopped whatever happens."""
     port = free_port()
     server = Process(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG),
-         "--bind", f"{LOOPBACK}:{port}", "--workers", "1", *extra],
-        env, log,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(GUNICORN_CONFIG),
+            "--bind",
+            f"{LOOPBACK}:{port}",
+            "--workers",
+            "1",
+            *extra,
+        ],
+        env,
+        log,
+    )
     servers.append(server)
     url = f"http://{LOOPBACK}:{port}"
 

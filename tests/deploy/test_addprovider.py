@@ -28,7 +28,10 @@ def test_prints_the_new_providers_id_alone():
     provider = Provider.objects.get()
     assert printed == f"{provider.pk}\n"
     assert (provider.name, provider.api_url, provider.allow_private) == (
-        "Upstream", "https://203.0.114.10/api/v2", False)  # fmt: skip
+        "Upstream",
+        "https://203.0.114.10/api/v2",
+        False,
+    )
     assert unseal(provider.api_key_sealed) == "their-key-1234"
     record = Decision.objects.get(rule_code="provider.add")
     assert record.actor is None and "from the console" in record.reason
@@ -75,14 +78,25 @@ def test_a_name_taken_is_refused():
 def test_the_console_command_one_line_error_and_exit_status(tmp_path):
     env = panel_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}")
     smmpanel = str(VENV_BIN / "smmpanel")
-    migrate = subprocess.run([smmpanel, "migrate", "-v0"], env=env, capture_output=True,
-                             text=True, timeout=300)  # fmt: skip
+    migrate = subprocess.run(
+        [smmpanel, "migrate", "-v0"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert migrate.returncode == 0, migrate.stderr
 
-    refused = subprocess.run([smmpanel, "addprovider", "Sim", SIMULATOR, "k"], env=env,
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
-    added = subprocess.run([smmpanel, "addprovider", "Sim", SIMULATOR, "k", "--allow-private"],
-                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    refused = subprocess.run(
+        [smmpanel, "addprovider", "Sim", SIMULATOR, "k"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    added = subprocess.run(
+        [smmpanel, "addprovider", "Sim", SIMULATOR, "k", "--allow-private"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and "https://" in refused.stderr

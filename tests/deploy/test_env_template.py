@@ -25,8 +25,12 @@ def template_env() -> dict[str, str]:
     """The variables the template sets, as ``sh`` reads them (nothing else inherited)."""
     done = subprocess.run(
         ["sh", "-c", 'set -a && . "$0" && env -0', str(TEMPLATE)],
-        env={}, capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
+        env={},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     pairs = (item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
     return {k: v for k, v in pairs if k not in ("PWD", "SHLVL", "_", "OLDPWD")}
 
@@ -65,8 +69,12 @@ def named_in_template() -> set[str]:
 def check_deploy(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(VENV_BIN / "smmpanel"), "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_template_names_every_documented_and_read_variable():

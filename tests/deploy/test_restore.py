@@ -74,14 +74,25 @@ def test_a_dump_restored_into_an_empty_database_serves(
     source = url_of(connection.settings_dict["NAME"])
     dump = tmp_path / "smmpanel.dump"
 
-    dumped = subprocess.run([pg_dump, "--format=custom", f"--dbname={source}", f"--file={dump}"],
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    dumped = subprocess.run(
+        [pg_dump, "--format=custom", f"--dbname={source}", f"--file={dump}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dumped.returncode == 0, dumped.stderr
     restored = subprocess.run(
-        [pg_restore, "--exit-on-error", "--no-owner", f"--dbname={url_of(empty_database)}",
-         str(dump)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            pg_restore,
+            "--exit-on-error",
+            "--no-owner",
+            f"--dbname={url_of(empty_database)}",
+            str(dump),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert restored.returncode == 0, restored.stderr
 
     # The restored panel runs with the secrets the dump was made under (kept apart).
@@ -91,8 +102,13 @@ def test_a_dump_restored_into_an_empty_database_serves(
         SECRET_KEY=settings.SECRET_KEY,
         API_KEY_PEPPER=settings.API_KEY_PEPPER,
     )
-    audit = subprocess.run([str(VENV_BIN / "smmpanel"), "audit-ledger"], env=env,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    audit = subprocess.run(
+        [str(VENV_BIN / "smmpanel"), "audit-ledger"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert f"ledger OK: {len(customers)} accounts" in audit.stdout
     with psycopg.connect(url_of(empty_database)) as restored_db:

@@ -63,9 +63,15 @@ def redis_url():
 def simulator():
     # Statuses move quickly; some orders end Partial or Canceled, so refunds are settled.
     handle = serve(
-        key="sim-key", seed=SEED, start_delay=0.5, speed=2000, partial_rate=0.1,
-        cancel_rate=0.05, balance="1000000", banner=False,
-    )  # fmt: skip
+        key="sim-key",
+        seed=SEED,
+        start_delay=0.5,
+        speed=2000,
+        partial_rate=0.1,
+        cancel_rate=0.05,
+        balance="1000000",
+        banner=False,
+    )
     yield handle
     handle.shutdown()
 

@@ -80,22 +80,35 @@ def test_behind_nginx_tls_static_files_and_the_client_address(tmp_path, servers)
     nginx = tool("nginx", "nginx")
     data = tmp_path / "data"
     gunicorn_log = tmp_path / "gunicorn-access.log"
-    env = panel_env(data, ALLOWED_HOSTS="panel.example.com,127.0.0.1", HTTPS="true",
-                    TRUSTED_PROXY_COUNT="1", GUNICORN_ACCESS_LOG=str(gunicorn_log))  # fmt: skip
-    done = subprocess.run([str(VENV_BIN / "smmpanel"), "collectstatic", "--noinput"],
-                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = panel_env(
+        data,
+        ALLOWED_HOSTS="panel.example.com,127.0.0.1",
+        HTTPS="true",
+        TRUSTED_PROXY_COUNT="1",
+        GUNICORN_ACCESS_LOG=str(gunicorn_log),
+    )
+    done = subprocess.run(
+        [str(VENV_BIN / "smmpanel"), "collectstatic", "--noinput"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (data / "static" / "web" / "panel.css.gz").exists()  # whitenoise's copy
     upstream = start_gunicorn(servers, env, tmp_path / "gunicorn.log")
     http_port, https_port = free_port(), free_port()
-    conf = nginx_config(tmp_path, {
-        "listen 80;": f"listen {LOOPBACK}:{http_port};",
-        "listen [::]:80;": "",
-        "listen 443 ssl http2;": f"listen {LOOPBACK}:{https_port} ssl http2;",
-        "listen [::]:443 ssl http2;": "",
-        "127.0.0.1:8000": upstream.removeprefix("http://"),
-        "/var/lib/smmpanel/static/": f"{data}/static/",
-    })  # fmt: skip
+    conf = nginx_config(
+        tmp_path,
+        {
+            "listen 80;": f"listen {LOOPBACK}:{http_port};",
+            "listen [::]:80;": "",
+            "listen 443 ssl http2;": f"listen {LOOPBACK}:{https_port} ssl http2;",
+            "listen [::]:443 ssl http2;": "",
+            "127.0.0.1:8000": upstream.removeprefix("http://"),
+            "/var/lib/smmpanel/static/": f"{data}/static/",
+        },
+    )
     proxy = Process([nginx, "-p", str(tmp_path), "-c", conf], env, tmp_path / "nginx.out")
     servers.append(proxy)
     https = f"https://{LOOPBACK}:{https_port}"
@@ -113,8 +126,9 @@ def test_behind_nginx_tls_static_files_and_the_client_address(tmp_path, servers)
         assert wait_for(up, 30), (tmp_path / "error.log").read_text()
         health = client.get(f"{https}/health", headers={**host, "X-Forwarded-For": SPOOFED})
         plain = client.post(f"http://{LOOPBACK}:{http_port}/api/v2", headers=host)
-        css = client.get(f"{https}/static/web/panel.css",
-                         headers={**host, "Accept-Encoding": "gzip"})  # fmt: skip
+        css = client.get(
+            f"{https}/static/web/panel.css", headers={**host, "Accept-Encoding": "gzip"}
+        )
         send_the_key_every_way(client, https, headers=host)
 
     assert health.json() == {"ok": True}

@@ -38,8 +38,10 @@ def test_the_systemd_units_verify(tmp_path):
 
     # --man=no: the Documentation= links are not looked up. Outside a booted systemd it
     # still loads each unit fully: unknown keys, bad values and missing programs fail.
-    done = run([systemd_analyze, "verify", "--man=no", *(str(tmp_path / u.name) for u in UNITS)],
-               cwd=tmp_path)  # fmt: skip
+    done = run(
+        [systemd_analyze, "verify", "--man=no", *(str(tmp_path / u.name) for u in UNITS)],
+        cwd=tmp_path,
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr.strip() == "", done.stderr
@@ -60,11 +62,18 @@ def test_systemd_analyze_catches_a_broken_unit(tmp_path):
 def test_the_caddyfile_validates(tmp_path):
     caddy = tool("caddy", "caddy")
     # Caddy keeps its state (certificates, the ACME account) under HOME / XDG dirs.
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
 
-    done = run([caddy, "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
-               env=env, cwd=tmp_path)  # fmt: skip
+    done = run(
+        [caddy, "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+        env=env,
+        cwd=tmp_path,
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Valid configuration" in done.stdout + done.stderr
@@ -78,13 +87,16 @@ def self_signed(tmp_path) -> tuple[str, str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "panel.example.com")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("panel.example.com")]), False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
@@ -92,7 +104,7 @@ def self_signed(tmp_path) -> tuple[str, str]:
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )  # fmt: skip
+        )
     )
     return str(cert_path), str(key_path)
 
@@ -103,9 +115,13 @@ def nginx_config(tmp_path, site_replacements: dict[str, str] | None = None) -> s
     cert, key = self_signed(tmp_path)
     site = replaced(
         (DEPLOY / "nginx" / "smmpanel.conf").read_text(),
-        {CERTIFICATE: cert, CERTIFICATE_KEY: key, "/var/log/nginx/": f"{tmp_path}/",
-         **(site_replacements or {})},
-    )  # fmt: skip
+        {
+            CERTIFICATE: cert,
+            CERTIFICATE_KEY: key,
+            "/var/log/nginx/": f"{tmp_path}/",
+            **(site_replacements or {}),
+        },
+    )
     (tmp_path / "smmpanel.conf").write_text(site)
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():

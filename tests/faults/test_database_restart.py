@@ -172,8 +172,12 @@ def run_script(env: dict[str, str], *args: str) -> dict:
     """Run ``throwaway_postgres.py``'s script in a Django process on the cluster."""
     done = subprocess.run(
         [sys.executable, "-m", "tests.faults.throwaway_postgres", *args],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -197,9 +201,14 @@ def provider_key() -> str:
 @pytest.fixture
 def simulator(provider_key):
     handle = serve(
-        key=provider_key, seed=7, start_delay=0.2, speed=1000, partial_rate=0.2, cancel_rate=0.1,
+        key=provider_key,
+        seed=7,
+        start_delay=0.2,
+        speed=1000,
+        partial_rate=0.2,
+        cancel_rate=0.1,
         banner=False,
-    )  # fmt: skip
+    )
     yield handle
     handle.shutdown()
 
@@ -324,8 +333,10 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
         assert web.process.poll() is None, web.log_path.read_text()[-3000:]
         assert sorted(web.workers()) == gunicorn_workers, web.log_path.read_text()[-3000:]
         assert worker.poll() is None, worker_log.read_text()[-3000:]
-        assert wait_for(settled, SETTLE_SECONDS), (report()["orders"][-10:],
-                                                   worker_log.read_text()[-3000:])  # fmt: skip
+        assert wait_for(settled, SETTLE_SECONDS), (
+            report()["orders"][-10:],
+            worker_log.read_text()[-3000:],
+        )
         assert worker.poll() is None, worker_log.read_text()[-3000:]
     finally:
         stop.set()
@@ -336,10 +347,15 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     facts = report()
     elapsed = time.monotonic() - started
     # Every panel process is gone and its log complete; PostgreSQL's log too is written.
-    assert_no_secret_in([web.log_path, worker_log, cluster.log], {
-        "API key": key, "API key's body": key.removeprefix("smmk_"),
-        "provider key": provider_key, "password": password,
-    })  # fmt: skip
+    assert_no_secret_in(
+        [web.log_path, worker_log, cluster.log],
+        {
+            "API key": key,
+            "API key's body": key.removeprefix("smmk_"),
+            "provider key": provider_key,
+            "password": password,
+        },
+    )
 
     crash, down, restart, ready = marks["crash"], marks["down"], marks["restart"], marks["ready"]
     up = marks["up"]
@@ -402,8 +418,11 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     assert any(worker_outage_line(r) for r in worker_errors), "the worker did not log it"
     tracebacks = [r.text[:300] for r in worker_errors if "Traceback" in r.text]
     assert not tracebacks, tracebacks[:2]
-    outside = [(r.at - wall - ready, r.text[:200]) for r in worker_errors
-               if not crash - SKEW <= r.at - wall <= ready + RECOVERY_SECONDS]  # fmt: skip
+    outside = [
+        (r.at - wall - ready, r.text[:200])
+        for r in worker_errors
+        if not crash - SKEW <= r.at - wall <= ready + RECOVERY_SECONDS
+    ]
     assert not outside, outside[:2]
     print(
         f"gunicorn log: {len(warnings)} warnings by lines each "
@@ -444,8 +463,10 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     assert {orders[pk]["link"].rstrip("/").rsplit("/", 1)[1] for pk in unacknowledged} <= {
         link.rsplit("/", 1)[1] for link in ambiguous
     }, unacknowledged
-    print(f"adds in flight during the crash, answered with an error: {len(ambiguous)}, of "
-          f"which committed: {sorted(unacknowledged)}; errors: {sorted(messages)}")  # fmt: skip
+    print(
+        f"adds in flight during the crash, answered with an error: {len(ambiguous)}, of "
+        f"which committed: {sorted(unacknowledged)}; errors: {sorted(messages)}"
+    )
 
     # Money: one charge per order, refunds only as its end says, nothing else moved.
     ledger = facts["ledger"]
@@ -455,11 +476,17 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     assert {e["order_id"] for e in ledger if e["order_id"] is not None} == set(orders)
     for order in orders.values():
         assert order["status"] in ENDED, (order["id"], order["status"])
-        charges = [e["amount_micros"] for e in ledger
-                   if e["order_id"] == order["id"] and e["kind"] == "charge"]  # fmt: skip
+        charges = [
+            e["amount_micros"]
+            for e in ledger
+            if e["order_id"] == order["id"] and e["kind"] == "charge"
+        ]
         assert charges == [-order["charge_micros"]], (order["id"], charges)
-        refunds = [e["amount_micros"] for e in ledger
-                   if e["order_id"] == order["id"] and e["kind"] == "refund"]  # fmt: skip
+        refunds = [
+            e["amount_micros"]
+            for e in ledger
+            if e["order_id"] == order["id"] and e["kind"] == "refund"
+        ]
         expected = {
             OrderStatus.COMPLETED: [],
             OrderStatus.CANCELED: [order["charge_micros"]],
@@ -470,14 +497,19 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
         }[order["status"]]
         assert refunds == expected, (order["id"], order["status"], refunds)
         assert set(e["kind"] for e in ledger if e["order_id"] == order["id"]) <= {
-            "charge", "refund",
-        }  # fmt: skip
+            "charge",
+            "refund",
+        }
     assert all(w["balance_micros"] >= 0 for w in facts["wallets"]), facts["wallets"]
     assert facts["mismatches"] == []
     audit = subprocess.run(
         [sys.executable, "-m", "smmpanel.cli", "audit-ledger"],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert audit.returncode == 0, audit.stderr
 
     # Upstream: never twice; every order placed after the restart was really forwarded
@@ -490,8 +522,7 @@ def test_database_crash_mid_run_answers_clean_errors_then_recovers_without_resta
     failed = [pk for pk, o in orders.items() if o["status"] == OrderStatus.FAIL]
     assert len(failed) <= int(panel["WORKER_THREADS"]), failed
     print(f"Fail (caught mid-send): {[(pk, upstream[pk]) for pk in failed]}")
-    late = [pk for pk in accepted
-            if any(c.link == accepted[pk] and c.sent >= up for c in calls)]  # fmt: skip
+    late = [pk for pk in accepted if any(c.link == accepted[pk] and c.sent >= up for c in calls)]
     assert late, "no order was placed after the restart"
     assert all(orders[pk]["status"] in FORWARDED for pk in late), [
         (pk, orders[pk]["status"]) for pk in late if orders[pk]["status"] not in FORWARDED
@@ -515,8 +546,10 @@ def test_a_database_error_between_claim_and_send_leaves_the_run_queued(db, monke
 
     submission.refresh_from_db()
     assert (submission.state, submission.attempts, submission.claimed_at) == (
-        SubmissionState.QUEUED, 0, None,
-    )  # fmt: skip
+        SubmissionState.QUEUED,
+        0,
+        None,
+    )
     assert forwarding.due_submissions() == [submission.pk]
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING

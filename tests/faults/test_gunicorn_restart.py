@@ -30,10 +30,22 @@ GONE_SECONDS = 5
 def start(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG),
-             "--bind", f"{LOOPBACK}:{port}", "--workers", "2"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(CONFIG),
+                "--bind",
+                f"{LOOPBACK}:{port}",
+                "--workers",
+                "2",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def serves(url: str, process: subprocess.Popen, seconds: float) -> bool:

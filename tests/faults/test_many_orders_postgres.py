@@ -55,10 +55,12 @@ def test_thousand_orders_fifty_threads_shared_balances_postgres(transactional_db
     per_thread = ORDERS // THREADS
     # (thread, i) -> user: round-robin, so every user is hit by many threads at once.
     plan = [
-        [(user_pks[(t * per_thread + i) % USERS], f"https://www.instagram.com/p/Many{t}x{i}/")
-         for i in range(per_thread)]
+        [
+            (user_pks[(t * per_thread + i) % USERS], f"https://www.instagram.com/p/Many{t}x{i}/")
+            for i in range(per_thread)
+        ]
         for t in range(THREADS)
-    ]  # fmt: skip
+    ]
 
     barrier = threading.Barrier(THREADS)
     results: list[list[tuple]] = [[] for _ in range(THREADS)]

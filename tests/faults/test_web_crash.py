@@ -89,11 +89,25 @@ class Web:
     def start(self, seconds: float = 30) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it until it ends
         self.process = subprocess.Popen(
-            [str(GUNICORN), "smmpanel.wsgi:application", "--workers", "2",
-             "--bind", f"{LOOPBACK}:{self.port}", "--timeout", "20",
-             "--log-level", "warning", "--error-logfile", "-"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                str(GUNICORN),
+                "smmpanel.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"{LOOPBACK}:{self.port}",
+                "--timeout",
+                "20",
+                "--log-level",
+                "warning",
+                "--error-logfile",
+                "-",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -172,8 +186,13 @@ def test_sigkill_web_and_worker_during_orders_loses_and_doubles_nothing(
                     if time.monotonic() > deadline:
                         break
                     link = f"https://instagram.com/p/Web{seed}x{n}"
-                    data = {"key": key, "action": "add", "service": service.pk,
-                            "link": link, "quantity": 100 + n}  # fmt: skip
+                    data = {
+                        "key": key,
+                        "action": "add",
+                        "service": service.pk,
+                        "link": link,
+                        "quantity": 100 + n,
+                    }
                     try:
                         answer = c.post(f"{web.url}/api/v2", data=data).json()
                     except (httpx.HTTPError, ValueError):
@@ -242,10 +261,15 @@ def test_sigkill_web_and_worker_during_orders_loses_and_doubles_nothing(
     elapsed = time.monotonic() - started
     print(f"chaos: {chaos_log}")
     # Every process is gone and its log complete: no secret in any line of it.
-    assert_no_secret_in([web.log_path, worker_log], {
-        "API key": key, "API key's body": key.removeprefix("smmk_"),
-        "provider key": provider_key, "password": password,
-    })  # fmt: skip
+    assert_no_secret_in(
+        [web.log_path, worker_log],
+        {
+            "API key": key,
+            "API key's body": key.removeprefix("smmk_"),
+            "provider key": provider_key,
+            "password": password,
+        },
+    )
     print(
         f"accepted {len(accepted)}, refused {len(refused)}, failed {failed}, "
         f"orders {Order.objects.count()}, in {elapsed:.1f} s; statuses "

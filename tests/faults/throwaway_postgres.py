@@ -71,11 +71,22 @@ class ThrowawayPostgres:
         if self.as_root:
             shutil.chown(self.root, user="postgres")
         self.root.chmod(0o700)
-        self._run(self.bin / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
-                  "-E", "UTF8", "--locale=C.UTF-8")  # fmt: skip
+        self._run(
+            self.bin / "initdb",
+            "-D",
+            self.data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         self.start()
-        self._run(self.bin / "createdb", "-h", LOOPBACK, "-p", self.port, "-U", "postgres",
-                  DATABASE)  # fmt: skip
+        self._run(
+            self.bin / "createdb", "-h", LOOPBACK, "-p", self.port, "-U", "postgres", DATABASE
+        )
         return self.url
 
     def start(self) -> None:
@@ -85,8 +96,19 @@ class ThrowawayPostgres:
             f"-c listen_addresses={LOOPBACK} -p {self.port} -k {self.root} "
             f"-c log_line_prefix='%n [%p] '"
         )
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30",
-                  "-o", options, "start")  # fmt: skip
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.log,
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+        )
 
     def ready_at(self) -> float:
         """When the server last began accepting connections (seconds since the epoch, as
@@ -137,9 +159,16 @@ def seed(simulator_url: str, provider_key: str, password: str) -> dict:
         raise SystemExit("the simulator offers no service to route to")
     # The client sends a few hundred requests in well under a minute: not a fairness case.
     (rate_rule,) = [r for s, r in rules_for(API_REQUEST) if s.code == "api.rate"]
-    update_rule(rate_rule, actor=None, reason="fault test", thresholds={
-        "key_per_minute": 100_000, "account_per_minute": 100_000, "burst": 10_000,
-    })  # fmt: skip
+    update_rule(
+        rate_rule,
+        actor=None,
+        reason="fault test",
+        thresholds={
+            "key_per_minute": 100_000,
+            "account_per_minute": 100_000,
+            "burst": 10_000,
+        },
+    )
     return {
         "user": user.pk,
         "key": key,
@@ -163,7 +192,7 @@ def report() -> dict:
         "ledger": list(
             LedgerEntry.objects.order_by("pk").values(
                 "id", "user_id", "order_id", "kind", "amount_micros"
-            )  # fmt: skip
+            )
         ),
         "wallets": list(Wallet.objects.values("user_id", "balance_micros")),
         "submissions": list(Submission.objects.values("order_id", "run", "state")),

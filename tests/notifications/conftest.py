@@ -80,19 +80,25 @@ class BotApi:
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if api.down:
-                    return self._answer(502, {"ok": False, "error_code": 502,
-                                              "description": "Bad Gateway"})  # fmt: skip
+                    return self._answer(
+                        502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                    )
                 if api.fail_with:
                     code, description = api.fail_with
-                    return self._answer(code, {"ok": False, "error_code": code,
-                                               "description": description})  # fmt: skip
+                    return self._answer(
+                        code, {"ok": False, "error_code": code, "description": description}
+                    )
                 if not self.path.endswith("/sendMessage") or not self.path.startswith("/bot"):
-                    return self._answer(404, {"ok": False, "error_code": 404,
-                                              "description": "Not Found"})  # fmt: skip
+                    return self._answer(
+                        404, {"ok": False, "error_code": 404, "description": "Not Found"}
+                    )
                 api.sent.append({"token": self.path[4:].split("/")[0], **body})
-                message = {"message_id": len(api.sent), "date": 0,
-                           "chat": {"id": int(body["chat_id"]), "type": "group"},
-                           "text": body["text"]}  # fmt: skip
+                message = {
+                    "message_id": len(api.sent),
+                    "date": 0,
+                    "chat": {"id": int(body["chat_id"]), "type": "group"},
+                    "text": body["text"],
+                }
                 return self._answer(200, {"ok": True, "result": message})
 
             def _answer(self, code, payload):

@@ -295,8 +295,12 @@ def test_a_decision_replays_against_the_rule_as_it_was_when_made(db):
         rulebook.ORDER_PLACE, order_facts(charge_micros=600_000_000, charge_text="600.00")
     )
     decision = Decision.objects.get(rule_code="order.large")
-    update_rule(Rule.objects.get(code="order.large"), actor=None, reason="raise the bar",
-                thresholds={"review_at_micros": 10**12})  # fmt: skip
+    update_rule(
+        Rule.objects.get(code="order.large"),
+        actor=None,
+        reason="raise the bar",
+        thresholds={"review_at_micros": 10**12},
+    )
 
     assert verdict.hits[0].outcome == "review"
     assert replay(decision) == "review"

@@ -575,9 +575,12 @@ def test_rule_api_blocked(customer, staff):
     leaked_key, leaked = key_for(customer, "leaked")
 
     restrict(
-        customer, Restriction.Level.API, reason="key posted publicly", actor=staff,
+        customer,
+        Restriction.Level.API,
+        reason="key posted publicly",
+        actor=staff,
         api_key=leaked_key,
-    )  # fmt: skip
+    )
     answer = json.loads(call_api(leaked, "balance").content)
     assert answer == {
         "error": "API access is blocked: key posted publicly. To appeal, open a support "

@@ -12,9 +12,11 @@ from tests.providers.conftest import HandClock
 @pytest.fixture
 def row(db):
     return Provider.objects.create(
-        name="Upstream", api_url="https://upstream.example/api/v2",
-        api_key_sealed=seal("k-1234"), api_key_last4="1234",
-    )  # fmt: skip
+        name="Upstream",
+        api_url="https://upstream.example/api/v2",
+        api_key_sealed=seal("k-1234"),
+        api_key_last4="1234",
+    )
 
 
 @pytest.fixture

@@ -21,8 +21,13 @@ from tests.report_dataset import MARCH
 
 
 def make_provider(**fields) -> Provider:
-    fields = {"name": "Up", "api_url": "https://up.example/api/v2", "api_key_sealed": seal("k"),
-              "api_key_last4": "k", **fields}  # fmt: skip
+    fields = {
+        "name": "Up",
+        "api_url": "https://up.example/api/v2",
+        "api_key_sealed": seal("k"),
+        "api_key_last4": "k",
+        **fields,
+    }
     return Provider.objects.create(**fields)
 
 

@@ -42,11 +42,21 @@ CSP = {
 }
 # Variables that would change what is being checked, whatever the developer's shell has.
 ENV_SET_HERE = (
-    "DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "HSTS_SECONDS",
-    "HSTS_INCLUDE_SUBDOMAINS", "HSTS_PRELOAD", "DATABASE_URL", "DJANGO_SETTINGS_MODULE",
-    "API_KEY_PEPPER", "EMAIL_HOST", "EMAIL_BACKEND",
+    "DEBUG",
+    "SECRET_KEY",
+    "HTTPS",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "HSTS_SECONDS",
+    "HSTS_INCLUDE_SUBDOMAINS",
+    "HSTS_PRELOAD",
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "API_KEY_PEPPER",
+    "EMAIL_HOST",
+    "EMAIL_BACKEND",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests set it in this process
-)  # fmt: skip
+)
 
 
 def production_env(tmp_path, **overrides) -> dict[str, str]:

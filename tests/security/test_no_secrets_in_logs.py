@@ -206,9 +206,11 @@ def test_a_full_run_logs_no_secret(logs, server, settings):
         provider = add_provider("Upstream", sim.url, provider_key, allow_private=True)
         service = make_service()
         ServiceRoute.objects.create(
-            service=service, provider=provider, provider_service_id="1",
+            service=service,
+            provider=provider,
+            provider_service_id="1",
             cost_micros=to_micros("0.60"),
-        )  # fmt: skip
+        )
 
         # API v2 with the key: form POST, JSON body, query string.
         api = f"{server}/api/v2"
@@ -290,9 +292,14 @@ def test_the_filter_masks_secret_parameters_and_panel_keys(line, masked):
 
 def test_the_filter_masks_formatted_records_and_tracebacks():
     record = logging.LogRecord(
-        "django.server", logging.INFO, __file__, 1, '"%s" %s %s',
-        ("GET /api/v2?key=smmk_secret HTTP/1.1", "200", "9"), None,
-    )  # fmt: skip
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /api/v2?key=smmk_secret HTTP/1.1", "200", "9"),
+        None,
+    )
     try:
         raise ValueError("bad password=hunter2")
     except ValueError:

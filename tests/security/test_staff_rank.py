@@ -184,8 +184,7 @@ def _target(actor: User, kind: str) -> User:
     return make_user()
 
 
-SUPPORT, MODERATOR, OWNER = (User.StaffRole.SUPPORT, User.StaffRole.MODERATOR,
-                             User.StaffRole.OWNER)  # fmt: skip
+SUPPORT, MODERATOR, OWNER = (User.StaffRole.SUPPORT, User.StaffRole.MODERATOR, User.StaffRole.OWNER)
 REFUSED = [
     (SUPPORT, "self"), (SUPPORT, "same role"), (SUPPORT, "other staff role"), (SUPPORT, "owner"),
     (MODERATOR, "self"), (MODERATOR, "same role"), (MODERATOR, "other staff role"),

@@ -35,9 +35,11 @@ def staff(client, owner):
 @pytest.fixture
 def upstream(db):
     return Provider.objects.create(
-        name="Upstream", api_url="https://upstream.example/api/v2",
-        api_key_sealed=seal("k-1234"), api_key_last4="1234",
-    )  # fmt: skip
+        name="Upstream",
+        api_url="https://upstream.example/api/v2",
+        api_key_sealed=seal("k-1234"),
+        api_key_last4="1234",
+    )
 
 
 def service_form(service: Service | None = None, **changes) -> dict:
@@ -72,8 +74,9 @@ def test_support_cannot_open_the_services_page(client, db):
 def test_support_cannot_change_a_price(client, db):
     service = make_service(rate_micros=to_micros("0.90"))
     client.force_login(staff_member("support"))
-    response = client.post(f"/staff/catalog/services/{service.pk}/", service_form(service,
-                           rate="0.01"))  # fmt: skip
+    response = client.post(
+        f"/staff/catalog/services/{service.pk}/", service_form(service, rate="0.01")
+    )
     service.refresh_from_db()
     assert response.status_code == 403 and service.rate_micros == to_micros("0.90")
 
@@ -88,8 +91,13 @@ def test_support_cannot_change_prices_in_bulk(client, db):
 def test_a_moderator_cannot_add_a_route(client, upstream):
     service = make_service()
     client.force_login(staff_member("moderator"))
-    data = {"provider": upstream.pk, "provider_service_id": "7", "cost": "0.5",
-            "markup_percent": "0", "priority": 0}  # fmt: skip
+    data = {
+        "provider": upstream.pk,
+        "provider_service_id": "7",
+        "cost": "0.5",
+        "markup_percent": "0",
+        "priority": 0,
+    }
     response = client.post(f"/staff/catalog/services/{service.pk}/routes/", data)
     assert response.status_code == 403 and not ServiceRoute.objects.exists()
 
@@ -236,8 +244,10 @@ def test_creating_a_duplicate_category_shows_an_error(staff):
 
 def test_renaming_a_category(staff):
     category = make_service().category
-    staff.post(f"/staff/catalog/categories/{category.pk}/",
-               {"platform_name": "Instagram", "name": "Hearts"})  # fmt: skip
+    staff.post(
+        f"/staff/catalog/categories/{category.pk}/",
+        {"platform_name": "Instagram", "name": "Hearts"},
+    )
     category.refresh_from_db()
     assert category.name == "Hearts" and audit_actions() == ["category.update"]
 
@@ -249,8 +259,10 @@ def test_bulk_percentage_on_ticked_services_rounds_half_up(staff):
     a = make_service(rate_micros=1_000_005)
     b = make_service(rate_micros=to_micros("0.90"))
     untouched = make_service(rate_micros=to_micros("0.90"))
-    staff.post("/staff/catalog/services/bulk/",
-               {"action": "percent", "percent": "10", "services": [a.pk, b.pk]})  # fmt: skip
+    staff.post(
+        "/staff/catalog/services/bulk/",
+        {"action": "percent", "percent": "10", "services": [a.pk, b.pk]},
+    )
     rates = dict(Service.objects.values_list("pk", "rate_micros"))
     assert (rates[a.pk], rates[b.pk], rates[untouched.pk]) == (1_100_006, 990_000, 900_000)
 
@@ -266,23 +278,28 @@ def test_bulk_percentage_on_a_category(staff):
 
 def test_bulk_percentage_publishes_each_change(staff):
     a, b = make_service(), make_service()
-    staff.post("/staff/catalog/services/bulk/",
-               {"action": "percent", "percent": "5", "services": [a.pk, b.pk]})  # fmt: skip
+    staff.post(
+        "/staff/catalog/services/bulk/",
+        {"action": "percent", "percent": "5", "services": [a.pk, b.pk]},
+    )
     rate_updates = ServiceUpdate.objects.filter(kind=ServiceUpdate.Kind.RATE)
     assert sorted(rate_updates.values_list("service_id", flat=True)) == [a.pk, b.pk]
 
 
 def test_bulk_percentage_audits_each_change(staff):
     a, b = make_service(), make_service()
-    staff.post("/staff/catalog/services/bulk/",
-               {"action": "percent", "percent": "5", "services": [a.pk, b.pk]})  # fmt: skip
+    staff.post(
+        "/staff/catalog/services/bulk/",
+        {"action": "percent", "percent": "5", "services": [a.pk, b.pk]},
+    )
     assert audit_actions() == ["service.update", "service.update"]
 
 
 def test_bulk_without_a_selection_changes_nothing(staff):
     service = make_service(rate_micros=to_micros("0.90"))
-    response = staff.post("/staff/catalog/services/bulk/",
-                          {"action": "percent", "percent": "5"}, follow=True)  # fmt: skip
+    response = staff.post(
+        "/staff/catalog/services/bulk/", {"action": "percent", "percent": "5"}, follow=True
+    )
     service.refresh_from_db()
     assert service.rate_micros == to_micros("0.90")
     assert "Tick some services" in response.content.decode()
@@ -305,8 +322,14 @@ def test_bulk_disable(staff):
 
 
 def add_route(client, service, provider, **changes):
-    data = {"provider": provider.pk, "provider_service_id": "77", "cost": "0.60",
-            "markup_percent": "25", "priority": 0, **changes}  # fmt: skip
+    data = {
+        "provider": provider.pk,
+        "provider_service_id": "77",
+        "cost": "0.60",
+        "markup_percent": "25",
+        "priority": 0,
+        **changes,
+    }
     return client.post(f"/staff/catalog/services/{service.pk}/routes/", data)
 
 
@@ -332,8 +355,12 @@ def test_a_second_route_to_the_same_provider_is_refused(staff, upstream):
 
 def test_the_routes_page_lists_routes_in_fallback_order(staff, upstream):
     service = make_service()
-    backup = Provider.objects.create(name="Backup", api_url="https://b.example/api/v2",
-                                     api_key_sealed=seal("x"), api_key_last4="x")  # fmt: skip
+    backup = Provider.objects.create(
+        name="Backup",
+        api_url="https://b.example/api/v2",
+        api_key_sealed=seal("x"),
+        api_key_last4="x",
+    )
     add_route(staff, service, backup, priority=1)
     add_route(staff, service, upstream, priority=0)
     html = staff.get(f"/staff/catalog/services/{service.pk}/routes/").content.decode()
@@ -343,8 +370,10 @@ def test_the_routes_page_lists_routes_in_fallback_order(staff, upstream):
 def test_changing_a_routes_priority(staff, upstream):
     add_route(staff, make_service(), upstream)
     route = ServiceRoute.objects.get()
-    staff.post(f"/staff/catalog/routes/{route.pk}/",
-               {"priority": 3, "markup_percent": "25", "active": "on"})  # fmt: skip
+    staff.post(
+        f"/staff/catalog/routes/{route.pk}/",
+        {"priority": 3, "markup_percent": "25", "active": "on"},
+    )
     route.refresh_from_db()
     assert route.priority == 3 and "route.update" in audit_actions()
 

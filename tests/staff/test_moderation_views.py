@@ -91,9 +91,14 @@ def test_a_rule_with_broken_thresholds_is_not_saved(staff_client):
     rule = Rule.objects.get(code="order.large")
     response = staff_client.post(
         "/staff/rules/order.large/",
-        {"outcome": "review", "thresholds": "{oops", "message_en": "x", "message_uk": "x",
-         "reason": "r"},
-    )  # fmt: skip
+        {
+            "outcome": "review",
+            "thresholds": "{oops",
+            "message_en": "x",
+            "message_uk": "x",
+            "reason": "r",
+        },
+    )
     assert "Not valid JSON" in response.content.decode()
     rule.refresh_from_db()
     assert rule.version == 1
@@ -120,8 +125,9 @@ def test_a_failed_order_is_resent_by_staff_with_its_runs_queued_again(staff_clie
     from smmpanel.orders.state import transition
     from smmpanel.providers.models import Submission, SubmissionState
 
-    order = place_order(make_user("20"), make_service(), {"link": "https://instagram.com/p/F1",
-                                                          "quantity": 100})  # fmt: skip
+    order = place_order(
+        make_user("20"), make_service(), {"link": "https://instagram.com/p/F1", "quantity": 100}
+    )
     Submission.objects.filter(order=order).update(state=SubmissionState.UNKNOWN, error="timeout")
     transition(order, OrderStatus.FAIL, note="timeout")
 

@@ -243,8 +243,11 @@ def test_importing_is_audited(staff, simulated):
 
 
 def test_an_import_failure_is_shown_and_nothing_is_created(staff, unreachable):
-    response = staff.post(f"/staff/providers/{unreachable.pk}/import/",
-                          {"markup_percent": "25", "only": ""}, follow=True)  # fmt: skip
+    response = staff.post(
+        f"/staff/providers/{unreachable.pk}/import/",
+        {"markup_percent": "25", "only": ""},
+        follow=True,
+    )
     assert "Import failed" in response.content.decode() and not Service.objects.exists()
 
 
@@ -269,8 +272,9 @@ HUGE_MAX = 5_000_000_000
 def announce_huge_max(sim, provider: Provider) -> Service:
     """A service routed to the simulator's service 1, which now announces ``HUGE_MAX``."""
     service = make_service()
-    ServiceRoute.objects.create(service=service, provider=provider, provider_service_id="1",
-                                cost_micros=600_000)  # fmt: skip
+    ServiceRoute.objects.create(
+        service=service, provider=provider, provider_service_id="1", cost_micros=600_000
+    )
     catalog = sim.app.catalog
     sim.app.catalog = Catalog(
         [replace(s, max=HUGE_MAX) if s.id == 1 else s for s in catalog.by_id.values()]

@@ -124,16 +124,22 @@ def ended_upstream(status: str, remains: int, charge: str | None) -> None:
     showed a charge of 0.60 while it ran, then ended ``status`` with ``remains`` and a
     final ``charge`` (None: the final answer had none)."""
     provider, _ = Provider.objects.get_or_create(
-        name="Upstream", defaults={"api_url": "https://up.example/api/v2",
-                                   "api_key_sealed": seal("k"), "api_key_last4": "k"},
-    )  # fmt: skip
+        name="Upstream",
+        defaults={
+            "api_url": "https://up.example/api/v2",
+            "api_key_sealed": seal("k"),
+            "api_key_last4": "k",
+        },
+    )
     order = make_order(make_user("10"), make_service(rate_micros=to_micros("1.00")), quantity=1000)
     Order.objects.filter(pk=order.pk).update(created_at=datetime(2025, 3, 20, 12, tzinfo=UTC))
     transition(order, OrderStatus.IN_PROGRESS)
     Submission.objects.filter(order=order).update(
-        provider=provider, provider_order_id=str(order.pk), state=SubmissionState.ACTIVE,
+        provider=provider,
+        provider_order_id=str(order.pk),
+        state=SubmissionState.ACTIVE,
         provider_charge_micros=to_micros("0.60"),
-    )  # fmt: skip
+    )
     final = RemoteStatus(status, None if charge is None else Decimal(charge), 5, remains, "USD")
     apply_remote_status(Submission.objects.get(order=order), final)
 

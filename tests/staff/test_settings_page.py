@@ -120,9 +120,12 @@ def test_mail_goes_through_the_stored_smtp_server(owner_client):
     server.start()
     try:
         save(
-            owner_client, smtp_host="127.0.0.1", smtp_port=str(server.port),
-            smtp_security="none", from_email="panel@example.com",
-        )  # fmt: skip
+            owner_client,
+            smtp_host="127.0.0.1",
+            smtp_port=str(server.port),
+            smtp_security="none",
+            from_email="panel@example.com",
+        )
         with override_settings(EMAIL_BACKEND=UNCONFIGURED_EMAIL_BACKEND):
             send_mail("Hello", "Body", None, ["customer@example.com"])
     finally:
@@ -141,9 +144,12 @@ def test_mail_configured_answers_from_the_stored_smtp_host(owner_client):
 
 def test_alert_thresholds_and_telegram_apply_to_notifications(owner_client):
     save(
-        owner_client, alert_fail_minutes="45", provider_low_balance="25.50",
-        telegram_bot_token="123:tok", telegram_chat_ids="-100123, 42",
-    )  # fmt: skip
+        owner_client,
+        alert_fail_minutes="45",
+        provider_low_balance="25.50",
+        telegram_bot_token="123:tok",
+        telegram_chat_ids="-100123, 42",
+    )
     current = config()
     assert current.alert_fail_minutes == 45 and current.provider_low_balance == "25.50"
     assert current.telegram_bot_token() == "123:tok"

@@ -51,8 +51,21 @@ SERVICE, OWN, OTHER, LINK = "<service>", "<own order>", "<stranger's order>", "<
 DONE = "<own completed order>"
 refs = st.sampled_from([SERVICE, OWN, DONE, OTHER, LINK])
 values = st.one_of(junk, refs, quantities.map(str))
-EXTRA_FIELDS = ["runs", "interval", "comments", "usernames", "hashtags", "username",
-                "answer_number", "min", "max", "posts", "delay", "expiry", "next"]  # fmt: skip
+EXTRA_FIELDS = [
+    "runs",
+    "interval",
+    "comments",
+    "usernames",
+    "hashtags",
+    "username",
+    "answer_number",
+    "min",
+    "max",
+    "posts",
+    "delay",
+    "expiry",
+    "next",
+]
 order_fields = st.builds(
     lambda base, extra: base | extra,
     st.fixed_dictionaries(
@@ -147,8 +160,12 @@ def test_fuzzing_the_web_forms(client, stranger, service):  # noqa: F811 - the f
         theirs = holdings(stranger.user)
         for (path, fields), target in calls:
             last = Order.objects.filter(user=customer).order_by("-pk").first()
-            ids = {SERVICE: str(service_pick), OWN: str(last.pk), DONE: str(done),
-                   OTHER: str(stranger.ids["OTHER_PENDING"])}  # fmt: skip
+            ids = {
+                SERVICE: str(service_pick),
+                OWN: str(last.pk),
+                DONE: str(done),
+                OTHER: str(stranger.ids["OTHER_PENDING"]),
+            }
             url = path.format(resolve(target, ids))
             data = {name: resolve(value, ids) for name, value in fields.items()}
             before, books = snapshot(customer, stranger.user), Books.of(customer)

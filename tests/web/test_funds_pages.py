@@ -80,9 +80,14 @@ def test_the_deposit_action_takes_only_post(client, me):
 
 def test_a_rejected_request_shows_the_reason(client, me):
     made = DepositRequest.objects.create(
-        user=me, gateway="manual", amount_micros=to_micros("5"), currency="USD",
-        reference="DTEST12345", status="rejected", note="No transfer arrived",
-    )  # fmt: skip
+        user=me,
+        gateway="manual",
+        amount_micros=to_micros("5"),
+        currency="USD",
+        reference="DTEST12345",
+        status="rejected",
+        note="No transfer arrived",
+    )
     html = page(client)
     assert made.reference in html and "No transfer arrived" in html
 
@@ -97,9 +102,12 @@ def test_the_history_shows_ledger_entries(client, me):
 def test_another_users_deposits_and_ledger_are_not_shown(client, me):
     other = make_user("77.77")
     theirs = DepositRequest.objects.create(
-        user=other, gateway="manual", amount_micros=to_micros("5"), currency="USD",
+        user=other,
+        gateway="manual",
+        amount_micros=to_micros("5"),
+        currency="USD",
         reference="DOTHER2345",
-    )  # fmt: skip
+    )
     html = page(client)
     assert theirs.reference not in html and "77.77" not in html
     assert "77.77" not in page(client, "/funds/history/")

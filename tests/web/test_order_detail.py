@@ -94,8 +94,13 @@ def test_a_subscription_order_shows_its_parameters_under_readable_labels(client,
     service = make_service(type="subscriptions", link_format="instagram_profile")
     order = make_order(shopper, service, username="someone", min=100, max=200, posts=3, delay=30)
     page = detail(client, order)
-    for label in ("Username", "Minimum per post", "Maximum per post", "Number of new posts",
-                  "Delay, minutes"):  # fmt: skip
+    for label in (
+        "Username",
+        "Minimum per post",
+        "Maximum per post",
+        "Number of new posts",
+        "Delay, minutes",
+    ):
         assert f"<dt>{label}</dt>" in page
     assert "<dt>min</dt>" not in page and "<dt>delay</dt>" not in page
 

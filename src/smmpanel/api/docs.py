@@ -159,12 +159,12 @@ ACTION_DOCS: tuple[ActionDoc, ...] = (
                     "quantity": "1000",
                 },
                 {"order": Id("order")},
-            ),  # fmt: skip
+            ),
             Example(
                 _("A quantity below the service's minimum"),
                 {"action": "add", "service": "{service}", "link": _EXAMPLE_LINK, "quantity": "10"},
                 {"error": "Quantity less than minimal 50"},
-            ),  # fmt: skip
+            ),
             Example(
                 _("A service that does not exist"),
                 {
@@ -175,7 +175,7 @@ ACTION_DOCS: tuple[ActionDoc, ...] = (
                 },
                 {"error": "Incorrect service ID"},
                 exact=True,
-            ),  # fmt: skip
+            ),
         ),
     ),
     ActionDoc(

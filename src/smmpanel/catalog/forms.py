@@ -12,10 +12,22 @@ from smmpanel.money import to_decimal, to_micros
 
 # The service fields a staff form edits directly (the rate is typed as a decimal).
 SERVICE_FIELDS = (
-    "category", "name", "type", "min_quantity", "max_quantity", "refill", "refill_days",
-    "cancel", "dripfeed", "start_time", "speed", "link_format", "description",
-    "allow_multiple_active", "active",
-)  # fmt: skip
+    "category",
+    "name",
+    "type",
+    "min_quantity",
+    "max_quantity",
+    "refill",
+    "refill_days",
+    "cancel",
+    "dripfeed",
+    "start_time",
+    "speed",
+    "link_format",
+    "description",
+    "allow_multiple_active",
+    "active",
+)
 
 
 def _link_format_choices() -> list[tuple[str, str]]:
@@ -34,9 +46,12 @@ class ServiceForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=255)
     type = forms.ChoiceField(label=_("Type"), choices=service_types.CHOICES)
     rate = forms.DecimalField(
-        label=_("Rate per 1000"), min_value=0, max_digits=18, decimal_places=6,
+        label=_("Rate per 1000"),
+        min_value=0,
+        max_digits=18,
+        decimal_places=6,
         help_text=_("Per package for package services."),
-    )  # fmt: skip
+    )
     min_quantity = forms.IntegerField(label=_("Minimum"), min_value=1)
     max_quantity = forms.IntegerField(label=_("Maximum"), min_value=1)
     refill = forms.BooleanField(label=_("Refill"), required=False)
@@ -53,8 +68,9 @@ class ServiceForm(forms.Form):
         label=_("Allow several active orders on the same link"), required=False
     )
     active = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
-    note = forms.CharField(label=_("Note for the audit log (optional)"), max_length=500,
-                           required=False)  # fmt: skip
+    note = forms.CharField(
+        label=_("Note for the audit log (optional)"), max_length=500, required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -88,17 +104,22 @@ class BulkForm(forms.Form):
 
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     percent = forms.DecimalField(
-        label=_("Percentage (e.g. 10 or -5.5)"), required=False, max_digits=7,
-        decimal_places=2, min_value=Decimal("-99.99"), max_value=Decimal("10000"),
-    )  # fmt: skip
+        label=_("Percentage (e.g. 10 or -5.5)"),
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("-99.99"),
+        max_value=Decimal("10000"),
+    )
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False)
     category = CategoryChoiceField(
         label=_("…or every service of the category"),
         queryset=Category.objects.select_related("platform"),
         required=False,
     )
-    note = forms.CharField(label=_("Note for the audit log (optional)"), max_length=500,
-                           required=False)  # fmt: skip
+    note = forms.CharField(
+        label=_("Note for the audit log (optional)"), max_length=500, required=False
+    )
 
     def clean(self):
         data = super().clean()

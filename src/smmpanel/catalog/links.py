@@ -25,12 +25,36 @@ MAX_LINK_LENGTH = 2000
 # Query parameters that only say where a click came from, never which target it is.
 TRACKING_PARAMS = frozenset(
     {
-        "igshid", "igsh", "fbclid", "gclid", "dclid", "yclid", "msclkid", "mc_cid", "mc_eid",
-        "si", "feature", "ref", "ref_src", "ref_url", "s", "t", "pp", "ab_channel",
-        "is_from_webapp", "sender_device", "sender_web_id", "_r", "_t", "share_app_id",
-        "share_link_id", "utm_id", "img_index", "embed_source",
+        "igshid",
+        "igsh",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "yclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "si",
+        "feature",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "s",
+        "t",
+        "pp",
+        "ab_channel",
+        "is_from_webapp",
+        "sender_device",
+        "sender_web_id",
+        "_r",
+        "_t",
+        "share_app_id",
+        "share_link_id",
+        "utm_id",
+        "img_index",
+        "embed_source",
     }
-)  # fmt: skip
+)
 # Host spellings of one platform: mobile and legacy domains fold into the canonical host.
 HOST_ALIASES = {
     "twitter.com": "x.com",

@@ -144,9 +144,7 @@ class CustomRate(models.Model):
     class Meta:
         ordering = ["user", "service_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "service"], name="custom_rate_one_per_service"
-            ),
+            models.UniqueConstraint(fields=["user", "service"], name="custom_rate_one_per_service"),
             models.UniqueConstraint(
                 fields=["user"],
                 condition=models.Q(service__isnull=True),
@@ -155,14 +153,19 @@ class CustomRate(models.Model):
             # Exactly one of the two kinds, and a fixed rate only for one service.
             models.CheckConstraint(
                 condition=(
-                    models.Q(rate_micros__isnull=False, discount_bp__isnull=True,
-                             service__isnull=False, rate_micros__gte=0)
-                    | models.Q(rate_micros__isnull=True, discount_bp__isnull=False,
-                               discount_bp__lte=10000)
+                    models.Q(
+                        rate_micros__isnull=False,
+                        discount_bp__isnull=True,
+                        service__isnull=False,
+                        rate_micros__gte=0,
+                    )
+                    | models.Q(
+                        rate_micros__isnull=True, discount_bp__isnull=False, discount_bp__lte=10000
+                    )
                 ),
                 name="custom_rate_kind",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         if self.rate_micros is not None:

@@ -138,10 +138,18 @@ def remove_custom_rate(rule: CustomRate) -> None:
 
 # Fields whose old and new values are quoted in the audit log (others: by name only).
 _AUDIT_VALUES = {
-    "rate_micros": format_amount, "min_quantity": str, "max_quantity": str, "active": str,
-    "refill": str, "refill_days": str, "cancel": str, "dripfeed": str, "type": str,
-    "link_format": str, "category_id": str,
-}  # fmt: skip
+    "rate_micros": format_amount,
+    "min_quantity": str,
+    "max_quantity": str,
+    "active": str,
+    "refill": str,
+    "refill_days": str,
+    "cancel": str,
+    "dripfeed": str,
+    "type": str,
+    "link_format": str,
+    "category_id": str,
+}
 
 
 def _audit_staff(action: str, *, actor, reason: str, **refs: Any) -> None:
@@ -253,8 +261,12 @@ def move_service(service: Service, direction: str, *, actor) -> bool:
         Service.objects.bulk_update(
             [Service(pk=pk, position=n) for pk, n in moves.items()], ["position"]
         )
-        _audit_staff("service.move", actor=actor, reason=f"service {service.pk} moved {direction}",
-                     service=service.pk)  # fmt: skip
+        _audit_staff(
+            "service.move",
+            actor=actor,
+            reason=f"service {service.pk} moved {direction}",
+            service=service.pk,
+        )
     return True
 
 
@@ -272,9 +284,12 @@ def move_category(category: Category, direction: str, *, actor) -> bool:
         Category.objects.bulk_update(
             [Category(pk=pk, position=n) for pk, n in moves.items()], ["position"]
         )
-        _audit_staff("category.move", actor=actor,
-                     reason=f"category {category.pk} ({category.name}) moved {direction}",
-                     category=category.pk)  # fmt: skip
+        _audit_staff(
+            "category.move",
+            actor=actor,
+            reason=f"category {category.pk} ({category.name}) moved {direction}",
+            category=category.pk,
+        )
     return True
 
 
@@ -288,9 +303,12 @@ def create_category(platform_name: str, name: str, *, actor) -> Category:
         last = Category.objects.filter(platform=category.platform).exclude(pk=category.pk)
         category.position = 1 + max(last.values_list("position", flat=True), default=-1)
         category.save(update_fields=["position"])
-        _audit_staff("category.create", actor=actor,
-                     reason=f"category {category.pk} created: {platform_name} / {name}",
-                     category=category.pk)  # fmt: skip
+        _audit_staff(
+            "category.create",
+            actor=actor,
+            reason=f"category {category.pk} created: {platform_name} / {name}",
+            category=category.pk,
+        )
     return category
 
 
@@ -309,7 +327,10 @@ def update_category(category: Category, *, actor, platform_name: str, name: str)
             raise ValueError(f"category {name} already exists on {platform_name}")
         category.platform, category.name = platform, name
         category.save(update_fields=["platform", "name"])
-        _audit_staff("category.update", actor=actor,
-                     reason=f"category {category.pk}: {before} → {platform_name} / {name}",
-                     category=category.pk)  # fmt: skip
+        _audit_staff(
+            "category.update",
+            actor=actor,
+            reason=f"category {category.pk}: {before} → {platform_name} / {name}",
+            category=category.pk,
+        )
     return category

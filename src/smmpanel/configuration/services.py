@@ -19,7 +19,7 @@ def save_settings(
 ) -> list[str]:
     """Store ``values`` (stored field names, and secret names whose non-empty value
     replaces the sealed one), the ``logo`` (bytes, content type) when given; return the
-    names of the fields that changed, in order."""  # fmt: skip
+    names of the fields that changed, in order."""
     with transaction.atomic():
         row, _created = PanelSettings.objects.select_for_update().get_or_create(pk=SINGLETON_PK)
         changed = []
@@ -47,6 +47,6 @@ def clear_secret(name: str) -> bool:
     """Forget a stored secret (``smtp_password`` or ``telegram_bot_token``); whether one
     was stored."""
     column = SECRET_FIELDS[name]
-    return bool(PanelSettings.objects.filter(pk=SINGLETON_PK).exclude(**{column: ""}).update(
-        **{column: ""}
-    ))  # fmt: skip
+    return bool(
+        PanelSettings.objects.filter(pk=SINGLETON_PK).exclude(**{column: ""}).update(**{column: ""})
+    )

@@ -26,8 +26,17 @@ FAST_INTERVAL = 5
 SLOWEST_INTERVAL = 900
 FINAL = {"Completed", "Partial", "Canceled"}
 MAX_PROVIDER_CHARGE = 10**9  # a charge beyond this is nonsense (and overflows 64-bit micros)
-_FIELDS = ("id", "order_id", "quantity", "provider_order_id", "remote_status", "remains",
-           "start_count", "sync_interval", "provider_charge_micros")  # fmt: skip
+_FIELDS = (
+    "id",
+    "order_id",
+    "quantity",
+    "provider_order_id",
+    "remote_status",
+    "remains",
+    "start_count",
+    "sync_interval",
+    "provider_charge_micros",
+)
 
 
 def sync_provider(provider: Provider, *, limit: int = 10_000) -> int:

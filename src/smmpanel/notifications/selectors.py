@@ -29,8 +29,15 @@ def recent_for(user, limit: int = 100) -> list[dict]:
     shown = []
     for row in rows:
         title, body = render(row.kind, row.params)
-        shown.append({"id": row.pk, "title": title, "body": body, "created_at": row.created_at,
-                      "unread": row.read_at is None})  # fmt: skip
+        shown.append(
+            {
+                "id": row.pk,
+                "title": title,
+                "body": body,
+                "created_at": row.created_at,
+                "unread": row.read_at is None,
+            }
+        )
     return shown
 
 

@@ -71,8 +71,10 @@ def check_order(service: Service, data: Mapping[str, object], user=None) -> Chec
     elif stype.quantity_from is QuantityFrom.LINES:
         lines = [ln.strip() for ln in params[stype.lines_param].splitlines() if ln.strip()]
         if not lines:
-            raise OrderRefused(_("%(p)s must have at least one line") % {"p": stype.lines_param},
-                               field=stype.lines_param)  # fmt: skip
+            raise OrderRefused(
+                _("%(p)s must have at least one line") % {"p": stype.lines_param},
+                field=stype.lines_param,
+            )
         params[stype.lines_param] = "\n".join(lines)
         quantity = len(lines)
     elif stype.quantity_from is QuantityFrom.SUBSCRIPTION:

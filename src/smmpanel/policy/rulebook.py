@@ -167,10 +167,27 @@ def _chargeback(facts: FactsReading, t: dict) -> Hit | None:
 
 
 SHORTENERS = [
-    "bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly", "cutt.ly",
-    "shorturl.at", "rebrand.ly", "tiny.cc", "rb.gy", "bl.ink", "s.id", "v.gd", "t.ly",
-    "shorte.st", "adf.ly", "lnkd.in", "clck.ru",
-]  # fmt: skip
+    "bit.ly",
+    "tinyurl.com",
+    "goo.gl",
+    "t.co",
+    "ow.ly",
+    "is.gd",
+    "buff.ly",
+    "cutt.ly",
+    "shorturl.at",
+    "rebrand.ly",
+    "tiny.cc",
+    "rb.gy",
+    "bl.ink",
+    "s.id",
+    "v.gd",
+    "t.ly",
+    "shorte.st",
+    "adf.ly",
+    "lnkd.in",
+    "clck.ru",
+]
 
 # The invalid-orders refusal names the rule, what counts and until when, and how to
 # appeal. Refusals count a quarter on the web form and one over the API

@@ -30,9 +30,15 @@ from smmpanel.policy.models import (
 
 
 def restrict(
-    user, level: str, *, reason: str, actor=None, expires_at=None, rule_code: str = "",
+    user,
+    level: str,
+    *,
+    reason: str,
+    actor=None,
+    expires_at=None,
+    rule_code: str = "",
     api_key=None,
-) -> Restriction:  # fmt: skip
+) -> Restriction:
     """Restrict an account (ordering, API or login), optionally until ``expires_at``."""
     ensure_may_act_on(actor, user)
     reason = required_reason(reason)
@@ -108,17 +114,29 @@ def lift_restriction(restriction: Restriction, *, actor, reason: str) -> None:
 
 
 def limit_api(
-    user, per_minute: int, *, reason: str, actor=None, minutes: int | None = None,
-    rule_code: str = "", api_key=None,
-) -> ApiLimit:  # fmt: skip
+    user,
+    per_minute: int,
+    *,
+    reason: str,
+    actor=None,
+    minutes: int | None = None,
+    rule_code: str = "",
+    api_key=None,
+) -> ApiLimit:
     """Lower the API rate of an account or one key (0 = no API), optionally for a while."""
     ensure_may_act_on(actor, user)
     reason = required_reason(reason)
     now = timezone.now()
-    if rule_code and ApiLimit.objects.filter(
-        user=user, api_key=api_key, per_minute__lte=per_minute, lifted_at__isnull=True,
-        expires_at__gt=now,
-    ).exists():  # fmt: skip
+    if (
+        rule_code
+        and ApiLimit.objects.filter(
+            user=user,
+            api_key=api_key,
+            per_minute__lte=per_minute,
+            lifted_at__isnull=True,
+            expires_at__gt=now,
+        ).exists()
+    ):
         return ApiLimit.objects.filter(user=user, lifted_at__isnull=True).first()
     expires = now + timedelta(minutes=minutes) if minutes else None
     with transaction.atomic():
@@ -192,8 +210,14 @@ def record_chargeback(user, amount_micros: int, *, memo: str, actor=None) -> Non
     ensure_may_act_on(actor, user)
     with transaction.atomic():
         billing.record_chargeback(user, amount_micros, memo=memo, created_by=actor)
-        audit("funds.chargeback", actor=actor, user=user, reason=memo, outcome="chargeback",
-               amount=format_amount(amount_micros))  # fmt: skip
+        audit(
+            "funds.chargeback",
+            actor=actor,
+            user=user,
+            reason=memo,
+            outcome="chargeback",
+            amount=format_amount(amount_micros),
+        )
         facts = Facts({"amount_text": format_amount(amount_micros)})
         verdict = engine.decide(rulebook.CHARGEBACK, facts, user=user)
         hit = verdict.deciding
@@ -294,5 +318,11 @@ def remove_deny_entry(entry: DenyEntry, *, actor, reason: str) -> None:
     with transaction.atomic():
         DenyEntry.objects.filter(pk=entry.pk).update(active=False)
         rule_cache.forget_on_change()  # a queryset update sends no signal
-        audit("deny.remove", actor=actor, reason=reason, outcome="update", kind=entry.kind,
-               value=entry.value)  # fmt: skip
+        audit(
+            "deny.remove",
+            actor=actor,
+            reason=reason,
+            outcome="update",
+            kind=entry.kind,
+            value=entry.value,
+        )

@@ -10,10 +10,21 @@ class ProviderAdmin(admin.ModelAdmin):
     # A provider is added and its address changed only on the staff provider page, which
     # checks the address (SSRF) and records who did it; the private-network exception
     # is for the built-in simulator and set only by code.
-    readonly_fields = ["api_url", "allow_private", "api_key_last4", "breaker_failures",
-                       "breaker_open_until", "calls", "failed_calls", "last_sync_at",
-                       "services_synced_at", "last_latency_ms", "avg_latency_ms",
-                       "last_error", "refused_values"]  # fmt: skip
+    readonly_fields = [
+        "api_url",
+        "allow_private",
+        "api_key_last4",
+        "breaker_failures",
+        "breaker_open_until",
+        "calls",
+        "failed_calls",
+        "last_sync_at",
+        "services_synced_at",
+        "last_latency_ms",
+        "avg_latency_ms",
+        "last_error",
+        "refused_values",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -102,8 +102,13 @@ def client_for(provider: Provider, **options) -> ProviderClient:
     options.setdefault("connect_timeout", settings.PROVIDER_CONNECT_TIMEOUT)
     options.setdefault("read_timeout", settings.PROVIDER_READ_TIMEOUT)
     options.setdefault("total_timeout", settings.PROVIDER_TOTAL_TIMEOUT)
-    key = (provider.pk, provider.api_url, provider.api_key_sealed, provider.allow_private,
-           tuple(sorted(options.items())))  # fmt: skip
+    key = (
+        provider.pk,
+        provider.api_url,
+        provider.api_key_sealed,
+        provider.allow_private,
+        tuple(sorted(options.items())),
+    )
     with _clients_lock:
         options.setdefault("slots", _slots_for(provider.pk))
         key += (options["slots"],)

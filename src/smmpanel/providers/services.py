@@ -74,8 +74,12 @@ def add_provider_from_console(
     try:
         with transaction.atomic():
             provider = add_provider(name, api_url, api_key, allow_private=allow_private)
-            audit("provider.add", actor=None, provider=provider.pk,
-                  reason=f"provider {name} added from the console: {api_url}")  # fmt: skip
+            audit(
+                "provider.add",
+                actor=None,
+                provider=provider.pk,
+                reason=f"provider {name} added from the console: {api_url}",
+            )
     except IntegrityError:  # added by someone else since the check above
         raise ProviderNameTaken(f"a provider named {name!r} already exists") from None
     return provider
@@ -134,8 +138,15 @@ def refused_values(offer: RemoteService, markup_percent: Decimal | None = None) 
     for name, stored, model, column, unit in checks:
         low, high = column_range(model, column)
         if not low <= stored <= high:
-            refused.append({"service": offer.service, "name": offer.name[:100], "field": name,
-                            "value": _shown(stored, unit), "high": _shown(high, unit)})  # fmt: skip
+            refused.append(
+                {
+                    "service": offer.service,
+                    "name": offer.name[:100],
+                    "field": name,
+                    "value": _shown(stored, unit),
+                    "high": _shown(high, unit),
+                }
+            )
     return refused
 
 
@@ -418,8 +429,12 @@ def staff_add_provider(name: str, api_url: str, api_key: str, *, actor) -> Provi
     """Add a provider on behalf of staff (public https URLs only; audited, key not logged)."""
     with transaction.atomic():
         provider = add_provider(name, api_url, api_key)
-        _audit_staff("provider.add", actor=actor, reason=f"provider {name} added: {api_url}",
-                     provider=provider.pk)  # fmt: skip
+        _audit_staff(
+            "provider.add",
+            actor=actor,
+            reason=f"provider {name} added: {api_url}",
+            provider=provider.pk,
+        )
     return provider
 
 
@@ -440,9 +455,12 @@ def update_provider(
         for field_name, value in changes.items():
             setattr(provider, field_name, value)
         provider.save(update_fields=list(changes))
-        _audit_staff("provider.update", actor=actor,
-                     reason=f"provider {provider.name}: {', '.join(changed)}",
-                     provider=provider.pk)  # fmt: skip
+        _audit_staff(
+            "provider.update",
+            actor=actor,
+            reason=f"provider {provider.name}: {', '.join(changed)}",
+            provider=provider.pk,
+        )
     return provider
 
 
@@ -460,17 +478,28 @@ def connect_simulator(name: str, api_url: str, api_key: str) -> Provider:
         same_key = unseal(provider.api_key_sealed) == api_key
     except ValueError:  # sealed under a secret since dropped: the new key replaces it
         same_key = False
-    return update_provider(provider, actor=None, name=name, api_url=api_url, active=True,
-                           api_key="" if same_key else api_key)  # fmt: skip
+    return update_provider(
+        provider,
+        actor=None,
+        name=name,
+        api_url=api_url,
+        active=True,
+        api_key="" if same_key else api_key,
+    )
 
 
 def staff_refresh_balance(provider: Provider, *, actor) -> bool:
     """Refresh the provider's balance for staff (audited); False if the call failed."""
     ok = refresh_balance(provider)
-    _audit_staff("provider.balance", actor=actor, outcome="update" if ok else "error",
-                 reason=f"provider {provider.name}: balance refreshed" if ok
-                 else f"provider {provider.name}: balance check failed",
-                 provider=provider.pk)  # fmt: skip
+    _audit_staff(
+        "provider.balance",
+        actor=actor,
+        outcome="update" if ok else "error",
+        reason=f"provider {provider.name}: balance refreshed"
+        if ok
+        else f"provider {provider.name}: balance check failed",
+        provider=provider.pk,
+    )
     return ok
 
 
@@ -483,13 +512,22 @@ def staff_import_services(
         result = import_services(provider, markup_percent=markup_percent, only=only)
     except ProviderError as exc:
         Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
-        _audit_staff("provider.import", actor=actor, outcome="error", provider=provider.pk,
-                     reason=f"provider {provider.name}: import failed: {exc.message}")  # fmt: skip
+        _audit_staff(
+            "provider.import",
+            actor=actor,
+            outcome="error",
+            provider=provider.pk,
+            reason=f"provider {provider.name}: import failed: {exc.message}",
+        )
         raise
     ids = ", ".join(str(s.pk) for s in result.created)
-    _audit_staff("provider.import", actor=actor, provider=provider.pk,
-                 reason=f"provider {provider.name}: {len(result.created)} services imported "
-                        f"at {markup_percent} % markup" + (f" ({ids})" if ids else ""))  # fmt: skip
+    _audit_staff(
+        "provider.import",
+        actor=actor,
+        provider=provider.pk,
+        reason=f"provider {provider.name}: {len(result.created)} services imported "
+        f"at {markup_percent} % markup" + (f" ({ids})" if ids else ""),
+    )
     return result
 
 
@@ -500,12 +538,20 @@ def staff_sync_services(provider: Provider, *, actor) -> dict[str, int]:
         counts = sync_services(provider)
     except ProviderError as exc:
         Provider.objects.filter(pk=provider.pk).update(last_error=exc.message[:500])
-        _audit_staff("provider.sync", actor=actor, outcome="error", provider=provider.pk,
-                     reason=f"provider {provider.name}: sync failed: {exc.message}")  # fmt: skip
+        _audit_staff(
+            "provider.sync",
+            actor=actor,
+            outcome="error",
+            provider=provider.pk,
+            reason=f"provider {provider.name}: sync failed: {exc.message}",
+        )
         raise
-    _audit_staff("provider.sync", actor=actor, provider=provider.pk,
-                 reason=f"provider {provider.name}: {counts['updated']} updated, "
-                        f"{counts['paused']} paused")  # fmt: skip
+    _audit_staff(
+        "provider.sync",
+        actor=actor,
+        provider=provider.pk,
+        reason=f"provider {provider.name}: {counts['updated']} updated, {counts['paused']} paused",
+    )
     return counts
 
 
@@ -533,10 +579,14 @@ def accept_service_change(
         service = Service.objects.get(pk=change.service_id)
         before = {f: getattr(service, f) for f in change.changes}
         updates = update_service(service, **change.changes)
-        _audit_staff("service_change.accept", actor=actor, service=service.pk,
-                     provider=change.provider_id,
-                     reason=f"{reason} — held sync change {change.pk} of service {service.pk} "
-                            f"applied: {describe_changes(before, change.changes)}")  # fmt: skip
+        _audit_staff(
+            "service_change.accept",
+            actor=actor,
+            service=service.pk,
+            provider=change.provider_id,
+            reason=f"{reason} — held sync change {change.pk} of service {service.pk} "
+            f"applied: {describe_changes(before, change.changes)}",
+        )
     return updates
 
 
@@ -546,11 +596,15 @@ def reject_service_change(change: PendingServiceChange, *, actor, reason: str) -
     ``ChangeNotOpen`` if it is no longer pending."""
     with transaction.atomic():
         _decide(change, PendingServiceChange.State.REJECTED, actor=actor, reason=reason)
-        _audit_staff("service_change.reject", actor=actor, service=change.service_id,
-                     provider=change.provider_id,
-                     reason=f"{reason} — held sync change {change.pk} of service "
-                            f"{change.service_id} rejected: "
-                            f"{describe_changes(change.before, change.changes)}")  # fmt: skip
+        _audit_staff(
+            "service_change.reject",
+            actor=actor,
+            service=change.service_id,
+            provider=change.provider_id,
+            reason=f"{reason} — held sync change {change.pk} of service "
+            f"{change.service_id} rejected: "
+            f"{describe_changes(change.before, change.changes)}",
+        )
 
 
 class RouteExists(ValueError):
@@ -558,28 +612,48 @@ class RouteExists(ValueError):
 
 
 def add_route(
-    service: Service, provider: Provider, provider_service_id: str, *, actor, cost_micros: int,
-    markup_percent: Decimal = Decimal(0), priority: int = 0,
-) -> ServiceRoute:  # fmt: skip
+    service: Service,
+    provider: Provider,
+    provider_service_id: str,
+    *,
+    actor,
+    cost_micros: int,
+    markup_percent: Decimal = Decimal(0),
+    priority: int = 0,
+) -> ServiceRoute:
     """Route ``service`` to a provider's service at ``priority`` (0 = primary, then the
     fallbacks in order); audited."""
     if ServiceRoute.objects.filter(service=service, provider=provider).exists():
         raise RouteExists(f"service {service.pk} is already routed to {provider.name}")
     with transaction.atomic():
         route = ServiceRoute.objects.create(
-            service=service, provider=provider, provider_service_id=provider_service_id.strip(),
-            cost_micros=cost_micros, markup_percent=markup_percent, priority=priority,
-        )  # fmt: skip
-        _audit_staff("route.add", actor=actor, service=service.pk, provider=provider.pk,
-                     reason=f"service {service.pk} routed to {provider.name} "
-                            f"#{route.provider_service_id}, priority {priority}")  # fmt: skip
+            service=service,
+            provider=provider,
+            provider_service_id=provider_service_id.strip(),
+            cost_micros=cost_micros,
+            markup_percent=markup_percent,
+            priority=priority,
+        )
+        _audit_staff(
+            "route.add",
+            actor=actor,
+            service=service.pk,
+            provider=provider.pk,
+            reason=f"service {service.pk} routed to {provider.name} "
+            f"#{route.provider_service_id}, priority {priority}",
+        )
     return route
 
 
 def update_route(
-    route: ServiceRoute, *, actor, priority: int, markup_percent: Decimal, active: bool,
+    route: ServiceRoute,
+    *,
+    actor,
+    priority: int,
+    markup_percent: Decimal,
+    active: bool,
     reprice: bool = False,
-) -> ServiceRoute:  # fmt: skip
+) -> ServiceRoute:
     """Change a route's priority, markup or switch; with ``reprice`` the service's rate
     becomes the route's cost plus the markup (a public rate update). Audited."""
     with transaction.atomic():
@@ -587,15 +661,21 @@ def update_route(
             priority=priority, markup_percent=markup_percent, active=active
         )
         route.priority, route.markup_percent, route.active = priority, markup_percent, active
-        _audit_staff("route.update", actor=actor, service=route.service_id,
-                     provider=route.provider_id,
-                     reason=f"route {route.pk}: priority {priority}, markup {markup_percent} %, "
-                            f"{'active' if active else 'inactive'}")  # fmt: skip
+        _audit_staff(
+            "route.update",
+            actor=actor,
+            service=route.service_id,
+            provider=route.provider_id,
+            reason=f"route {route.pk}: priority {priority}, markup {markup_percent} %, "
+            f"{'active' if active else 'inactive'}",
+        )
         if reprice:
             staff_update_service(
-                route.service, actor=actor, note=f"repriced from route {route.pk}",
+                route.service,
+                actor=actor,
+                note=f"repriced from route {route.pk}",
                 rate_micros=price_with_markup(route.cost_micros, markup_percent),
-            )  # fmt: skip
+            )
     return route
 
 
@@ -603,10 +683,14 @@ def remove_route(route: ServiceRoute, *, actor) -> None:
     """Remove a route (orders already sent through it keep their provider); audited."""
     with transaction.atomic():
         ServiceRoute.objects.filter(pk=route.pk).delete()
-        _audit_staff("route.remove", actor=actor, service=route.service_id,
-                     provider=route.provider_id,
-                     reason=f"route {route.pk} removed: service {route.service_id} via "
-                            f"{route.provider.name} #{route.provider_service_id}")  # fmt: skip
+        _audit_staff(
+            "route.remove",
+            actor=actor,
+            service=route.service_id,
+            provider=route.provider_id,
+            reason=f"route {route.pk} removed: service {route.service_id} via "
+            f"{route.provider.name} #{route.provider_service_id}",
+        )
 
 
 def refresh_catalogs() -> dict[str, str]:

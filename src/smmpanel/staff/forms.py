@@ -17,8 +17,9 @@ class RestrictForm(ReasonForm):
 
 class ApiLimitForm(ReasonForm):
     per_minute = forms.IntegerField(label=_("Requests per minute (0 = no API)"), min_value=0)
-    minutes = forms.IntegerField(label=_("For minutes (empty = until lifted)"), required=False,
-                                 min_value=1)  # fmt: skip
+    minutes = forms.IntegerField(
+        label=_("For minutes (empty = until lifted)"), required=False, min_value=1
+    )
 
 
 class PartialForm(ReasonForm):

@@ -12,10 +12,12 @@ DEFAULT_DAYS = 30
 
 
 class ReportRangeForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
-    end = forms.DateField(label=_("To (included)"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     period = forms.ChoiceField(
         label=_("Group by"),
         required=False,
@@ -31,9 +33,12 @@ class ReportRangeForm(forms.Form):
             data["range"] = ReportRange(start, end, data.get("period") or "day")
         except ValueError:
             raise forms.ValidationError(
-                _("Choose an end on or after the start, and at most %(n)s periods "
-                  "(group by week or month for a long range).") % {"n": MAX_BUCKETS}
-            ) from None  # fmt: skip
+                _(
+                    "Choose an end on or after the start, and at most %(n)s periods "
+                    "(group by week or month for a long range)."
+                )
+                % {"n": MAX_BUCKETS}
+            ) from None
         return data
 
     @staticmethod

@@ -43,9 +43,11 @@ class PanelSettingsForm(forms.Form):
         label=_("Default language"), required=False, choices=[("", "—"), *settings.LANGUAGES]
     )
     default_time_zone = forms.CharField(
-        label=_("Default time zone"), required=False, max_length=64,
+        label=_("Default time zone"),
+        required=False,
+        max_length=64,
         help_text=_("For example Europe/Kyiv."),
-    )  # fmt: skip
+    )
     support_email = forms.EmailField(label=_("Support email"), required=False)
     support_telegram = forms.CharField(
         label=_("Support Telegram handle"), required=False, max_length=33
@@ -75,33 +77,47 @@ class PanelSettingsForm(forms.Form):
     )
     from_email = forms.EmailField(label=_("Sender address"), required=False)
     telegram_bot_token = forms.CharField(
-        label=_("Telegram bot token"), required=False,
+        label=_("Telegram bot token"),
+        required=False,
         widget=forms.PasswordInput(render_value=False),
-    )  # fmt: skip
+    )
     telegram_chat_ids = forms.CharField(
-        label=_("Telegram chat ids"), required=False, max_length=500,
+        label=_("Telegram chat ids"),
+        required=False,
+        max_length=500,
         help_text=_("Comma-separated."),
-    )  # fmt: skip
+    )
     staff_alert_emails = forms.CharField(
-        label=_("Staff alert emails"), required=False, max_length=1000,
+        label=_("Staff alert emails"),
+        required=False,
+        max_length=1000,
         help_text=_("Comma-separated."),
-    )  # fmt: skip
+    )
     provider_low_balance = forms.DecimalField(
-        label=_("Provider balance low below"), required=False, min_value=0, decimal_places=2,
+        label=_("Provider balance low below"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
         max_digits=12,
-    )  # fmt: skip
+    )
     alert_fail_minutes = forms.IntegerField(
-        label=_("Orders in Fail for longer than (minutes)"), required=False, min_value=1,
+        label=_("Orders in Fail for longer than (minutes)"),
+        required=False,
+        min_value=1,
         max_value=100_000,
-    )  # fmt: skip
+    )
     alert_pending_minutes = forms.IntegerField(
-        label=_("Orders Pending for longer than (minutes)"), required=False, min_value=1,
+        label=_("Orders Pending for longer than (minutes)"),
+        required=False,
+        min_value=1,
         max_value=100_000,
-    )  # fmt: skip
+    )
     alert_heartbeat_minutes = forms.IntegerField(
-        label=_("Worker silent for longer than (minutes)"), required=False, min_value=1,
+        label=_("Worker silent for longer than (minutes)"),
+        required=False,
+        min_value=1,
         max_value=100_000,
-    )  # fmt: skip
+    )
     reason = forms.CharField(label=_("Reason (for the audit log)"), max_length=500)
 
     def __init__(self, *args, current: PanelConfig, stored: dict, **kwargs):

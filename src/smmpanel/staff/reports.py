@@ -110,8 +110,16 @@ def profit_report(rng: ReportRange) -> Report:
     for bucket in rng.buckets():
         r = revenue.get(bucket, billing.Revenue())
         c = cost.get(bucket, 0)
-        rows.append({"period": bucket, "charged": r.charged, "refunded": r.refunded,
-                     "revenue": r.net, "provider_cost": c, "profit": r.net - c})  # fmt: skip
+        rows.append(
+            {
+                "period": bucket,
+                "charged": r.charged,
+                "refunded": r.refunded,
+                "revenue": r.net,
+                "provider_cost": c,
+                "profit": r.net - c,
+            }
+        )
     labels = [period_label(r["period"], rng.period) for r in rows]
     chart = line_chart(
         _("Revenue, provider cost and profit"),
@@ -203,10 +211,16 @@ def status_report(rng: ReportRange) -> Report:
 def services_report(rng: ReportRange) -> Report:
     """The ten services that earned most."""
     rows = [
-        {"service_id": s.service_id, "service": s.name, "orders": s.orders,
-         "charged": s.charged, "refunded": s.refunded, "revenue": s.net}
+        {
+            "service_id": s.service_id,
+            "service": s.name,
+            "orders": s.orders,
+            "charged": s.charged,
+            "refunded": s.refunded,
+            "revenue": s.net,
+        }
         for s in orders.top_services(rng)
-    ]  # fmt: skip
+    ]
     return Report(
         slug="services",
         title=_("Top services"),
@@ -233,10 +247,16 @@ def services_report(rng: ReportRange) -> Report:
 def users_report(rng: ReportRange) -> Report:
     """The ten customers who spent most."""
     rows = [
-        {"user_id": u.user_id, "email": u.email, "orders": u.orders, "charged": u.charged,
-         "refunded": u.refunded, "spent": u.net}
+        {
+            "user_id": u.user_id,
+            "email": u.email,
+            "orders": u.orders,
+            "charged": u.charged,
+            "refunded": u.refunded,
+            "spent": u.net,
+        }
         for u in billing.top_users(rng)
-    ]  # fmt: skip
+    ]
     return Report(
         slug="users",
         title=_("Top customers"),
@@ -267,10 +287,17 @@ def refunds_report(rng: ReportRange) -> Report:
     rows = []
     for bucket in rng.buckets():
         r = revenue.get(bucket, billing.Revenue())
-        rows.append({"period": bucket, "orders": r.orders, "refunded_orders": r.refunded_orders,
-                     "order_refund_rate": percent(r.refunded_orders, r.orders),
-                     "charged": r.charged, "refunded": r.refunded,
-                     "refund_rate": percent(r.refunded, r.charged)})  # fmt: skip
+        rows.append(
+            {
+                "period": bucket,
+                "orders": r.orders,
+                "refunded_orders": r.refunded_orders,
+                "order_refund_rate": percent(r.refunded_orders, r.orders),
+                "charged": r.charged,
+                "refunded": r.refunded,
+                "refund_rate": percent(r.refunded, r.charged),
+            }
+        )
     summary = billing.refund_summary(rng)
     total = {
         "period": _("Total"),
@@ -310,11 +337,18 @@ def refunds_report(rng: ReportRange) -> Report:
 def providers_report(rng: ReportRange) -> Report:
     """Provider error rates: failed calls (all time) and refused orders (in the range)."""
     rows = [
-        {"provider": p.name, "calls": p.calls, "failed_calls": p.failed_calls,
-         "call_error_rate": p.call_error_rate, "submissions": p.submissions,
-         "refused": p.refused, "unknown": p.unknown, "refusal_rate": p.refusal_rate}
+        {
+            "provider": p.name,
+            "calls": p.calls,
+            "failed_calls": p.failed_calls,
+            "call_error_rate": p.call_error_rate,
+            "submissions": p.submissions,
+            "refused": p.refused,
+            "unknown": p.unknown,
+            "refusal_rate": p.refusal_rate,
+        }
         for p in providers.provider_errors(rng)
-    ]  # fmt: skip
+    ]
     return Report(
         slug="providers",
         title=_("Provider error rate"),

@@ -247,9 +247,21 @@ def staff_orders(filters: StaffOrderFilter):
 # --- the orders list as CSV ----------------------------------------------------------------
 
 EXPORT_HEADER = (
-    "id", "created_at", "customer", "service_id", "service", "link", "quantity", "charge",
-    "currency", "start_count", "remains", "status", "providers", "provider_order_ids",
-)  # fmt: skip
+    "id",
+    "created_at",
+    "customer",
+    "service_id",
+    "service",
+    "link",
+    "quantity",
+    "charge",
+    "currency",
+    "start_count",
+    "remains",
+    "status",
+    "providers",
+    "provider_order_ids",
+)
 
 
 def orders_csv(filters: StaffOrderFilter) -> Iterator[str]:

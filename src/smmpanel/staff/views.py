@@ -130,13 +130,23 @@ def order_action(request, order_id: int, verb: str):
 def user_action(request, user_id: int, verb: str):
     user = get_object_or_404(User, pk=user_id)
     actions = {
-        "restrict": (RestrictForm, lambda d: policy.restrict(
-            user, d["level"], reason=d["reason"], actor=request.user, expires_at=d["expires_at"])),
-        "review": (ReasonForm, lambda d: policy.open_balance_review(
-            user, reason=d["reason"], actor=request.user)),
-        "limit-api": (ApiLimitForm, lambda d: policy.limit_api(
-            user, d["per_minute"], reason=d["reason"], actor=request.user, minutes=d["minutes"])),
-    }  # fmt: skip
+        "restrict": (
+            RestrictForm,
+            lambda d: policy.restrict(
+                user, d["level"], reason=d["reason"], actor=request.user, expires_at=d["expires_at"]
+            ),
+        ),
+        "review": (
+            ReasonForm,
+            lambda d: policy.open_balance_review(user, reason=d["reason"], actor=request.user),
+        ),
+        "limit-api": (
+            ApiLimitForm,
+            lambda d: policy.limit_api(
+                user, d["per_minute"], reason=d["reason"], actor=request.user, minutes=d["minutes"]
+            ),
+        ),
+    }
     if verb not in actions:
         return redirect("staff:moderation")
     form_class, action = actions[verb]
@@ -201,13 +211,19 @@ def rule_edit(request, code: str):
             messages.success(request, _("Rule %(code)s saved.") % {"code": code})
             return redirect("staff:rules")
     else:
-        form = RuleForm(initial={
-            "enabled": rule.enabled, "shadow": rule.shadow, "outcome": rule.outcome,
-            "thresholds": json.dumps(rule.thresholds or BY_CODE[code].thresholds),
-            "message_en": rule.message_en, "message_uk": rule.message_uk,
-        })  # fmt: skip
-    return render(request, "staff/rule_edit.html", {"rule": rule, "spec": BY_CODE.get(code),
-                                                    "form": form})  # fmt: skip
+        form = RuleForm(
+            initial={
+                "enabled": rule.enabled,
+                "shadow": rule.shadow,
+                "outcome": rule.outcome,
+                "thresholds": json.dumps(rule.thresholds or BY_CODE[code].thresholds),
+                "message_en": rule.message_en,
+                "message_uk": rule.message_uk,
+            }
+        )
+    return render(
+        request, "staff/rule_edit.html", {"rule": rule, "spec": BY_CODE.get(code), "form": form}
+    )
 
 
 @staff_required(permissions.RULES)

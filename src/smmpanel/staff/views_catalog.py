@@ -44,9 +44,11 @@ def _validation_message(exc: ValidationError) -> str:
 def services(request):
     q = request.GET
     rows = selectors.staff_services(
-        platform=q.get("platform"), category=q.get("category"), query=q.get("q", ""),
+        platform=q.get("platform"),
+        category=q.get("category"),
+        query=q.get("q", ""),
         state=q.get("state", ""),
-    )  # fmt: skip
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(q.get("page"))
     filters = q.copy()
     filters.pop("page", None)
@@ -87,9 +89,11 @@ def service_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             updates = catalog.staff_update_service(
-                service, actor=request.user, note=form.cleaned_data["note"],
+                service,
+                actor=request.user,
+                note=form.cleaned_data["note"],
                 **form.service_fields(),
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             form.add_error(None, _validation_message(exc))
         else:
@@ -163,10 +167,14 @@ def service_routes(request, pk: int):
         d = form.cleaned_data
         try:
             providers.add_route(
-                service, d["provider"], d["provider_service_id"], actor=request.user,
-                cost_micros=to_micros(d["cost"]), markup_percent=d["markup_percent"],
+                service,
+                d["provider"],
+                d["provider_service_id"],
+                actor=request.user,
+                cost_micros=to_micros(d["cost"]),
+                markup_percent=d["markup_percent"],
                 priority=d["priority"],
-            )  # fmt: skip
+            )
         except providers.RouteExists as exc:
             form.add_error("provider", str(exc))
         else:
@@ -224,9 +232,12 @@ def categories(request):
     return render(
         request,
         "staff/catalog/categories.html",
-        {"form": form, "categories": selectors.staff_categories(),
-         "platforms": selectors.all_platforms()},
-    )  # fmt: skip
+        {
+            "form": form,
+            "categories": selectors.staff_categories(),
+            "platforms": selectors.all_platforms(),
+        },
+    )
 
 
 @staff_required(PRICES)

@@ -68,9 +68,11 @@ def provider_import(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             result = providers.staff_import_services(
-                provider, actor=request.user, markup_percent=form.cleaned_data["markup_percent"],
+                provider,
+                actor=request.user,
+                markup_percent=form.cleaned_data["markup_percent"],
                 only=form.cleaned_data["only"],
-            )  # fmt: skip
+            )
         except ProviderError as exc:
             messages.error(request, _("Import failed: %(e)s") % {"e": exc.message})
         else:

@@ -24,9 +24,13 @@ def reports(request):
     return render(
         request,
         "staff/reports/index.html",
-        {"form": form, "rng": rng, "reports": [build(rng) for build in BUILDERS.values()],
-         "query": _query(rng)},
-    )  # fmt: skip
+        {
+            "form": form,
+            "rng": rng,
+            "reports": [build(rng) for build in BUILDERS.values()],
+            "query": _query(rng),
+        },
+    )
 
 
 @staff_required(REPORTS)

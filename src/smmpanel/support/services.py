@@ -108,8 +108,9 @@ def open_ticket(
         TicketMessage.objects.create(
             ticket=ticket, author=user, is_staff=False, body=body, search_text=fold(body)
         )
-        raise_alert(f"ticket:{ticket.pk}", "ticket_new", ticket=ticket.pk, email=user.email,
-                    subject=title)  # fmt: skip
+        raise_alert(
+            f"ticket:{ticket.pk}", "ticket_new", ticket=ticket.pk, email=user.email, subject=title
+        )
     return ticket
 
 
@@ -139,8 +140,13 @@ def reply(ticket: Ticket, author, body: str) -> TicketMessage:
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         if by_staff:
             Ticket.objects.filter(pk=ticket.pk, assigned_to__isnull=True).update(assigned_to=author)
-            audit("ticket.reply", actor=author, user=ticket.user, ticket=ticket.pk,
-                  reason=f"replied to ticket #{ticket.pk}: {_excerpt(body)}")  # fmt: skip
+            audit(
+                "ticket.reply",
+                actor=author,
+                user=ticket.user,
+                ticket=ticket.pk,
+                reason=f"replied to ticket #{ticket.pk}: {_excerpt(body)}",
+            )
             notify(ticket.user, "ticket_answered", ticket=ticket.pk, subject=ticket.title)
             clear_alert(f"ticket:{ticket.pk}")
     ticket.refresh_from_db()
@@ -167,8 +173,13 @@ def close_ticket(ticket: Ticket, by) -> bool:
             .update(status=TicketStatus.CLOSED, closed_at=now, updated_at=now)
         )
         if closed and by_staff:
-            audit("ticket.close", actor=by, user=ticket.user, ticket=ticket.pk,
-                  reason=f"closed ticket #{ticket.pk}")  # fmt: skip
+            audit(
+                "ticket.close",
+                actor=by,
+                user=ticket.user,
+                ticket=ticket.pk,
+                reason=f"closed ticket #{ticket.pk}",
+            )
     ticket.refresh_from_db()
     return closed == 1
 
@@ -181,8 +192,13 @@ def assign(ticket: Ticket, staff, *, actor=None) -> None:
     to = f"assigned to {staff.email}" if staff is not None else "unassigned"
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(assigned_to=staff, updated_at=timezone.now())
-        audit("ticket.assign", actor=actor, user=ticket.user, ticket=ticket.pk,
-              reason=f"ticket #{ticket.pk} {to}")  # fmt: skip
+        audit(
+            "ticket.assign",
+            actor=actor,
+            user=ticket.user,
+            ticket=ticket.pk,
+            reason=f"ticket #{ticket.pk} {to}",
+        )
     ticket.refresh_from_db()
 
 
@@ -194,8 +210,12 @@ def add_canned_reply(title: str, body: str, *, actor=None) -> CannedReply:
         raise ValueError("a canned reply needs a title and a text")
     with transaction.atomic():
         canned = CannedReply.objects.create(title=title[:120], body=body)
-        audit("canned_reply.add", actor=actor, canned_reply=canned.pk,
-              reason=f"canned reply {canned.title!r} added: {_excerpt(body)}")  # fmt: skip
+        audit(
+            "canned_reply.add",
+            actor=actor,
+            canned_reply=canned.pk,
+            reason=f"canned reply {canned.title!r} added: {_excerpt(body)}",
+        )
     return canned
 
 
@@ -203,6 +223,10 @@ def remove_canned_reply(canned: CannedReply, *, actor=None) -> None:
     """Delete a canned reply (replies already sent keep their text); audited as
     ``actor``'s."""
     with transaction.atomic():
-        audit("canned_reply.remove", actor=actor, canned_reply=canned.pk,
-              reason=f"canned reply {canned.title!r} removed")  # fmt: skip
+        audit(
+            "canned_reply.remove",
+            actor=actor,
+            canned_reply=canned.pk,
+            reason=f"canned reply {canned.title!r} removed",
+        )
         canned.delete()

@@ -18,8 +18,9 @@ from smmpanel.orders.services import MASS_ORDER_LINE_SHAPE, MASS_ORDER_MAX_LINES
 
 # Parameters typed one item per line (quantity may be the number of lines).
 LIST_PARAMS = frozenset({"comments", "usernames", "hashtags", "groups", "keywords"})
-NUMBER_PARAMS = frozenset({"quantity", "runs", "interval", "answer_number", "min", "max", "posts",
-                           "delay"})  # fmt: skip
+NUMBER_PARAMS = frozenset(
+    {"quantity", "runs", "interval", "answer_number", "min", "max", "posts", "delay"}
+)
 
 LABELS: dict[str, object] = {
     "link": _("Link"),

@@ -104,8 +104,14 @@ def staff_resend(order: Order, *, actor, reason: str) -> None:
         raise ValueError(_("Only a failed order can be resent."))
     with transaction.atomic():
         resend(order, actor=actor)
-        audit("order.resend", actor=actor, user=order.user, reason=reason, outcome="allow",
-               order=order)  # fmt: skip
+        audit(
+            "order.resend",
+            actor=actor,
+            user=order.user,
+            reason=reason,
+            outcome="allow",
+            order=order,
+        )
     outbox.nudge_forwarding(order.pk)
 
 
@@ -119,8 +125,14 @@ def staff_cancel_at_provider(order: Order, *, actor, reason: str) -> Order:
     try:
         with transaction.atomic():
             orders.cancel_at_provider(order, actor=actor, note=f"canceled by staff: {reason}")
-            audit("order.cancel_upstream", actor=actor, user=order.user, reason=reason,
-                   outcome="reject", order=order)  # fmt: skip
+            audit(
+                "order.cancel_upstream",
+                actor=actor,
+                user=order.user,
+                reason=reason,
+                outcome="reject",
+                order=order,
+            )
     except OrderRefused as refusal:
         raise ValueError(refusal.message) from refusal
     return order
@@ -135,8 +147,15 @@ def staff_request_refill(order: Order, *, actor, reason: str) -> Refill:
     try:
         with transaction.atomic():
             refill = orders.open_refill(order)
-            audit("order.refill_upstream", actor=actor, user=order.user, reason=reason,
-                   outcome="allow", order=order, refill=refill.pk)  # fmt: skip
+            audit(
+                "order.refill_upstream",
+                actor=actor,
+                user=order.user,
+                reason=reason,
+                outcome="allow",
+                order=order,
+                refill=refill.pk,
+            )
     except OrderRefused as refusal:
         raise ValueError(refusal.message) from refusal
     return refill
@@ -298,5 +317,12 @@ def staff_close_refill(refill, status: str, *, actor, reason: str) -> None:
         RefillSubmission.objects.filter(pk=refill.pk).update(
             state=SubmissionState.DONE, error=f"closed by staff: {reason}"[:500]
         )
-        audit(f"refill.{status}", actor=actor, user=refill.user, reason=reason,
-               outcome=status, order=refill.order, refill=refill.pk)  # fmt: skip
+        audit(
+            f"refill.{status}",
+            actor=actor,
+            user=refill.user,
+            reason=reason,
+            outcome=status,
+            order=refill.order,
+            refill=refill.pk,
+        )

@@ -35,8 +35,21 @@ class Command(BaseCommand):
     def _catalog(self) -> int:
         created = 0
         for position, row in enumerate(DEMO_SERVICES):
-            (platform, category, name, type_name, rate, low, high, refill_days, cancel, drip,
-             link_format, start_time, speed) = row  # fmt: skip
+            (
+                platform,
+                category,
+                name,
+                type_name,
+                rate,
+                low,
+                high,
+                refill_days,
+                cancel,
+                drip,
+                link_format,
+                start_time,
+                speed,
+            ) = row
             if Service.objects.filter(name=name).exists():
                 continue
             create_service(

@@ -26,10 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("url", help="the provider's API v2 address, https://…/api/v2")
         parser.add_argument("key", help="your API key at the provider (stored sealed)")
         parser.add_argument(
-            "--allow-private", action="store_true",
+            "--allow-private",
+            action="store_true",
             help="also allow http and loopback or private addresses (a simulator, an "
             "internal provider); cloud metadata and link-local addresses stay refused",
-        )  # fmt: skip
+        )
 
     def handle(self, name, url, key, allow_private, **options):
         # The staff page's form: the same lengths and required fields, the same words.

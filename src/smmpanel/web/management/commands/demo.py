@@ -42,9 +42,11 @@ class Command(BaseCommand):
             "--addr", default="127.0.0.1:8000", help="web address, host:port (default %(default)s)"
         )
         parser.add_argument(
-            "--simulator-port", type=int, default=8001,
+            "--simulator-port",
+            type=int,
+            default=8001,
             help="port of the provider simulator on 127.0.0.1 (default %(default)s; 0: any free)",
-        )  # fmt: skip
+        )
 
     def handle(self, addr, simulator_port, **options):
         host, port = _web_address(addr)
@@ -54,8 +56,9 @@ class Command(BaseCommand):
         # listening there would answer the panel in its place (another panel's simulator
         # says "Invalid API key", any other server HTTP 501).
         _check_free(host, port, f"{addr} is taken", "--addr")
-        _check_free("127.0.0.1", simulator_port, f"port {simulator_port} is taken",
-                    "--simulator-port")  # fmt: skip
+        _check_free(
+            "127.0.0.1", simulator_port, f"port {simulator_port} is taken", "--simulator-port"
+        )
         with _ended_by_sigterm():
             try:
                 self._run(addr, host, port, simulator_port)
@@ -72,9 +75,13 @@ class Command(BaseCommand):
         try:
             try:
                 simulator = serve(
-                    port=simulator_port, key=SIMULATOR_KEY, start_delay=5, speed=20,
-                    partial_rate=0.1, out=self.stdout,
-                )  # fmt: skip
+                    port=simulator_port,
+                    key=SIMULATOR_KEY,
+                    start_delay=5,
+                    speed=20,
+                    partial_rate=0.1,
+                    out=self.stdout,
+                )
             except OSError as exc:  # taken between the check and now
                 what = f"port {simulator_port} is taken"
                 raise CommandError(_taken(what, "--simulator-port", exc)) from exc
