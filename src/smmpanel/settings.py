@@ -42,6 +42,10 @@ CURRENCY = env.str("CURRENCY", default="USD")
 # Payments (billing/gateways.py): enabled gateways in display order; the manual one is a
 # bank transfer whose deposits staff confirm. Amounts in the panel's currency.
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["manual"])
+# Where the stripe library sends its calls (a local fake Stripe in tests).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYMENT_NOTIFICATION_MAX_BYTES = env.int("PAYMENT_NOTIFICATION_MAX_BYTES", default=65536)
+PAYMENT_NOTIFICATIONS_PER_MINUTE = env.int("PAYMENT_NOTIFICATIONS_PER_MINUTE", default=120)
 MANUAL_PAYMENT_INSTRUCTIONS = env.str("MANUAL_PAYMENT_INSTRUCTIONS", default="")
 MIN_DEPOSIT = env.str("MIN_DEPOSIT", default="1.00")
 MAX_DEPOSIT = env.str("MAX_DEPOSIT", default="10000.00")

@@ -76,7 +76,7 @@ def cursor(value: object) -> int | None:
 def ledger_page(user, before: int | None = None, size: int = 25) -> LedgerPage:
     """The user's ledger entries with id below ``before``, newest first (keyset pagination:
     as fast on page 1000 as on page 1, via the ``ledger_user_recent`` index)."""
-    rows = LedgerEntry.objects.filter(user=user).select_related("deposit")
+    rows = LedgerEntry.objects.filter(user=user).select_related("deposit", "bonus_of")
     if before is not None:
         rows = rows.filter(pk__lt=before)
     entries = list(rows.order_by("-id")[: size + 1])
@@ -88,6 +88,15 @@ def ledger_page(user, before: int | None = None, size: int = 25) -> LedgerPage:
 def deposits_of(user, limit: int = 20) -> list[DepositRequest]:
     """The user's most recent deposit requests, newest first."""
     return list(DepositRequest.objects.filter(user=user).order_by("-id")[:limit])
+
+
+def deposit_of(user, reference: str) -> DepositRequest | None:
+    """The user's deposit with ``reference`` (None for anyone else's)."""
+    return (
+        DepositRequest.objects.filter(user=user, reference=str(reference)[:16])
+        .select_related("ledger_entry", "bonus_entry")
+        .first()
+    )
 
 
 def pending_deposits(limit: int = 200) -> list[DepositRequest]:
@@ -136,6 +145,14 @@ def entry_details(entry: LedgerEntry) -> str:
             }
         else:
             text = _("Funds added by staff")
+    elif entry.kind == LedgerEntry.Kind.BONUS:
+        request = getattr(entry, "bonus_of", None)
+        if entry.amount_micros < 0:
+            text = _("Deposit bonus taken back")
+        elif request is not None:
+            text = _("Bonus for payment %(reference)s") % {"reference": request.reference}
+        else:
+            text = _("Deposit bonus")
     elif entry.kind == LedgerEntry.Kind.ADJUSTMENT:
         text = _("Balance corrected by staff")
     elif entry.kind == LedgerEntry.Kind.CHARGEBACK:
