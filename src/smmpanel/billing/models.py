@@ -245,7 +245,9 @@ class GatewaySettings(models.Model):
     secrets_sealed = models.TextField(blank=True)
     min_micros = models.BigIntegerField(null=True, blank=True)
     max_micros = models.BigIntegerField(null=True, blank=True)
-    fee_percent_bp = models.PositiveIntegerField(default=0, help_text=_("1% = 100"))
+    fee_percent_bp = models.PositiveIntegerField(
+        default=0, help_text=_("hundredths of a percent: 1% = 100")
+    )
     fee_fixed_micros = models.BigIntegerField(default=0)
     fee_paid_by = models.CharField(max_length=10, default="customer")
     currency = models.CharField(max_length=3, blank=True)

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
 
 
@@ -100,9 +101,14 @@ def deposit_of(user, reference: str) -> DepositRequest | None:
 
 
 def pending_deposits(limit: int = 200) -> list[DepositRequest]:
-    """Deposits waiting for a decision, oldest first (staff queue)."""
+    """Deposits waiting for staff, oldest first: transfers staff confirm, and payments held
+    for review. A card or crypto payment still pending is its gateway's to settle."""
+    by_staff = [g.code for g in gateways.all_gateways() if g.staff_confirms]
     return list(
-        DepositRequest.objects.filter(status=DepositRequest.Status.PENDING)
+        DepositRequest.objects.filter(
+            Q(status=DepositRequest.Status.PENDING, gateway__in=by_staff)
+            | Q(status=DepositRequest.Status.HELD)
+        )
         .select_related("user")
         .order_by("id")[:limit]
     )
@@ -111,7 +117,9 @@ def pending_deposits(limit: int = 200) -> list[DepositRequest]:
 def decided_deposits(limit: int = 50) -> list[DepositRequest]:
     """The most recently decided deposits, for staff (chargebacks start from here)."""
     return list(
-        DepositRequest.objects.exclude(status=DepositRequest.Status.PENDING)
+        DepositRequest.objects.exclude(
+            status__in=[DepositRequest.Status.PENDING, DepositRequest.Status.HELD]
+        )
         .select_related("user", "decided_by")
         .order_by("-decided_at", "-id")[:limit]
     )
