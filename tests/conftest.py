@@ -143,7 +143,10 @@ def _cached_reads_start_afresh():
 @pytest.fixture
 def fake_stripe():
     """A fake Stripe on 127.0.0.1 (tests/fakes/stripe.py), the library pointed at it."""
-    with FakeStripe() as fake, override_settings(STRIPE_API_BASE=fake.url):
+    with (
+        FakeStripe() as fake,
+        override_settings(STRIPE_API_BASE=fake.url, STRIPE_CHECKOUT_ORIGIN=fake.url),
+    ):
         yield fake
 
 

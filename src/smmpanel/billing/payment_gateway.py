@@ -130,6 +130,11 @@ class PaymentGateway(ABC):
         """What the customer does to pay, shown on the Add funds page."""
         return ""
 
+    def checkout_origins(self) -> list[str]:
+        """Origins the customer's browser is sent to for paying (the page allows its form
+        to lead there: Content-Security-Policy ``form-action``)."""
+        return []
+
     def secret(self, name: str) -> str:
         """One of the owner's keys ("" when not set)."""
         return self.config.secrets.get(name, "")

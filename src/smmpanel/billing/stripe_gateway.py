@@ -68,6 +68,9 @@ class StripeGateway(PaymentGateway):
             )
         )
 
+    def checkout_origins(self) -> list[str]:
+        return [settings.STRIPE_CHECKOUT_ORIGIN]
+
     def _client(self) -> stripe.StripeClient:
         key = self.secret("secret_key")
         if not key:

@@ -74,8 +74,12 @@ def quote(request):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     if priced is None:
         return funds_page(request, form)
-    return render(request, "web/funds/quote.html",
-                  {"form": form, "quote": priced, "gateway": gateway})  # fmt: skip
+    response = render(request, "web/funds/quote.html",
+                      {"form": form, "quote": priced, "gateway": gateway})  # fmt: skip
+    if gateway.checkout_origins():
+        # The Pay button's form is answered by a redirect to the gateway's checkout page.
+        response._csp_update = {"form-action": gateway.checkout_origins()}
+    return response
 
 
 @login_required
