@@ -14,6 +14,7 @@ from smmpanel.configuration import selectors as panel_configuration
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
+from tests.fakes.nowpayments import API_KEY, IPN_SECRET, FakeNowPayments
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
@@ -160,3 +161,18 @@ def stripe_on(db, fake_stripe):
         {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET},
     )
     return fake_stripe
+
+
+@pytest.fixture
+def nowpayments_on(db):
+    """NOWPayments enabled with the fake's keys (tests/fakes/nowpayments.py)."""
+    with (
+        FakeNowPayments() as fake,
+        override_settings(NOWPAYMENTS_API_BASE=fake.url, NOWPAYMENTS_CHECKOUT_ORIGIN=fake.url),
+    ):
+        save_gateway_settings(
+            "nowpayments",
+            {"enabled": True, "position": 2},
+            {"api_key": API_KEY, "ipn_secret": IPN_SECRET},
+        )
+        yield fake

@@ -45,6 +45,11 @@ PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["manual"])
 # Where the stripe library sends its calls (a local fake Stripe in tests).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_CHECKOUT_ORIGIN = env.str("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+# NOWPayments (crypto): its REST API, and the origin of its payment page.
+NOWPAYMENTS_API_BASE = env.str("NOWPAYMENTS_API_BASE", default="https://api.nowpayments.io")
+NOWPAYMENTS_CHECKOUT_ORIGIN = env.str(
+    "NOWPAYMENTS_CHECKOUT_ORIGIN", default="https://nowpayments.io"
+)
 PAYMENT_NOTIFICATION_MAX_BYTES = env.int("PAYMENT_NOTIFICATION_MAX_BYTES", default=65536)
 PAYMENT_NOTIFICATIONS_PER_MINUTE = env.int("PAYMENT_NOTIFICATIONS_PER_MINUTE", default=120)
 MANUAL_PAYMENT_INSTRUCTIONS = env.str("MANUAL_PAYMENT_INSTRUCTIONS", default="")

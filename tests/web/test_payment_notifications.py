@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client, override_settings
 
+from smmpanel.billing import payments
 from smmpanel.billing.models import DepositRequest, LedgerEntry
 from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.services import request_deposit
 from smmpanel.policy.models import BalanceReview
 from tests.billing.payment_helpers import open_stripe_payment
 from tests.factories import make_user
@@ -121,3 +123,16 @@ def test_a_refund_notification_alerts_staff(payer, stripe_on, gateway_client):
 def test_an_event_the_panel_does_not_handle_is_acknowledged(stripe_on, gateway_client):
     body = stripe_on.event("customer.created", {"id": "cus_1", "object": "customer"})
     assert post(gateway_client, body).status_code == 200
+
+
+def test_a_nowpayments_ipn_is_accepted_by_its_own_header(payer, nowpayments_on, gateway_client):
+    deposit = request_deposit(payer, "nowpayments", "40")
+    deposit = payments.start_payment(deposit, return_url="http://testserver/r/",
+                                     notify_url="http://testserver/n/")  # fmt: skip
+    body, headers = nowpayments_on.ipn(nowpayments_on.pay(deposit.external_id))
+    response = gateway_client.post(
+        "/payments/notify/nowpayments/", body, content_type="application/json",
+        HTTP_X_NOWPAYMENTS_SIG=headers["x-nowpayments-sig"],
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert balance_of(payer) == 40_000_000

@@ -17,17 +17,19 @@ from django.utils.module_loading import import_string
 
 from smmpanel.billing import gateway_secrets
 from smmpanel.billing.models import GatewaySettings
+from smmpanel.billing.nowpayments_gateway import NowPaymentsGateway
 from smmpanel.billing.payment_gateway import GatewayConfig, ManualGateway, PaymentGateway
 from smmpanel.billing.stripe_gateway import StripeGateway
 
 if TYPE_CHECKING:
     from smmpanel.billing.models import DepositRequest
 
-__all__ = ["ManualGateway", "PaymentGateway", "StripeGateway"]
+__all__ = ["ManualGateway", "NowPaymentsGateway", "PaymentGateway", "StripeGateway"]
 
 BUILT_IN: dict[str, type[PaymentGateway]] = {
     ManualGateway.code: ManualGateway,
     StripeGateway.code: StripeGateway,
+    NowPaymentsGateway.code: NowPaymentsGateway,
 }
 
 

@@ -175,6 +175,8 @@ class DepositRequest(models.Model):
         null=True, blank=True, help_text=_("gateway-currency micros per panel unit")
     )
     received_minor = models.BigIntegerField(null=True, blank=True)
+    # Crypto paid in part (or more): what was asked, before the amount became what arrived.
+    requested_micros = models.BigIntegerField(null=True, blank=True)
     received_currency = models.CharField(max_length=3, blank=True)
     customer_reference = models.CharField(
         max_length=100, blank=True, help_text=_("what the customer typed: the transfer's id")

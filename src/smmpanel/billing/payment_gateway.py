@@ -67,6 +67,9 @@ class Observation:
     amount_minor: int | None = None
     currency: str = ""
     payment_id: str = ""
+    # Crypto: the share of what the invoice asked that actually arrived, in parts per
+    # million (None: the gateway collected exactly the amount, as card gateways do).
+    arrived_ppm: int | None = None
 
 
 @dataclass(frozen=True)

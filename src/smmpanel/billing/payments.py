@@ -43,6 +43,7 @@ CHECK_AFTER = tuple(
     for s in (60, 120, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 25 * 3600)
 )
 CHECK_BATCH = 100
+PPM = 1_000_000
 CHECK_LEASE = timedelta(minutes=5)  # a claimed check another worker may redo after this
 KEPT_BODY_CHARS = 65536
 
@@ -103,6 +104,10 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
     if seen.state in (FAILED, EXPIRED):
         new = Status.FAILED if seen.state == FAILED else Status.EXPIRED
         return seen.state if _move(deposit, [Status.PENDING], new) else DUPLICATE
+    if seen.payment_id:  # the gateway's payment id, to ask about it later (crypto)
+        DepositRequest.objects.filter(pk=deposit.pk, payment_id="").update(
+            payment_id=seen.payment_id[:255]
+        )
     return STILL_PENDING
 
 
@@ -116,6 +121,10 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
         if not matches:
             reason = f"paid {arrived}, expected {expected} ({source})"
             return _hold(deposit, [Status.PENDING], reason, received)
+        if seen.arrived_ppm is not None and seen.arrived_ppm != PPM:
+            outcome = _take_what_arrived(deposit, seen.arrived_ppm, source, received)
+            if outcome is not None:
+                return outcome
         try:
             services.confirm_deposit(deposit.pk, note="")
         except services.DepositAlreadyDecided:
@@ -126,6 +135,31 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
             return DUPLICATE
         DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=None, **received)
     return CREDITED
+
+
+def _take_what_arrived(
+    deposit: DepositRequest, ppm: int, source: str, received: dict
+) -> str | None:
+    """A crypto invoice paid in part or more: the payment becomes what arrived, at the
+    invoice's rate (down to a cent), its bonus that of the new amount, and staff are told.
+    None when it is ready to be credited; an outcome when it is not pending any more or
+    nothing creditable arrived (held)."""
+    credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
+    share = f"{ppm / 10_000:.2f} % of the invoice arrived ({source})"
+    if credited <= 0:
+        return _hold(deposit, [Status.PENDING], share, received)
+    moved = DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
+        requested_micros=deposit.amount_micros,
+        amount_micros=credited,
+        bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()),
+        held_reason=share[:500],
+    )
+    if moved != 1:
+        return None  # decided meanwhile: confirming finds out which way
+    raise_alert(f"payment-partial:{deposit.pk}", "payment_partial", reference=deposit.reference,
+                email=deposit.user.email, requested_micros=deposit.amount_micros,
+                credited_micros=credited, share=share)  # fmt: skip
+    return None
 
 
 def _hold(deposit: DepositRequest, old: list[str], reason: str, received: dict) -> str:
