@@ -14,6 +14,7 @@ from smmpanel.configuration import selectors as panel_configuration
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
+from tests.fakes.liqpay import PRIVATE_KEY, PUBLIC_KEY, FakeLiqPay
 from tests.fakes.nowpayments import API_KEY, IPN_SECRET, FakeNowPayments
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
@@ -174,5 +175,17 @@ def nowpayments_on(db):
             "nowpayments",
             {"enabled": True, "position": 2},
             {"api_key": API_KEY, "ipn_secret": IPN_SECRET},
+        )
+        yield fake
+
+
+@pytest.fixture
+def liqpay_on(db):
+    """LiqPay enabled with the fake's keys, charging UAH at 41.25 per panel unit."""
+    with FakeLiqPay() as fake, override_settings(LIQPAY_BASE=fake.url):
+        save_gateway_settings(
+            "liqpay",
+            {"enabled": True, "position": 3, "currency": "UAH", "rate_micros": 41_250_000},
+            {"public_key": PUBLIC_KEY, "private_key": PRIVATE_KEY},
         )
         yield fake

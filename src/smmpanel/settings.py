@@ -45,6 +45,8 @@ PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["manual"])
 # Where the stripe library sends its calls (a local fake Stripe in tests).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_CHECKOUT_ORIGIN = env.str("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+# LiqPay (Ukrainian acquiring): its API and checkout origin.
+LIQPAY_BASE = env.str("LIQPAY_BASE", default="https://www.liqpay.ua")
 # NOWPayments (crypto): its REST API, and the origin of its payment page.
 NOWPAYMENTS_API_BASE = env.str("NOWPAYMENTS_API_BASE", default="https://api.nowpayments.io")
 NOWPAYMENTS_CHECKOUT_ORIGIN = env.str(

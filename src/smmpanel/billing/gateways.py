@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from smmpanel.billing import gateway_secrets
+from smmpanel.billing.liqpay_gateway import LiqPayGateway
 from smmpanel.billing.models import GatewaySettings
 from smmpanel.billing.nowpayments_gateway import NowPaymentsGateway
 from smmpanel.billing.payment_gateway import GatewayConfig, ManualGateway, PaymentGateway
@@ -24,12 +25,19 @@ from smmpanel.billing.stripe_gateway import StripeGateway
 if TYPE_CHECKING:
     from smmpanel.billing.models import DepositRequest
 
-__all__ = ["ManualGateway", "NowPaymentsGateway", "PaymentGateway", "StripeGateway"]
+__all__ = [
+    "LiqPayGateway",
+    "ManualGateway",
+    "NowPaymentsGateway",
+    "PaymentGateway",
+    "StripeGateway",
+]
 
 BUILT_IN: dict[str, type[PaymentGateway]] = {
     ManualGateway.code: ManualGateway,
     StripeGateway.code: StripeGateway,
     NowPaymentsGateway.code: NowPaymentsGateway,
+    LiqPayGateway.code: LiqPayGateway,
 }
 
 
