@@ -134,7 +134,7 @@ class Payments(RuleBasedStateMachine):
         elif how == "missing":
             signature = ""
         else:
-            signature, body = sign(body), body.replace(b'"usd"', b'"eur"')
+            signature, body = sign(body), body.replace(b'"livemode": false', b'"livemode": true')
         assert deliveries(self.url, [(body, signature)]) == [400]
 
     @rule(deposit=payments, workers=st.integers(min_value=1, max_value=3))
