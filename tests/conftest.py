@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import translation
 
+from smmpanel.billing.gateway_settings import save_gateway_settings
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.billing.selectors import balance_of
 from smmpanel.catalog import active_catalog, price_rule_owners
@@ -14,6 +15,9 @@ from smmpanel.data_dir import prepare_data_dir
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.policy import rule_cache
 from tests.factories import make_key, make_service, make_user
+from tests.fakes.liqpay import PRIVATE_KEY, PUBLIC_KEY, FakeLiqPay
+from tests.fakes.nowpayments import API_KEY, IPN_SECRET, FakeNowPayments
+from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 
@@ -144,3 +148,52 @@ def _cached_reads_start_afresh():
     active_catalog.forget()
     price_rule_owners.forget()
     panel_configuration.forget()
+
+
+@pytest.fixture
+def fake_stripe():
+    """A fake Stripe on 127.0.0.1 (tests/fakes/stripe.py), the library pointed at it."""
+    with (
+        FakeStripe() as fake,
+        override_settings(STRIPE_API_BASE=fake.url, STRIPE_CHECKOUT_ORIGIN=fake.url),
+    ):
+        yield fake
+
+
+@pytest.fixture
+def stripe_on(db, fake_stripe):
+    """Stripe enabled with the fake's keys, no fee, the panel's currency; the fake's
+    notifications go to the test client's address (set ``webhook_url`` for a live one)."""
+    save_gateway_settings(
+        "stripe",
+        {"enabled": True, "position": 1},
+        {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET},
+    )
+    return fake_stripe
+
+
+@pytest.fixture
+def nowpayments_on(db):
+    """NOWPayments enabled with the fake's keys (tests/fakes/nowpayments.py)."""
+    with (
+        FakeNowPayments() as fake,
+        override_settings(NOWPAYMENTS_API_BASE=fake.url, NOWPAYMENTS_CHECKOUT_ORIGIN=fake.url),
+    ):
+        save_gateway_settings(
+            "nowpayments",
+            {"enabled": True, "position": 2},
+            {"api_key": API_KEY, "ipn_secret": IPN_SECRET},
+        )
+        yield fake
+
+
+@pytest.fixture
+def liqpay_on(db):
+    """LiqPay enabled with the fake's keys, charging UAH at 41.25 per panel unit."""
+    with FakeLiqPay() as fake, override_settings(LIQPAY_BASE=fake.url):
+        save_gateway_settings(
+            "liqpay",
+            {"enabled": True, "position": 3, "currency": "UAH", "rate_micros": 41_250_000},
+            {"public_key": PUBLIC_KEY, "private_key": PRIVATE_KEY},
+        )
+        yield fake

@@ -43,6 +43,18 @@ CURRENCY = env.str("CURRENCY", default="USD")
 # Payments (billing/gateways.py): enabled gateways in display order; the manual one is a
 # bank transfer whose deposits staff confirm. Amounts in the panel's currency.
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=["manual"])
+# Where the stripe library sends its calls (a local fake Stripe in tests).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_CHECKOUT_ORIGIN = env.str("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
+# LiqPay (Ukrainian acquiring): its API and checkout origin.
+LIQPAY_BASE = env.str("LIQPAY_BASE", default="https://www.liqpay.ua")
+# NOWPayments (crypto): its REST API, and the origin of its payment page.
+NOWPAYMENTS_API_BASE = env.str("NOWPAYMENTS_API_BASE", default="https://api.nowpayments.io")
+NOWPAYMENTS_CHECKOUT_ORIGIN = env.str(
+    "NOWPAYMENTS_CHECKOUT_ORIGIN", default="https://nowpayments.io"
+)
+PAYMENT_NOTIFICATION_MAX_BYTES = env.int("PAYMENT_NOTIFICATION_MAX_BYTES", default=65536)
+PAYMENT_NOTIFICATIONS_PER_MINUTE = env.int("PAYMENT_NOTIFICATIONS_PER_MINUTE", default=120)
 MANUAL_PAYMENT_INSTRUCTIONS = env.str("MANUAL_PAYMENT_INSTRUCTIONS", default="")
 MIN_DEPOSIT = env.str("MIN_DEPOSIT", default="1.00")
 MAX_DEPOSIT = env.str("MAX_DEPOSIT", default="10000.00")

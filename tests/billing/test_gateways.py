@@ -154,11 +154,11 @@ def test_a_customer_cannot_confirm_a_manual_deposit(customer, pending):
     assert pending.status == DepositRequest.Status.PENDING
 
 
-def test_the_manual_gateway_confirms_through_the_same_service(customer, pending, staff_member):
-    gateway = gateways.gateway_of(pending)
-    gateway.confirm(pending, actor=staff_member)
+def test_a_manual_deposit_is_confirmed_once_by_staff(customer, pending, staff_member):
+    assert gateways.gateway_of(pending).staff_confirms
+    confirm_deposit(pending, actor=staff_member)
     with pytest.raises(DepositAlreadyDecided):
-        gateway.confirm(pending, actor=staff_member)
+        confirm_deposit(pending, actor=staff_member)
     assert deposits_of(customer) == 2  # the factory's test deposit and this one
 
 
@@ -287,7 +287,7 @@ def test_a_rejected_deposit_cannot_be_confirmed(customer, pending, staff_member)
 # --- registry --------------------------------------------------------------------------
 
 
-def test_the_manual_gateway_is_enabled_by_default():
+def test_the_manual_gateway_is_enabled_by_default(db):
     assert [g.code for g in gateways.enabled_gateways()] == ["manual"]
 
 
@@ -297,11 +297,11 @@ def test_manual_instructions_come_from_settings(db):  # the settings page may ho
 
 
 @override_settings(PAYMENT_GATEWAYS=["manual", "bitcoin"])
-def test_an_unknown_gateway_in_settings_is_a_configuration_error():
+def test_an_unknown_gateway_in_settings_is_a_configuration_error(db):
     with pytest.raises(ImproperlyConfigured, match="bitcoin"):
         gateways.enabled_gateways()
 
 
 @override_settings(PAYMENT_GATEWAYS=["smmpanel.billing.gateways.ManualGateway"])
-def test_a_gateway_can_be_named_by_its_dotted_path():
+def test_a_gateway_can_be_named_by_its_dotted_path(db):
     assert [g.code for g in gateways.enabled_gateways()] == ["manual"]

@@ -66,6 +66,9 @@ def test_sign_up_fund_order_complete_refill_and_get_help(
     customer_page.goto("/funds/")
     expect(customer_page.get_by_role("radio")).to_be_checked()
     customer_page.get_by_label(tr("Amount")).fill("25")
+    customer_page.get_by_role("button", name=tr("Continue")).click()
+    # The price before paying: what the balance receives.
+    expect(customer_page.locator("#receive-total")).to_contain_text(shown(to_micros("25")))
     customer_page.get_by_role("button", name=tr("Request deposit")).click()
     requests = customer_page.locator("section[aria-labelledby=requests-h] tbody tr")
     expect(requests).to_have_count(1)
@@ -84,7 +87,7 @@ def test_sign_up_fund_order_complete_refill_and_get_help(
 
     customer_page.reload()
     expect(customer_page.locator("main")).to_contain_text(shown(to_micros("25")))
-    expect(requests).to_contain_text(tr("Confirmed"))
+    expect(requests).to_contain_text(tr("Paid"))
 
     # New order: pick the service, type, watch the live price, place it.
     customer_page.goto("/orders/new/")

@@ -104,7 +104,7 @@ def full_shop(transactional_db):
     refund_remains(orders[2], 250)
     cancel_and_refund(orders[3])
     Order.objects.filter(pk=orders[4].pk).update(status="fail")
-    request_deposit(customer, "manual", "25")
+    deposit = request_deposit(customer, "manual", "25", customer_reference="SEPA 2024-000123")
     make_key(customer)
     ticket = open_ticket(
         customer,
@@ -131,6 +131,7 @@ def full_shop(transactional_db):
     return {
         "customer": customer,
         "staff": staff,
+        "deposit": deposit,
         "service": long_service,
         "order": done,
         "pending": orders[5],
@@ -155,6 +156,9 @@ def customer_pages(shop) -> list[tuple[str, str]]:
         ("refills", "/refills/"),
         ("funds", "/funds/"),
         ("transactions", "/funds/history/"),
+        ("funds-quote", "/funds/quote/?gateway=manual&amount=25"),
+        ("payments", "/funds/payments/"),
+        ("receipt", f"/funds/payments/{shop['deposit'].reference}/"),
         ("tickets", "/tickets/"),
         ("ticket-new", f"/tickets/new/?order={order.pk}"),
         ("ticket-thread", f"/tickets/{ticket.pk}/"),
@@ -203,6 +207,8 @@ def staff_pages(shop) -> list[tuple[str, str]]:
         ("staff-providers", "/staff/providers/"),
         ("staff-provider-new", "/staff/providers/new/"),
         ("staff-settings", "/staff/settings/"),
+        ("staff-payment-settings", "/staff/settings/payments/"),
+        ("staff-payment-gateway", "/staff/settings/payments/stripe/"),
         ("staff-provider-edit", f"/staff/providers/{shop['provider'].pk}/"),
         ("staff-provider-import", f"/staff/providers/{shop['provider'].pk}/import/"),
         ("staff-reports", "/staff/reports/"),

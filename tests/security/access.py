@@ -147,6 +147,7 @@ STAFF_WORDS = {
     "direction": ["up", "down"],
     "slug": sorted(REPORTS),
     "code": [rulebook.RULES[0].code],
+    "gateway": ["manual", "stripe"],
 }  # fmt: skip
 # What the staff forms ask for besides ``HOSTILE_FORM``'s fields, each with a valid value.
 STAFF_FORM = HOSTILE_FORM | {

@@ -72,6 +72,14 @@ def _forms(office) -> dict[str, dict]:
         "ticket": {"body": WHY},
         "canned-replies": {"title": "Audited", "body": WHY},
         "settings": {"site_name": "Audited panel"},
+        "payment-settings": {"from_amount": "50", "percent": "5"},
+        "payment-gateway": {
+            "enabled": "on",
+            "position": "3",
+            "fee_percent": "2.9",
+            "fee_fixed": "0.30",
+            "fee_paid_by": "customer",
+        },
     }
 
 
@@ -86,7 +94,7 @@ READ_ONLY = {
 ASK_WHY = {
     "order-action", "user-action", "lift", "refill-action", "rule-edit", "deny",
     "deny-remove", "deposit-action", "chargeback", "user-do", "user-lift", "orders-bulk",
-    "settings",
+    "settings", "payment-settings", "payment-gateway",
 }  # fmt: skip
 
 

@@ -56,7 +56,7 @@ def test_confirming_via_the_staff_page_credits_once(staff_client, pending, custo
     assert balance_of(customer) == before + to_micros("30")
     deposits = LedgerEntry.objects.filter(user=customer, kind="deposit", created_by=staff)
     assert deposits.count() == 1
-    assert "was already confirmed" in response.content.decode()
+    assert "was already paid" in response.content.decode()
 
 
 def test_rejecting_via_the_staff_page_needs_a_reason(staff_client, pending):

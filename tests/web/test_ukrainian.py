@@ -330,6 +330,7 @@ def panel(db):
     """Customer and staff data of every kind, named in Ukrainian as an operator would:
     orders pending, in progress, completed, partial and canceled, a refill, a ticket,
     and ledger entries of each kind (deposit, charge, refund, adjustment, chargeback)."""
+    from smmpanel.billing.gateway_settings import add_bonus_tier
     from smmpanel.billing.services import (
         adjust,
         confirm_deposit,
@@ -355,13 +356,14 @@ def panel(db):
     refund_remains(orders[3], 40)
     cancel_and_refund(orders[4])
     request_refill(customer, refilled.pk)
+    add_bonus_tier(20_000_000, 500)
     confirm_deposit(request_deposit(customer, "manual", "25"), actor=owner)
-    request_deposit(customer, "manual", "10")
+    waiting = request_deposit(customer, "manual", "10", customer_reference="Платіж 42")
     adjust(customer, 1_000_000, memo="goodwill", created_by=owner)
     record_chargeback(customer, 500_000, memo="bank dispute", created_by=owner)
     ticket = open_ticket(customer, "refill", "Де мої лайки?", "Допоможіть", [refilled.pk])
     return {"customer": customer, "owner": owner, "orders": orders, "ticket": ticket,
-            "service": service}  # fmt: skip
+            "service": service, "deposit": waiting}  # fmt: skip
 
 
 def customer_pages(panel) -> list[str]:
@@ -371,6 +373,8 @@ def customer_pages(panel) -> list[str]:
         "/orders/", "/refills/", "/funds/", "/funds/history/", "/tickets/", "/tickets/new/",
         f"/tickets/{ticket.pk}/", "/settings/", "/api-keys/", f"/orders/{o[0].pk}/cancel/",
         *[f"/orders/{order.pk}/" for order in o],
+        "/funds/quote/?gateway=manual&amount=25", "/funds/payments/",
+        f"/funds/payments/{panel['deposit'].reference}/",
     ]  # fmt: skip
 
 
@@ -388,6 +392,8 @@ def staff_pages(panel) -> list[str]:
         f"/staff/tickets/{ticket.pk}/", "/staff/tickets/canned/", "/staff/funds/deposits/",
         f"/staff/funds/users/{customer.pk}/chargeback/", "/staff/catalog/services/",
         "/staff/catalog/categories/", "/staff/providers/", "/staff/reports/",
+        "/staff/settings/payments/", "/staff/settings/payments/manual/",
+        "/staff/settings/payments/stripe/",
     ]  # fmt: skip
 
 

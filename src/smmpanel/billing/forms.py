@@ -17,6 +17,12 @@ class DepositForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+    customer_reference = forms.CharField(
+        label=_("Your payment reference (bank transfer)"),
+        max_length=100,
+        required=False,
+        help_text=_("Optional: the transfer's number or the payer's name, so staff find it."),
+    )
 
     def __init__(self, *args, gateways: list[PaymentGateway], **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,110 +1,106 @@
-"""Payment gateways behind one interface.
+"""The payment gateways the panel knows, with the owner's settings.
 
-A gateway turns "I want to add 25.00" into a ``DepositRequest`` and, once the money has
-really arrived, confirms it; confirming writes the ledger deposit through
-``billing.services.confirm_deposit`` and nowhere else, so every gateway gets the same
-"confirm twice, credit once" guarantee.
-
-The operator chooses the enabled gateways, in display order, with the setting
-``PAYMENT_GATEWAYS`` (env ``PAYMENT_GATEWAYS=manual``). An entry is either the code of a
-built-in gateway or the dotted path of a ``PaymentGateway`` subclass, so a real payment
-provider plugs in without touching this module.
+Which gateways are offered, in which order and at which limits and fees is the owner's
+choice on the staff settings page (``GatewaySettings``); a gateway without stored
+settings follows ``PAYMENT_GATEWAYS`` (env ``PAYMENT_GATEWAYS=manual``), whose entries
+are built-in codes or dotted paths of ``PaymentGateway`` subclasses, so a payment
+provider plugs in by writing one class (``billing/payment_gateway.py``).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from smmpanel.configuration import selectors as configuration
+from smmpanel.billing import gateway_secrets
+from smmpanel.billing.liqpay_gateway import LiqPayGateway
+from smmpanel.billing.models import GatewaySettings
+from smmpanel.billing.nowpayments_gateway import NowPaymentsGateway
+from smmpanel.billing.payment_gateway import GatewayConfig, ManualGateway, PaymentGateway
+from smmpanel.billing.stripe_gateway import StripeGateway
 
 if TYPE_CHECKING:
     from smmpanel.billing.models import DepositRequest
 
+__all__ = [
+    "LiqPayGateway",
+    "ManualGateway",
+    "NowPaymentsGateway",
+    "PaymentGateway",
+    "StripeGateway",
+]
 
-class PaymentGateway(ABC):
-    """One way to pay. Subclasses set ``code`` and ``name`` and implement the two steps."""
-
-    code: ClassVar[str]
-    name: ClassVar[str]
-    # True when a person checks the payment (bank transfer): only staff may confirm.
-    staff_confirms: ClassVar[bool] = False
-
-    @property
-    def instructions(self) -> str:
-        """What the customer does to pay, shown on the Add funds page."""
-        return ""
-
-    @abstractmethod
-    def start_deposit(self, user, amount_micros: int) -> DepositRequest:
-        """Open a pending deposit of an already validated amount and return it."""
-
-    def confirm(self, deposit: DepositRequest, *, actor=None, note: str = "") -> DepositRequest:
-        """The money arrived: credit the deposit once (see ``services.confirm_deposit``)."""
-        from smmpanel.billing import services
-
-        return services.confirm_deposit(deposit, actor=actor, note=note)
+BUILT_IN: dict[str, type[PaymentGateway]] = {
+    ManualGateway.code: ManualGateway,
+    StripeGateway.code: StripeGateway,
+    NowPaymentsGateway.code: NowPaymentsGateway,
+    LiqPayGateway.code: LiqPayGateway,
+}
 
 
-class ManualGateway(PaymentGateway):
-    """A bank (or other manual) transfer: the customer pays quoting the reference, staff
-    see the money arrive and confirm or reject the request on the staff Deposits page."""
-
-    code = "manual"
-    name = _("Bank transfer (confirmed by staff)")
-    staff_confirms = True
-
-    @property
-    def instructions(self) -> str:
-        # The owner's bank details (staff settings page, or MANUAL_PAYMENT_INSTRUCTIONS).
-        return configuration.config().manual_instructions() or gettext(
-            "Request a deposit below, then transfer exactly that amount to the operator's "
-            "bank account shown on your invoice, quoting the reference code of the request "
-            "in the payment description. Staff credit your balance once the transfer "
-            "arrives, usually within one business day. Questions about a payment: open a "
-            "support ticket of the kind 'payment' with the reference code."
-        )
-
-    def start_deposit(self, user, amount_micros: int) -> DepositRequest:
-        from smmpanel.billing import services
-
-        return services.open_deposit_request(user, self.code, amount_micros)
-
-
-BUILT_IN: dict[str, type[PaymentGateway]] = {ManualGateway.code: ManualGateway}
-
-
-def _load(entry: str) -> PaymentGateway:
+def _class_of(entry: str) -> type[PaymentGateway]:
     entry = entry.strip()
     if entry in BUILT_IN:
-        return BUILT_IN[entry]()
+        return BUILT_IN[entry]
     if "." in entry:
         try:
             cls = import_string(entry)
         except ImportError as exc:
             raise ImproperlyConfigured(f"PAYMENT_GATEWAYS: cannot import {entry!r}") from exc
         if isinstance(cls, type) and issubclass(cls, PaymentGateway):
-            return cls()
+            return cls
     raise ImproperlyConfigured(
         f"PAYMENT_GATEWAYS: {entry!r} is neither a built-in gateway "
         f"({', '.join(BUILT_IN)}) nor a PaymentGateway subclass"
     )
 
 
-def enabled_gateways() -> list[PaymentGateway]:
-    """The operator's enabled gateways, in the order of ``PAYMENT_GATEWAYS``."""
-    seen: dict[str, PaymentGateway] = {}
+def known_classes() -> list[type[PaymentGateway]]:
+    """Every gateway the panel can offer: the built-in ones and those ``PAYMENT_GATEWAYS``
+    names by dotted path."""
+    classes = dict(BUILT_IN)
     for entry in settings.PAYMENT_GATEWAYS:
         if entry.strip():
-            gateway = _load(entry)
-            seen.setdefault(gateway.code, gateway)
-    return list(seen.values())
+            cls = _class_of(entry)
+            classes.setdefault(cls.code, cls)
+    return list(classes.values())
+
+
+def config_of(row: GatewaySettings | None, env_position: int | None) -> GatewayConfig:
+    """The settings of a gateway from its stored row, else from ``PAYMENT_GATEWAYS``."""
+    if row is None:
+        return GatewayConfig(enabled=env_position is not None, position=env_position or 0)
+    return GatewayConfig(
+        enabled=row.enabled,
+        position=row.position,
+        secrets=gateway_secrets.unseal(row.secrets_sealed),
+        min_micros=row.min_micros,
+        max_micros=row.max_micros,
+        fee_percent_bp=row.fee_percent_bp,
+        fee_fixed_micros=row.fee_fixed_micros,
+        fee_paid_by=row.fee_paid_by,
+        currency=row.currency,
+        rate_micros=row.rate_micros,
+    )
+
+
+def all_gateways() -> list[PaymentGateway]:
+    """Every known gateway with its settings, enabled or not, in display order."""
+    env_codes = [_class_of(e).code for e in settings.PAYMENT_GATEWAYS if e.strip()]
+    rows = {row.code: row for row in GatewaySettings.objects.all()}
+    found = []
+    for cls in known_classes():
+        env_position = env_codes.index(cls.code) if cls.code in env_codes else None
+        found.append(cls(config_of(rows.get(cls.code), env_position)))
+    return sorted(found, key=lambda g: (g.config.position, g.code))
+
+
+def enabled_gateways() -> list[PaymentGateway]:
+    """The gateways a customer may pay with, in the owner's display order."""
+    return [g for g in all_gateways() if g.config.enabled]
 
 
 def enabled_gateway(code: str) -> PaymentGateway | None:
@@ -112,9 +108,12 @@ def enabled_gateway(code: str) -> PaymentGateway | None:
     return next((g for g in enabled_gateways() if g.code == code), None)
 
 
+def gateway_named(code: str) -> PaymentGateway | None:
+    """The gateway called ``code`` with its settings, enabled or not (notifications and
+    status checks of payments made before it was switched off still count)."""
+    return next((g for g in all_gateways() if g.code == code), None)
+
+
 def gateway_of(deposit: DepositRequest) -> PaymentGateway | None:
     """The gateway a deposit was made through, even if it has been disabled since."""
-    found = next((g for g in enabled_gateways() if g.code == deposit.gateway), None)
-    if found is None and deposit.gateway in BUILT_IN:
-        found = BUILT_IN[deposit.gateway]()
-    return found
+    return gateway_named(deposit.gateway)

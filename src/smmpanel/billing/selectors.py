@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from smmpanel.billing import gateways
 from smmpanel.billing.models import DepositRequest, LedgerEntry, Wallet
 
 
@@ -76,7 +77,7 @@ def cursor(value: object) -> int | None:
 def ledger_page(user, before: int | None = None, size: int = 25) -> LedgerPage:
     """The user's ledger entries with id below ``before``, newest first (keyset pagination:
     as fast on page 1000 as on page 1, via the ``ledger_user_recent`` index)."""
-    rows = LedgerEntry.objects.filter(user=user).select_related("deposit")
+    rows = LedgerEntry.objects.filter(user=user).select_related("deposit", "bonus_of")
     if before is not None:
         rows = rows.filter(pk__lt=before)
     entries = list(rows.order_by("-id")[: size + 1])
@@ -90,10 +91,24 @@ def deposits_of(user, limit: int = 20) -> list[DepositRequest]:
     return list(DepositRequest.objects.filter(user=user).order_by("-id")[:limit])
 
 
+def deposit_of(user, reference: str) -> DepositRequest | None:
+    """The user's deposit with ``reference`` (None for anyone else's)."""
+    return (
+        DepositRequest.objects.filter(user=user, reference=str(reference)[:16])
+        .select_related("ledger_entry", "bonus_entry")
+        .first()
+    )
+
+
 def pending_deposits(limit: int = 200) -> list[DepositRequest]:
-    """Deposits waiting for a decision, oldest first (staff queue)."""
+    """Deposits waiting for staff, oldest first: transfers staff confirm, and payments held
+    for review. A card or crypto payment still pending is its gateway's to settle."""
+    by_staff = [g.code for g in gateways.all_gateways() if g.staff_confirms]
     return list(
-        DepositRequest.objects.filter(status=DepositRequest.Status.PENDING)
+        DepositRequest.objects.filter(
+            Q(status=DepositRequest.Status.PENDING, gateway__in=by_staff)
+            | Q(status=DepositRequest.Status.HELD)
+        )
         .select_related("user")
         .order_by("id")[:limit]
     )
@@ -102,7 +117,9 @@ def pending_deposits(limit: int = 200) -> list[DepositRequest]:
 def decided_deposits(limit: int = 50) -> list[DepositRequest]:
     """The most recently decided deposits, for staff (chargebacks start from here)."""
     return list(
-        DepositRequest.objects.exclude(status=DepositRequest.Status.PENDING)
+        DepositRequest.objects.exclude(
+            status__in=[DepositRequest.Status.PENDING, DepositRequest.Status.HELD]
+        )
         .select_related("user", "decided_by")
         .order_by("-decided_at", "-id")[:limit]
     )
@@ -136,6 +153,14 @@ def entry_details(entry: LedgerEntry) -> str:
             }
         else:
             text = _("Funds added by staff")
+    elif entry.kind == LedgerEntry.Kind.BONUS:
+        request = getattr(entry, "bonus_of", None)
+        if entry.amount_micros < 0:
+            text = _("Deposit bonus taken back")
+        elif request is not None:
+            text = _("Bonus for payment %(reference)s") % {"reference": request.reference}
+        else:
+            text = _("Deposit bonus")
     elif entry.kind == LedgerEntry.Kind.ADJUSTMENT:
         text = _("Balance corrected by staff")
     elif entry.kind == LedgerEntry.Kind.CHARGEBACK:

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from smmpanel.accounts.staff_rank import ensure_may_act_on
 from smmpanel.audit.services import audit
-from smmpanel.billing import gateways
-from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
+from smmpanel.billing import gateways, pricing
+from smmpanel.billing.models import BonusTier, DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.compiled_sql import RowInsert
 from smmpanel.money import InvalidAmount, format_amount, to_micros
 from smmpanel.notifications.services import notify, raise_alert
@@ -356,12 +356,40 @@ class NotAllowed(Exception):
     """Only staff may confirm or reject a deposit of this gateway."""
 
 
-def deposit_limits() -> tuple[int, int]:
-    """The smallest and largest single deposit, in micros (settings MIN/MAX_DEPOSIT)."""
-    return to_micros(settings.MIN_DEPOSIT), to_micros(getattr(settings, "MAX_DEPOSIT", "10000"))
+def deposit_limits(gateway: gateways.PaymentGateway | None = None) -> tuple[int, int]:
+    """The smallest and largest single deposit, in micros: the gateway's own when the
+    owner set them, else settings MIN/MAX_DEPOSIT."""
+    low = to_micros(settings.MIN_DEPOSIT)
+    high = to_micros(getattr(settings, "MAX_DEPOSIT", "10000"))
+    if gateway is not None:
+        low = gateway.config.min_micros or low
+        high = gateway.config.max_micros or high
+    return low, high
 
 
-def parse_deposit_amount(value: str | Decimal | int | None) -> int:
+def bonus_tiers() -> list[tuple[int, int]]:
+    """The owner's deposit bonus tiers as ``(from_micros, percent_bp)``, lowest first."""
+    return list(BonusTier.objects.order_by("from_micros").values_list("from_micros", "percent_bp"))
+
+
+def quote_deposit(gateway: gateways.PaymentGateway, amount_micros: int) -> pricing.Quote:
+    """What a deposit of ``amount_micros`` through ``gateway`` costs and brings."""
+    config = gateway.config
+    return pricing.quote(
+        amount_micros,
+        percent_bp=config.fee_percent_bp,
+        fixed_micros=config.fee_fixed_micros,
+        fee_paid_by=config.fee_paid_by,
+        tiers=bonus_tiers(),
+        panel_currency=settings.CURRENCY,
+        pay_currency=config.pay_currency,
+        rate_micros=config.rate_micros,
+    )
+
+
+def parse_deposit_amount(
+    value: str | Decimal | int | None, gateway: gateways.PaymentGateway | None = None
+) -> int:
     """A deposit amount typed by a person, as micros; raises ``DepositRefused`` with a
     message that says what to type instead.
 
@@ -385,7 +413,7 @@ def parse_deposit_amount(value: str | Decimal | int | None) -> int:
         raise DepositRefused(_("Use at most two decimals, for example 25.50."), field="amount")
     if micros <= 0:
         raise DepositRefused(_("The amount must be greater than zero."), field="amount")
-    low, high = deposit_limits()
+    low, high = deposit_limits(gateway)
     currency = settings.CURRENCY
     if micros < low:
         raise DepositRefused(
@@ -402,16 +430,30 @@ def parse_deposit_amount(value: str | Decimal | int | None) -> int:
     return micros
 
 
-def request_deposit(user, gateway_code: str, amount: str | Decimal | int | None) -> DepositRequest:
-    """Validate a customer's deposit request and start it with the chosen gateway.
+def chosen_gateway(gateway_code: str | None) -> gateways.PaymentGateway:
+    """The enabled gateway a customer chose; ``DepositRefused`` for any other."""
+    gateway = gateways.enabled_gateway(str(gateway_code or "").strip())
+    if gateway is None:
+        raise DepositRefused(_("Choose one of the payment methods offered."), field="gateway")
+    return gateway
+
+
+def request_deposit(
+    user,
+    gateway_code: str,
+    amount: str | Decimal | int | None,
+    *,
+    customer_reference: str = "",
+) -> DepositRequest:
+    """Validate a customer's deposit request and record it, priced by the chosen gateway
+    (fee, bonus, the amount the gateway collects); ``billing.payments.start_payment``
+    then opens it at the gateway.
 
     Raises ``DepositRefused`` (and writes nothing) for an unknown or disabled gateway, a
     bad amount, or too many requests still waiting for staff.
     """
-    gateway = gateways.enabled_gateway(str(gateway_code or "").strip())
-    if gateway is None:
-        raise DepositRefused(_("Choose one of the payment methods offered."), field="gateway")
-    micros = parse_deposit_amount(amount)
+    gateway = chosen_gateway(gateway_code)
+    micros = parse_deposit_amount(amount, gateway)
     waiting = DepositRequest.objects.filter(user=user, status=DepositRequest.Status.PENDING)
     if waiting.count() >= MAX_PENDING_DEPOSITS:
         raise DepositRefused(
@@ -422,12 +464,33 @@ def request_deposit(user, gateway_code: str, amount: str | Decimal | int | None)
             % {"n": MAX_PENDING_DEPOSITS},
             field="amount",
         )
-    return gateway.start_deposit(user, micros)
+    reference = " ".join(str(customer_reference or "").split())[:100]
+    return open_deposit_request(
+        user, gateway.code, micros, quote=quote_deposit(gateway, micros),
+        customer_reference=reference,
+    )  # fmt: skip
 
 
-def open_deposit_request(user, gateway_code: str, amount_micros: int) -> DepositRequest:
-    """Record a pending deposit with a fresh reference code (used by gateways)."""
+def open_deposit_request(
+    user,
+    gateway_code: str,
+    amount_micros: int,
+    *,
+    quote: pricing.Quote | None = None,
+    customer_reference: str = "",
+) -> DepositRequest:
+    """Record a pending deposit with a fresh reference code and its price."""
     _positive(amount_micros)
+    priced = {}
+    if quote is not None:
+        priced = dict(
+            fee_micros=quote.fee_micros,
+            fee_paid_by=quote.fee_paid_by,
+            bonus_micros=quote.bonus_micros,
+            pay_currency=quote.pay_currency,
+            pay_minor=quote.pay_minor,
+            rate_micros=quote.rate_micros,
+        )
     currency = (
         Wallet.objects.filter(user=user).values_list("currency", flat=True).first()
         or settings.CURRENCY
@@ -441,6 +504,8 @@ def open_deposit_request(user, gateway_code: str, amount_micros: int) -> Deposit
                     amount_micros=amount_micros,
                     currency=currency,
                     reference=_new_reference(),
+                    customer_reference=customer_reference,
+                    **priced,
                 )
         except IntegrityError:  # a reference collision: vanishingly rare, try another
             continue
@@ -460,10 +525,12 @@ def confirm_deposit(
     """
     current = _deposit(deposit_request)
     _check_actor(current, actor)
+    # A payment held for review is staff's to confirm; the gateway's own path never is.
+    from_states = [DepositRequest.Status.PENDING]
+    if actor is not None:
+        from_states.append(DepositRequest.Status.HELD)
     with transaction.atomic():
-        won = DepositRequest.objects.filter(
-            pk=current.pk, status=DepositRequest.Status.PENDING
-        ).update(
+        won = DepositRequest.objects.filter(pk=current.pk, status__in=from_states).update(
             status=DepositRequest.Status.CONFIRMED,
             decided_at=timezone.now(),
             decided_by=actor,
@@ -478,6 +545,8 @@ def confirm_deposit(
             created_by=actor,
         )
         _link_credit(current, credit)
+        if current.bonus_micros > 0:
+            _credit_bonus(current, actor)
         held = isinstance(credit, HeldCredit)
         notify(current.user, "deposit_held" if held else "deposit_credited",
                reference=current.reference, amount_micros=current.amount_micros)  # fmt: skip
@@ -485,6 +554,37 @@ def confirm_deposit(
             _audit_deposit("deposit.confirm", current, actor, note, "confirmed")
     current.refresh_from_db()
     return current
+
+
+def _credit_bonus(current: DepositRequest, actor) -> None:
+    """The deposit's bonus as its own ledger entry (``bonus``), never paid money; held
+    with the deposit under balance review."""
+    bonus = _move(
+        current.user,
+        LedgerEntry.Kind.BONUS,
+        current.bonus_micros,
+        allow_negative=False,
+        memo=f"bonus for deposit {current.reference}",
+        created_by=actor,
+    )
+    if isinstance(bonus, LedgerEntry):
+        DepositRequest.objects.filter(pk=current.pk).update(bonus_entry=bonus)
+
+
+def reverse_bonus(current: DepositRequest, *, memo: str) -> LedgerEntry | None:
+    """Take back a deposit's bonus (its payment was disputed or refunded): a negative
+    ``bonus`` entry, written before any chargeback of paid money, which may take the
+    balance below zero truthfully. None when the deposit had no bonus credited."""
+    if current.bonus_entry_id is None:
+        return None
+    return _move(
+        current.user,
+        LedgerEntry.Kind.BONUS,
+        -current.bonus_micros,
+        allow_negative=True,
+        by_staff=True,
+        memo=memo[:255],
+    )
 
 
 def reject_deposit(deposit_request: DepositRequest | int, *, actor, reason: str) -> DepositRequest:
@@ -500,7 +600,8 @@ def reject_deposit(deposit_request: DepositRequest | int, *, actor, reason: str)
     _check_actor(current, actor)
     with transaction.atomic():
         won = DepositRequest.objects.filter(
-            pk=current.pk, status=DepositRequest.Status.PENDING
+            pk=current.pk,
+            status__in=[DepositRequest.Status.PENDING, DepositRequest.Status.HELD],
         ).update(
             status=DepositRequest.Status.REJECTED,
             decided_at=timezone.now(),

@@ -118,6 +118,20 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
         _("Chargeback"),
         _("Chargeback of %(amount)s recorded for %(email)s."),
     ),
+    "payment_held": (
+        _("Payment held for review"),
+        _("Payment %(reference)s of %(email)s is held for review: %(reason)s"),
+    ),
+    "payment_partial": (
+        _("Crypto payment paid in part or more"),
+        _("Payment %(reference)s of %(email)s: %(share)s; %(credited)s credited instead of "
+          "%(requested)s. Check the difference with the customer."),
+    ),
+    "payment_refunded": (
+        _("Payment refunded at the gateway"),
+        _("Payment %(reference)s of %(email)s was refunded at the gateway (%(amount)s): "
+          "correct the balance if the money was not spent."),
+    ),
 }  # fmt: skip
 
 

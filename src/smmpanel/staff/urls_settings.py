@@ -2,8 +2,14 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_settings
+from smmpanel.staff import views_payments, views_settings
 
 urlpatterns = [
     path("settings/", views_settings.panel_settings, name="settings"),
+    path("settings/payments/", views_payments.payment_settings, name="payment-settings"),
+    path(
+        "settings/payments/<slug:gateway>/",
+        views_payments.payment_gateway,
+        name="payment-gateway",
+    ),
 ]

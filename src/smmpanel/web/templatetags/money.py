@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils.formats import number_format
 
+from smmpanel.billing import pricing
 from smmpanel.money import MICROS, format_amount, to_decimal
 
 register = template.Library()
@@ -85,3 +86,22 @@ def rate_in(service, rates) -> int:
     rates (an anonymous visitor, or a page that gives none) the list rate."""
     rate_for = getattr(rates, "rate_for", None)
     return rate_for(service) if rate_for is not None else service.rate_micros
+
+
+@register.filter
+def minor_units(minor, currency) -> str:
+    """An amount in a currency's minor units (what a gateway charges), the reader's way."""
+    count = _micros(minor)
+    if count is None:
+        return ""
+    exponent = pricing.minor_exponent(str(currency))
+    return _localized(Decimal(count).scaleb(-exponent), exponent)
+
+
+@register.filter
+def percent_bp(basis_points) -> str:
+    """A percentage from basis points (bonus tiers, fees): ``500`` → ``5``, ``250`` → ``2.5``."""
+    points = _micros(basis_points)
+    if points is None:
+        return ""
+    return number_format(Decimal(points) / 100, decimal_pos=None if points % 100 else 0)

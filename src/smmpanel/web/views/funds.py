@@ -1,5 +1,6 @@
-"""Add funds: payment methods, deposit requests and the ledger history. Thin views over
-``billing.services``, ``billing.gateways`` and ``billing.selectors``."""
+"""Add funds: payment methods, the price of a deposit before paying, deposit requests and
+the ledger history. Thin views over ``billing.services``, ``billing.payments``,
+``billing.gateways`` and ``billing.selectors``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,21 +8,44 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smmpanel.billing import gateways, selectors, services
+from smmpanel.billing import gateways, payments, selectors, services
 from smmpanel.billing.forms import DepositForm
 from smmpanel.web.templatetags.money import money
+from smmpanel.web.views.payments import notify_url, return_url
 
 HISTORY_ON_FUNDS_PAGE = 10
 HISTORY_PAGE_SIZE = 50
 
 
-def _funds_page(request, form: DepositForm):
+def _methods(enabled: list[gateways.PaymentGateway]) -> list[dict]:
+    """Each enabled method with its limits and fee, as the Add funds page lists them."""
+    methods = []
+    for gateway in enabled:
+        low, high = services.deposit_limits(gateway)
+        config = gateway.config
+        methods.append(
+            {
+                "gateway": gateway,
+                "min": low,
+                "max": high,
+                "fee_percent_bp": config.fee_percent_bp,
+                "fee_fixed": config.fee_fixed_micros,
+                "fee_by_customer": config.fee_paid_by == "customer",
+                "currency": config.pay_currency,
+            }
+        )
+    return methods
+
+
+def funds_page(request, form: DepositForm):
     enabled = gateways.enabled_gateways()
     return render(
         request,
         "web/funds/funds.html",
         {
             "gateways": enabled,
+            "methods": _methods(enabled),
+            "bonus_tiers": services.bonus_tiers(),
             "form": form,
             "balance": selectors.balance_of(request.user),
             "deposits": selectors.deposits_of(request.user),
@@ -33,7 +57,29 @@ def _funds_page(request, form: DepositForm):
 
 @login_required
 def funds(request):
-    return _funds_page(request, DepositForm(gateways=gateways.enabled_gateways()))
+    return funds_page(request, DepositForm(gateways=gateways.enabled_gateways()))
+
+
+@login_required
+def quote(request):
+    """What the chosen deposit costs and brings, before anything is written or paid."""
+    form = DepositForm(request.GET or None, gateways=gateways.enabled_gateways())
+    priced = gateway = None
+    if form.is_valid():
+        try:
+            gateway = services.chosen_gateway(form.cleaned_data["gateway"])
+            amount = services.parse_deposit_amount(form.cleaned_data["amount"], gateway)
+            priced = services.quote_deposit(gateway, amount)
+        except services.DepositRefused as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if priced is None:
+        return funds_page(request, form)
+    response = render(request, "web/funds/quote.html",
+                      {"form": form, "quote": priced, "gateway": gateway})  # fmt: skip
+    if gateway.checkout_origins():
+        # The Pay button's form is answered by a redirect to the gateway's checkout page.
+        response._csp_update = {"form-action": gateway.checkout_origins()}
+    return response
 
 
 @login_required
@@ -43,11 +89,27 @@ def deposit(request):
     if form.is_valid():
         try:
             made = services.request_deposit(
-                request.user, form.cleaned_data["gateway"], form.cleaned_data["amount"]
+                request.user,
+                form.cleaned_data["gateway"],
+                form.cleaned_data["amount"],
+                customer_reference=form.cleaned_data["customer_reference"],
+            )
+            made = payments.start_payment(
+                made,
+                return_url=return_url(request, made),
+                notify_url=notify_url(request, made.gateway),
             )
         except services.DepositRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except payments.PaymentUnavailable:
+            form.add_error(
+                "gateway",
+                _("This payment method cannot be reached right now. Nothing was charged; "
+                  "please try again in a few minutes or choose another method."),
+            )  # fmt: skip
         else:
+            if made.checkout_url:
+                return redirect(made.checkout_url)
             messages.success(
                 request,
                 _(
@@ -61,7 +123,7 @@ def deposit(request):
                 },
             )
             return redirect("web:funds")
-    return _funds_page(request, form)
+    return funds_page(request, form)
 
 
 @login_required

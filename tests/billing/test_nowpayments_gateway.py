@@ -1,0 +1,145 @@
+"""NOWPayments against its fake on 127.0.0.1: invoices, IPN signatures as documented,
+underpaid and overpaid invoices credited by what arrived and flagged, expiry."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.utils import timezone
+
+from smmpanel.billing import gateways, payments
+from smmpanel.billing.gateway_settings import add_bonus_tier
+from smmpanel.billing.models import DepositRequest, LedgerEntry
+from smmpanel.billing.nowpayments_gateway import signature_of
+from smmpanel.billing.payment_gateway import BadSignature
+from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.services import request_deposit
+from smmpanel.money import to_micros
+from smmpanel.notifications.models import Alert
+from tests.factories import make_user
+from tests.fakes.nowpayments import IPN_SECRET
+
+Status = DepositRequest.Status
+
+
+@pytest.fixture
+def payer(db):
+    return make_user()
+
+
+def open_crypto_payment(user, amount="40"):
+    deposit = request_deposit(user, "nowpayments", amount)
+    notify_url = "http://testserver/payments/notify/nowpayments/"
+    return payments.start_payment(deposit, return_url="http://testserver/r/", notify_url=notify_url)
+
+
+def deliver(fake, payment, secret=IPN_SECRET):
+    body, headers = fake.ipn(payment, secret)
+    return payments.receive_notification("nowpayments", body, headers, "127.0.0.1")
+
+
+def test_the_signature_is_hmac_sha512_of_the_sorted_compact_json():
+    """NOWPayments' documented scheme: sort the keys (nested too), serialise without
+    spaces, HMAC-SHA512 under the IPN secret, hex."""
+    payload = {"payment_status": "finished", "payment_id": 5077125051,
+               "fee": {"depositFee": 0, "currency": "btc"}, "actually_paid": 0.00062}  # fmt: skip
+    canonical = ('{"actually_paid":0.00062,"fee":{"currency":"btc","depositFee":0},'
+                 '"payment_id":5077125051,"payment_status":"finished"}')  # fmt: skip
+    expected = hmac.new(b"secret", canonical.encode(), hashlib.sha512).hexdigest()
+    assert signature_of(payload, "secret") == expected
+
+
+def test_an_invoice_is_created_for_the_computed_amount(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    invoice = nowpayments_on.invoices[deposit.external_id]
+    assert (invoice["price_amount"], invoice["price_currency"]) == ("40.0", "usd")
+    assert invoice["order_id"] == deposit.reference
+    assert deposit.checkout_url == invoice["invoice_url"]
+
+
+def test_a_finished_payment_is_credited_once(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer)
+    paid = nowpayments_on.pay(deposit.external_id)
+    assert deliver(nowpayments_on, paid).outcome == payments.CREDITED
+    assert deliver(nowpayments_on, paid).outcome == payments.DUPLICATE
+    assert balance_of(payer) == to_micros("40")
+
+
+def test_a_bad_ipn_signature_credits_nothing(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer)
+    paid = nowpayments_on.pay(deposit.external_id)
+    assert deliver(nowpayments_on, paid, secret="not-the-secret").status_code == 400
+    assert balance_of(payer) == 0
+
+
+def test_a_tampered_ipn_is_refused(payer, nowpayments_on):
+    gateway = gateways.gateway_named("nowpayments")
+    deposit = open_crypto_payment(payer)
+    underpaid = nowpayments_on.pay(deposit.external_id, share="0.5", status="partially_paid")
+    body, headers = nowpayments_on.ipn(underpaid)
+    tampered = json.dumps(dict(json.loads(body), payment_status="finished")).encode()
+    with pytest.raises(BadSignature):
+        gateway.verify_notification(tampered, headers)
+
+
+def test_an_underpaid_invoice_is_credited_by_what_arrived_and_flagged(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0.5",
+                                               status="partially_paid"))  # fmt: skip
+    deposit.refresh_from_db()
+    assert deposit.status == Status.CONFIRMED
+    assert (deposit.amount_micros, deposit.requested_micros) == (to_micros("20"), to_micros("40"))
+    assert balance_of(payer) == to_micros("20")
+    assert Alert.objects.filter(kind="payment_partial").exists()
+
+
+def test_an_overpaid_invoice_is_credited_by_what_arrived_and_flagged(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="1.25"))
+    assert balance_of(payer) == to_micros("50")
+    assert Alert.objects.filter(kind="payment_partial").exists()
+
+
+def test_the_bonus_follows_what_arrived(payer, nowpayments_on):
+    add_bonus_tier(to_micros("30"), 1000)
+    deposit = open_crypto_payment(payer, "40")
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0.5",
+                                               status="partially_paid"))  # fmt: skip
+    assert not LedgerEntry.objects.filter(user=payer, kind="bonus").exists()  # 20 < 30
+
+
+def test_an_expired_invoice_closes_the_payment(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer)
+    expired = nowpayments_on.pay(deposit.external_id, share="0", status="expired")
+    assert deliver(nowpayments_on, expired).outcome == "expired"
+    deposit.refresh_from_db()
+    assert deposit.status == Status.EXPIRED
+
+
+def test_a_payment_confirmed_after_expiry_is_held(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer)
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0", status="expired"))
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id))
+    deposit.refresh_from_db()
+    assert deposit.status == Status.HELD
+    assert balance_of(payer) == 0
+
+
+def test_the_worker_reads_a_known_payments_status(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer)
+    confirming = nowpayments_on.pay(deposit.external_id, status="confirming")
+    deliver(nowpayments_on, confirming)  # still pending: the payment id is learnt
+    DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
+    nowpayments_on.payments[str(confirming["payment_id"])]["payment_status"] = "finished"
+    payments.check_due_payments()
+    assert balance_of(payer) == to_micros("40")
+
+
+def test_a_price_mismatch_is_held(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    paid = dict(nowpayments_on.pay(deposit.external_id), price_amount="4.0")
+    deliver(nowpayments_on, paid)
+    deposit.refresh_from_db()
+    assert deposit.status == Status.HELD
+    assert "paid 4.00 USD, expected 40.00 USD" in deposit.held_reason

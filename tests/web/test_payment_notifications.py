@@ -1,0 +1,138 @@
+"""The gateways' notification endpoint: CSRF-exempt but signature-checked, size-limited
+before the body is read, rate-limited per address; answers as the gateway expects."""
+
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client, override_settings
+
+from smmpanel.billing import payments
+from smmpanel.billing.models import DepositRequest, LedgerEntry
+from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.services import request_deposit
+from smmpanel.policy.models import BalanceReview
+from tests.billing.payment_helpers import open_stripe_payment
+from tests.factories import make_user
+from tests.fakes.stripe import sign
+
+URL = "/payments/notify/stripe/"
+
+
+@pytest.fixture
+def gateway_client():
+    """A client that checks CSRF like a browser would: the gateway sends no token."""
+    return Client(enforce_csrf_checks=True)
+
+
+def post(client, body: bytes, signature: str | None = None, **extra):
+    headers = {"HTTP_STRIPE_SIGNATURE": sign(body) if signature is None else signature}
+    return client.post(URL, body, content_type="application/json", **headers, **extra)
+
+
+@pytest.fixture
+def payer(db):
+    return make_user()
+
+
+def test_a_signed_notification_is_accepted_without_a_csrf_token(payer, stripe_on, gateway_client):
+    deposit = open_stripe_payment(payer, "25")
+    body = stripe_on.event("checkout.session.completed", stripe_on.pay(deposit.external_id))
+    response = post(gateway_client, body)
+    assert response.status_code == 200
+    assert balance_of(payer) == 25_000_000
+
+
+def test_a_bad_signature_is_answered_400(payer, stripe_on, gateway_client):
+    deposit = open_stripe_payment(payer, "25")
+    body = stripe_on.event("checkout.session.completed", stripe_on.pay(deposit.external_id))
+    assert post(gateway_client, body, sign(body, "whsec_wrong")).status_code == 400
+    assert balance_of(payer) == 0
+
+
+def test_an_unknown_gateway_is_answered_404(db, gateway_client):
+    response = gateway_client.post(
+        "/payments/notify/paypal/", b"{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+
+
+def test_a_get_is_refused(db, client):
+    assert client.get(URL).status_code == 405
+
+
+@override_settings(PAYMENT_NOTIFICATION_MAX_BYTES=1024)
+def test_a_body_over_the_limit_is_refused_by_its_declared_length(stripe_on, gateway_client):
+    response = post(gateway_client, b"{" + b" " * 2048 + b"}")
+    assert response.status_code == 413
+
+
+def test_a_10_mb_body_is_refused_before_it_is_read_whole(stripe_on, live_server):
+    """Declare 10 MB, send 1 KB and wait: the answer comes without the rest being sent."""
+    address = urlsplit(live_server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=60) as conn:
+        conn.sendall(
+            f"POST {URL} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            "Content-Type: application/json\r\nStripe-Signature: t=1,v1=00\r\n"
+            f"Content-Length: {10 * 1024 * 1024}\r\n\r\n".encode()
+            + b"{" * 1024
+        )
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+@override_settings(PAYMENT_NOTIFICATIONS_PER_MINUTE=2)
+def test_notifications_are_rate_limited_per_address(stripe_on, gateway_client):
+    body = b'{"id": "evt_x"}'
+    first = [post(gateway_client, body, "t=1,v1=00").status_code for _ in range(2)]
+    assert first == [400, 400]
+    assert post(gateway_client, body, "t=1,v1=00").status_code == 429
+    other = post(gateway_client, body, "t=1,v1=00", REMOTE_ADDR="127.0.0.9")
+    assert other.status_code == 400
+
+
+def test_a_dispute_notification_enters_the_chargeback_flow(payer, stripe_on, gateway_client):
+    deposit = open_stripe_payment(payer, "25")
+    post(
+        gateway_client,
+        stripe_on.event("checkout.session.completed", stripe_on.pay(deposit.external_id)),
+    )
+    dispute = stripe_on.event("charge.dispute.created", stripe_on.dispute(deposit.external_id))
+
+    assert post(gateway_client, dispute).status_code == 200
+    assert post(gateway_client, dispute).status_code == 200  # Stripe retries: no second one
+
+    assert LedgerEntry.objects.filter(user=payer, kind="chargeback").count() == 1
+    assert balance_of(payer) == 0
+    assert BalanceReview.objects.filter(user=payer, closed_at__isnull=True).exists()
+    assert DepositRequest.objects.get(pk=deposit.pk).disputed_at is not None
+
+
+def test_a_refund_notification_alerts_staff(payer, stripe_on, gateway_client):
+    deposit = open_stripe_payment(payer, "25")
+    post(
+        gateway_client,
+        stripe_on.event("checkout.session.completed", stripe_on.pay(deposit.external_id)),
+    )
+    refund = stripe_on.event("charge.refunded", stripe_on.charge_refunded(deposit.external_id))
+    assert post(gateway_client, refund).status_code == 200
+    assert DepositRequest.objects.get(pk=deposit.pk).refunded_at is not None
+    assert balance_of(payer) == 25_000_000
+
+
+def test_an_event_the_panel_does_not_handle_is_acknowledged(stripe_on, gateway_client):
+    body = stripe_on.event("customer.created", {"id": "cus_1", "object": "customer"})
+    assert post(gateway_client, body).status_code == 200
+
+
+def test_a_nowpayments_ipn_is_accepted_by_its_own_header(payer, nowpayments_on, gateway_client):
+    deposit = request_deposit(payer, "nowpayments", "40")
+    deposit = payments.start_payment(deposit, return_url="http://testserver/r/",
+                                     notify_url="http://testserver/n/")  # fmt: skip
+    body, headers = nowpayments_on.ipn(nowpayments_on.pay(deposit.external_id))
+    response = gateway_client.post(
+        "/payments/notify/nowpayments/", body, content_type="application/json",
+        HTTP_X_NOWPAYMENTS_SIG=headers["x-nowpayments-sig"],
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert balance_of(payer) == 40_000_000
