@@ -182,7 +182,7 @@ def customer_scenarios(user, label: str):
     from smmpanel.orders.models import Order
     from smmpanel.orders.services import quote_order
     from smmpanel.policy.auth import PolicyAuthBackend
-    from smmpanel.policy.gates import check_api_request
+    from smmpanel.policy.decision_points import check_api_request
     from smmpanel.policy.selectors import notices_for
     from smmpanel.web.context import site
 
@@ -369,7 +369,7 @@ def worker_scenarios() -> list[Scenario]:
 def staff_scenarios(big) -> list[Scenario]:
     from smmpanel.billing.selectors import pending_deposits
     from smmpanel.policy.selectors import moderation_queue
-    from smmpanel.staff.selectors_orders import StaffOrderFilter, staff_orders_page
+    from smmpanel.staff.selectors.orders import StaffOrderFilter, staff_orders_page
 
     return [
         Scenario("staff moderation queue: moderation_queue", moderation_queue),

@@ -114,7 +114,7 @@ def run_pass(label: str, port: int, count: int) -> tuple[str, int, float, float]
     from smmpanel.billing.selectors import ledger_mismatches
     from smmpanel.fulfilment.status_sync import sync_provider
     from smmpanel.orders.models import Order
-    from smmpanel.providers.gateway import client_for
+    from smmpanel.providers.connection import client_for
 
     url = f"http://127.0.0.1:{port}"
     made = httpx.post(

@@ -318,7 +318,7 @@ API_BAD_KEY_BURST = env.int("API_BAD_KEY_BURST", default=30)
 MAX_REQUESTS_IN_FLIGHT = env.int("MAX_REQUESTS_IN_FLIGHT", default=0)
 SHED_RETRY_AFTER_SECONDS = env.int("SHED_RETRY_AFTER_SECONDS", default=1)
 
-# Upstream providers (see providers/gateway.py and fulfilment/forwarding.py).
+# Upstream providers (see providers/connection.py and fulfilment/forwarding.py).
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20.0)
 # A whole provider call (connect, send, every byte of the answer) ends by then, however

@@ -22,9 +22,9 @@ from smmpanel.fulfilment.sweep import sweep_once
 from smmpanel.money import share_of
 from smmpanel.orders import services as orders
 from smmpanel.orders.models import Order, OrderStatus, RefillStatus
-from smmpanel.providers.gateway import BREAKER_THRESHOLD
+from smmpanel.providers.connection import BREAKER_THRESHOLD
 from smmpanel.providers.models import RefillSubmission, SubmissionState
-from smmpanel.staff.selectors_moderation import moderation_queue
+from smmpanel.staff.selectors.moderation import moderation_queue
 from tests.factories import make_order
 from tests.providers.conftest import (
     HELD_BACK,

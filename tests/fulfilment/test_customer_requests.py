@@ -22,7 +22,7 @@ from smmpanel.orders import services as orders
 from smmpanel.orders.models import Order, OrderStatus, RefillStatus
 from smmpanel.providers.client import ProviderRefused, ProviderUnavailable
 from smmpanel.providers.models import Provider, RefillSubmission, Submission, SubmissionState
-from smmpanel.staff.selectors_moderation import moderation_queue
+from smmpanel.staff.selectors.moderation import moderation_queue
 from tests.factories import make_order, make_service
 from tests.providers.conftest import (
     HELD_BACK,

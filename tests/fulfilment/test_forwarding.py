@@ -20,7 +20,7 @@ from smmpanel.fulfilment.forwarding import (
 from smmpanel.fulfilment.sweep import sweep_once
 from smmpanel.orders.models import OrderStatus
 from smmpanel.providers.client import ProviderUnavailable
-from smmpanel.providers.gateway import BREAKER_THRESHOLD, client_for
+from smmpanel.providers.connection import BREAKER_THRESHOLD, client_for
 from smmpanel.providers.models import Provider, Submission, SubmissionState
 from tests.factories import make_order, make_service, make_user
 from tests.providers.conftest import (

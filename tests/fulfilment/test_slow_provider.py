@@ -21,7 +21,7 @@ from huey.contrib.djhuey import HUEY
 from smmpanel.fulfilment import tasks
 from smmpanel.fulfilment.forwarding import forward_submission
 from smmpanel.providers.client import ProviderAmbiguous, ProviderBusy, ProviderError
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import Provider, Submission, SubmissionState
 from smmpanel.providers.services import add_provider
 from tests.factories import make_order, make_service, make_user

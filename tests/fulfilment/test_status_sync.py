@@ -25,7 +25,7 @@ from smmpanel.fulfilment.sweep import sweep_once
 from smmpanel.money import share_of, to_micros
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.providers.client import RemoteStatus
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import CostBasis, Submission, SubmissionState
 from tests.factories import make_order, make_service
 from tests.providers.conftest import (

@@ -15,7 +15,7 @@ from django.db import connection, connections
 from smmpanel.audit.models import Decision
 from smmpanel.orders.models import Order
 from smmpanel.policy import rate_limit
-from smmpanel.policy.gates import check_api_request
+from smmpanel.policy.decision_points import check_api_request
 from smmpanel.policy.models import RateBucket
 from smmpanel.policy.rate_limit import take
 from tests.factories import make_service, make_user, post_link

@@ -7,7 +7,7 @@ import pytest
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import record_key_use
 from smmpanel.policy import services as policy
-from smmpanel.policy.gates import check_api_request, login_block_reason
+from smmpanel.policy.decision_points import check_api_request, login_block_reason
 from smmpanel.policy.models import Restriction
 from tests.policy.conftest import key_for
 

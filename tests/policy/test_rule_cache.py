@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from smmpanel.policy import engine, rule_cache, rulebook
-from smmpanel.policy.gates import deny_match, sensitive_terms
+from smmpanel.policy.decision_points import deny_match, sensitive_terms
 from smmpanel.policy.models import DenyEntry, Rule
 from smmpanel.policy.services import add_deny_entry, remove_deny_entry
 from tests.policy.conftest import rule_row, tune

@@ -23,7 +23,7 @@ from smmpanel.orders.services import (
     request_cancel,
     request_refill,
 )
-from smmpanel.policy import engine, gates, rulebook
+from smmpanel.policy import decision_points, engine, rulebook
 from smmpanel.policy.facts import Facts
 from smmpanel.policy.models import ApiLimit, DenyEntry, Outcome, RateBucket, Restriction, Rule
 from smmpanel.policy.refusal_history import count_invalid_orders
@@ -447,7 +447,7 @@ def test_web_form_refusals_count_a_quarter_of_api_ones(service, staff):
 
 def test_the_pause_is_told_above_the_form_with_when_it_ends(service, staff):
     customer, api_key = paused_over_api(service, staff)
-    oldest = decisions(gates.VALIDATION_RULE, customer).order_by("created_at").first()
+    oldest = decisions(decision_points.VALIDATION_RULE, customer).order_by("created_at").first()
 
     refusal = refused_over_api(customer, api_key, service)
 
@@ -467,7 +467,7 @@ def test_a_mass_order_counts_once_however_many_lines_it_refuses(service, staff):
     results = place_mass_order(customer, "\n".join(lines))
 
     assert all(line.refusal is not None for line in results)
-    [counted] = decisions(gates.VALIDATION_RULE, customer)
+    [counted] = decisions(decision_points.VALIDATION_RULE, customer)
     assert len(counted.inputs["refused"]) == 45  # every refused line listed, counted once
     assert count_invalid_orders(customer, 10) == 0  # one web refusal: a quarter
 

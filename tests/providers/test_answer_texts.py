@@ -3,7 +3,7 @@ text-direction marks in a service's name or category would make it display as an
 
 from decimal import Decimal
 
-from smmpanel.providers.answers import parse_services
+from smmpanel.providers.answer_parsers import parse_services
 
 
 def test_invisible_characters_are_stripped_from_provider_service_names():

@@ -3,7 +3,7 @@ measures between ``allow()`` and the outcome of each attempt."""
 
 import pytest
 
-from smmpanel.providers.gateway import DatabaseBreaker
+from smmpanel.providers.connection import DatabaseBreaker
 from smmpanel.providers.models import Provider
 from smmpanel.providers.secrets import seal
 from tests.providers.conftest import HandClock

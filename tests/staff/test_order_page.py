@@ -27,8 +27,8 @@ from smmpanel.orders.services import complete_order
 from smmpanel.orders.state import transition
 from smmpanel.policy.services import add_deny_entry
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
-from smmpanel.staff import selectors_orders
 from smmpanel.staff.actions.orders import staff_cancel
+from smmpanel.staff.selectors import orders as selectors_orders
 from smmpanel.support.services import open_ticket
 from smmpanel.web.templatetags.money import money
 from tests.factories import make_order, make_service, make_staff, make_user

@@ -125,7 +125,7 @@ def test_filter_by_part_of_the_link(as_support, shopper, service):
 
 
 def test_the_list_pages_by_id(as_support, shopper, service):
-    from smmpanel.staff import views_orders
+    from smmpanel.staff.views import orders as views_orders
 
     orders = [make_order(shopper, service) for _ in range(3)]
     views_orders.PAGE_SIZE, size = 2, views_orders.PAGE_SIZE

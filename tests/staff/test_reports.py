@@ -15,7 +15,7 @@ from smmpanel.fulfilment.status_sync import apply_remote_status
 from smmpanel.money import to_micros
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.state import transition
-from smmpanel.providers.answers import RemoteStatus
+from smmpanel.providers.answer_parsers import RemoteStatus
 from smmpanel.providers.models import Provider, Submission, SubmissionState
 from smmpanel.providers.secrets import seal
 from smmpanel.staff.reports import REPORTS

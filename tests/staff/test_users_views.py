@@ -119,7 +119,7 @@ def test_search_matches_a_ukrainian_name_in_any_case(as_support, shopper):
 
 def test_the_user_list_pages_by_id(as_support, db):
     users = [make_user() for _ in range(3)]
-    from smmpanel.staff import views_users
+    from smmpanel.staff.views import users as views_users
 
     views_users.PAGE_SIZE, size = 2, views_users.PAGE_SIZE
     try:

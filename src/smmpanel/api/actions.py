@@ -4,7 +4,7 @@ the JSON-ready answer; refusals are ``ApiError`` (answered as ``{"error": …}``
 import logging
 from collections.abc import Callable, Mapping
 
-from smmpanel.api import shapes
+from smmpanel.api import representations
 from smmpanel.api.service_list import services_answer
 from smmpanel.catalog.selectors import orderable_service, rates_for
 from smmpanel.database_outage import is_outage
@@ -50,7 +50,7 @@ def status(user, params: Params, *, api_key=None) -> dict:
         ids = _ids(params["orders"])
         found = order_selectors.orders_by_id(user, ids)
         return {
-            text: shapes.order_status(found[text])
+            text: representations.order_status(found[text])
             if text in found
             else {"error": INCORRECT_ORDER_ID}
             for text in ids
@@ -61,14 +61,14 @@ def status(user, params: Params, *, api_key=None) -> dict:
     found = order_selectors.orders_by_id(user, [text])
     if text not in found:
         raise ApiError(INCORRECT_ORDER_ID)
-    return shapes.order_status(found[text])
+    return representations.order_status(found[text])
 
 
 def refill(user, params: Params, *, api_key=None) -> dict | list:
     if _given(params, "orders"):
         return [
             {
-                "order": shapes.id_value(text),
+                "order": representations.id_value(text),
                 "refill": _try(lambda t=text: request_refill(user, t).pk),
             }
             for text in _ids(params["orders"])
@@ -87,8 +87,8 @@ def refill_status(user, params: Params, *, api_key=None) -> dict | list:
         found = order_selectors.refills_by_id(user, ids)
         return [
             {
-                "refill": shapes.id_value(text),
-                "status": shapes.refill_status(found[text])
+                "refill": representations.id_value(text),
+                "status": representations.refill_status(found[text])
                 if text in found
                 else {"error": REFILL_NOT_FOUND},
             }
@@ -100,7 +100,7 @@ def refill_status(user, params: Params, *, api_key=None) -> dict | list:
     found = order_selectors.refills_by_id(user, [text])
     if text not in found:
         raise ApiError(REFILL_NOT_FOUND)
-    return {"status": shapes.refill_status(found[text])}
+    return {"status": representations.refill_status(found[text])}
 
 
 def cancel(user, params: Params, *, api_key=None) -> list:
@@ -109,7 +109,7 @@ def cancel(user, params: Params, *, api_key=None) -> list:
         raise ApiError(INCORRECT_ORDER_ID)
     return [
         {
-            "order": shapes.id_value(text),
+            "order": representations.id_value(text),
             "cancel": _try(lambda t=text: request_cancel(user, t).pk and 1),
         }
         for text in _ids(params[key])

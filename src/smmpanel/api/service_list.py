@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from smmpanel.api import shapes
+from smmpanel.api import representations
 from smmpanel.catalog.active_catalog import ActiveCatalog, active_catalog
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import UserRates
@@ -36,7 +36,7 @@ def service_list() -> ServiceList:
 
 @lru_cache(maxsize=1)
 def _built_from(catalog: ActiveCatalog) -> ServiceList:
-    rows = tuple(shapes.service_row(s) for s in catalog.services)
+    rows = tuple(representations.service_row(s) for s in catalog.services)
     return ServiceList(catalog.services, rows, encode(list(rows)))
 
 

@@ -23,7 +23,7 @@ from smmpanel.accounts.services import record_key_use
 from smmpanel.api.actions import ACTIONS, ApiError
 from smmpanel.api.service_list import encode
 from smmpanel.client_ip import client_ip
-from smmpanel.policy.gates import check_api_request
+from smmpanel.policy.decision_points import check_api_request
 from smmpanel.policy.rate_limit import take, waiting
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The same target is recognised across spellings (``http://WWW.Instagram.com/p/X/?igsh=…``,
 ``instagram.com/p/%58``, ``instagram.com/q/../p/X`` and ``instagram.com/p/X``), so neither
-the one-active-order rule nor the deny list (policy/gates.py) can be dodged by retyping
+the one-active-order rule nor the deny list (policy/decision_points.py) can be dodged by retyping
 a link: both compare this one canonical form. Following RFC 3986 (6.2.2), the host is
 lower-cased, percent-escapes of unreserved characters are decoded (the rest upper-cased,
 other characters escaped as UTF-8) and dot segments are resolved; the path keeps its

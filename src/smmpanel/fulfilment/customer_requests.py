@@ -13,7 +13,7 @@ from smmpanel.fulfilment.settlement import settle_if_finished
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, RefillStatus
 from smmpanel.orders.services import move_refill
 from smmpanel.providers.client import ProviderError, ProviderRefused, ProviderUnavailable
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
 
 log = logging.getLogger(__name__)

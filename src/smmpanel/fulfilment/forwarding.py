@@ -34,7 +34,7 @@ from smmpanel.providers.client import (
     ProviderRefused,
     ProviderUnavailable,
 )
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
 
 log = logging.getLogger(__name__)

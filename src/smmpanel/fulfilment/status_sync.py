@@ -16,7 +16,7 @@ from smmpanel.fulfilment.settlement import settle_if_finished
 from smmpanel.money import share_of, to_micros
 from smmpanel.orders.models import Order
 from smmpanel.providers.client import ProviderError, ProviderRefused, RemoteStatus
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import CostBasis, Provider, Submission, SubmissionState
 
 log = logging.getLogger(__name__)

@@ -33,9 +33,9 @@ from smmpanel.orders.models import OrderStatus as S
 from smmpanel.orders.order_input import CheckedOrder, check_order
 from smmpanel.orders.selectors import refill_ineligibility
 from smmpanel.orders.state import transition
-from smmpanel.policy import engine, gates, rulebook
+from smmpanel.policy import decision_points, engine, rulebook
+from smmpanel.policy.mass_orders import MassOrderCheck
 from smmpanel.policy.models import Outcome
-from smmpanel.policy.submissions import MassSubmission
 from smmpanel.providers.outbox import (
     nudge_on_commit,
     queue_in_chain,
@@ -81,18 +81,18 @@ class _SingleOrder:
         self.user, self.api_key = user, api_key
 
     def check(self, service: Service, checked: CheckedOrder) -> engine.Verdict:
-        return gates.check_order(self.user, service, checked, api_key=self.api_key)
+        return decision_points.check_order(self.user, service, checked, api_key=self.api_key)
 
     def refused(self, service_id: int, refusal: OrderRefused, verdict=None) -> None:
         if verdict is not None:
-            return  # gates.check_order recorded the policy's refusal itself
+            return  # decision_points.check_order recorded the policy's refusal itself
         inputs = {"field": refusal.field or "", "service": service_id}
-        gates.record_invalid_order(
+        decision_points.record_invalid_order(
             self.user,
             refusal.message,
             api_key=self.api_key,
             inputs=inputs if refusal.rule is None else None,
-            rule=refusal.rule or gates.VALIDATION_RULE,
+            rule=refusal.rule or decision_points.VALIDATION_RULE,
         )
 
 
@@ -193,7 +193,7 @@ def _record_step_by_step(user, service, checked, values, note, verdict, api_key)
         # from here one at a time, each seeing the ones before in the active-order check.
         billing.hold_wallet(user)
         order = _with_order_and_event(WriteChain(), values, note).run()["order"]
-        gates.record_placed(verdict, order, api_key=api_key)
+        decision_points.record_placed(verdict, order, api_key=api_key)
         queue_order(order)
         try:
             billing.charge_order(order, savepoint=False)
@@ -319,7 +319,9 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
             trial[refusal.field] = stand_in
     if any(r.field == "link" for r in refusals):
         return OrderQuote(None, tuple(refusals))  # the policy would judge the stand-in
-    verdict = engine.evaluate(rulebook.ORDER_PLACE, gates.order_facts(user, service, checked))
+    verdict = engine.evaluate(
+        rulebook.ORDER_PLACE, decision_points.order_facts(user, service, checked)
+    )
     if not verdict.allowed:
         refusals.append(policy_refusal(verdict.deciding))
     if refusals:
@@ -378,7 +380,7 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
         raise OrderRefused(
             _("At most %(n)d lines per mass order") % {"n": MASS_ORDER_MAX_LINES}, field="orders"
         )
-    submission = MassSubmission(user, len(lines))
+    submission = MassOrderCheck(user, len(lines))
     results = []
     for number, line in lines:
         parts = [p.strip() for p in line.split("|")]
@@ -441,7 +443,7 @@ def request_cancel(user, order_id: object) -> Order:
     """A customer's cancel: immediate with full refund while the order is still ours
     (``Pending``), otherwise recorded for the provider to act on."""
     order = _own_order(user, order_id)
-    _enforce(gates.check_cancel(user, order))
+    _enforce(decision_points.check_cancel(user, order))
     return cancel_at_provider(order, actor=user, note="canceled by customer")
 
 
@@ -477,10 +479,10 @@ def cancel_at_provider(order: Order, *, actor, note: str) -> Order:
 def request_refill(user, order_id: object) -> Refill:
     """Open a refill for a finished order of a refill service within its refill period."""
     order = _own_order(user, order_id)
-    _enforce(gates.check_refill(user, order))
+    _enforce(decision_points.check_refill(user, order))
     ineligible = _refill_ineligibility(order)
     if ineligible:
-        gates.record_ineligible_refill(user, order, ineligible)
+        decision_points.record_ineligible_refill(user, order, ineligible)
         raise OrderRefused(ineligible)
     return open_refill(order)
 

@@ -3,7 +3,7 @@
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
 
-from smmpanel.policy.gates import check_login, login_block_reason
+from smmpanel.policy.decision_points import check_login, login_block_reason
 
 
 class PolicyAuthBackend(AuthenticationBackend):

@@ -35,8 +35,8 @@ from urllib.parse import quote, quote_plus
 import httpcore
 import httpx
 
-from smmpanel.providers import answers
-from smmpanel.providers.answers import (
+from smmpanel.providers import answer_parsers
+from smmpanel.providers.answer_parsers import (
     ProviderAmbiguous,
     ProviderAmbiguousAnswer,
     ProviderBadAnswer,
@@ -225,7 +225,7 @@ class ProviderClient:
 
     def services(self) -> list[RemoteService]:
         """The provider's service list (``action=services``)."""
-        return self._call("services", {}, answers.parse_services, idempotent=True)
+        return self._call("services", {}, answer_parsers.parse_services, idempotent=True)
 
     def add(self, params: dict[str, object]) -> str:
         """Place an order; returns the provider's order id. Never retried once maybe sent.
@@ -234,13 +234,16 @@ class ProviderClient:
         are sent newline-joined, booleans as 1/0, None values are left out.
         """
         return self._call(
-            "add", answers.form_fields(params), answers.parse_order_id, idempotent=False
+            "add",
+            answer_parsers.form_fields(params),
+            answer_parsers.parse_order_id,
+            idempotent=False,
         )
 
     def status(self, order_id: str) -> RemoteStatus:
         """One order's status (``action=status&order=``)."""
-        fields = {"order": answers.id_field(order_id)}
-        return self._call("status", fields, answers.parse_status, idempotent=True)
+        fields = {"order": answer_parsers.id_field(order_id)}
+        return self._call("status", fields, answer_parsers.parse_status, idempotent=True)
 
     def multi_status(self, order_ids: list[str]) -> dict[str, RemoteStatus | ProviderRefused]:
         """Up to 100 orders' statuses in one call, keyed by the ids as given.
@@ -248,43 +251,45 @@ class ProviderClient:
         A per-order ``{"error"}`` is a ``ProviderRefused`` value; ids the provider left
         out or answered unreadably are absent from the result (poll them again later).
         """
-        ids = answers.id_batch(order_ids, MAX_BATCH)
+        ids = answer_parsers.id_batch(order_ids, MAX_BATCH)
         if not ids:
             return {}
         result = self._call(
             "status",
             {"orders": ",".join(ids)},
-            lambda data: answers.parse_multi_status(data, ids),
+            lambda data: answer_parsers.parse_multi_status(data, ids),
             idempotent=True,
         )
         return {k: self._clean_value(v) for k, v in result.items()}
 
     def refill(self, order_id: str) -> str:
         """Ask for a refill of one order; returns the provider's refill id."""
-        fields = {"order": answers.id_field(order_id)}
-        return self._call("refill", fields, answers.parse_refill_id, idempotent=False)
+        fields = {"order": answer_parsers.id_field(order_id)}
+        return self._call("refill", fields, answer_parsers.parse_refill_id, idempotent=False)
 
     def refill_status(self, refill_id: str) -> str:
         """A refill's status text as the provider spells it."""
-        fields = {"refill": answers.id_field(refill_id)}
-        return self._call("refill_status", fields, answers.parse_refill_status, idempotent=True)
+        fields = {"refill": answer_parsers.id_field(refill_id)}
+        return self._call(
+            "refill_status", fields, answer_parsers.parse_refill_status, idempotent=True
+        )
 
     def cancel(self, order_ids: list[str]) -> dict[str, bool | ProviderRefused]:
         """Ask to cancel up to 100 orders; per id: accepted (bool) or ``ProviderRefused``."""
-        ids = answers.id_batch(order_ids, MAX_BATCH)
+        ids = answer_parsers.id_batch(order_ids, MAX_BATCH)
         if not ids:
             return {}
         result = self._call(
             "cancel",
             {"orders": ",".join(ids)},
-            lambda data: answers.parse_cancel(data, ids),
+            lambda data: answer_parsers.parse_cancel(data, ids),
             idempotent=False,
         )
         return {k: self._clean_value(v) for k, v in result.items()}
 
     def balance(self) -> tuple[Decimal, str]:
         """Our balance with the provider and its currency code."""
-        return self._call("balance", {}, answers.parse_balance, idempotent=True)
+        return self._call("balance", {}, answer_parsers.parse_balance, idempotent=True)
 
     # --- one call: attempts, breaker, answer ------------------------------------------
 
@@ -323,7 +328,7 @@ class ProviderClient:
         form = {"key": self._key, "action": action, **fields}
         try:
             code, body, location = self._send(action, form, idempotent)
-            result = parse(answers.interpret(code, body, location))
+            result = parse(answer_parsers.interpret(code, body, location))
         except ProviderRefused as exc:
             self._record(True)  # the transport and the provider work; it just said no
             raise self._clean(exc, idempotent) from None
@@ -486,7 +491,7 @@ class ProviderClient:
         cls = type(exc)
         if cls is ProviderBadAnswer and not idempotent:
             cls = ProviderAmbiguousAnswer  # it was received; it may have been acted upon
-        return cls(self._scrub(exc.message)[: 2 * answers.MAX_MESSAGE])
+        return cls(self._scrub(exc.message)[: 2 * answer_parsers.MAX_MESSAGE])
 
     def _clean_value(self, value: T) -> T:
         if isinstance(value, ProviderRefused):

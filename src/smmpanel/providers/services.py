@@ -23,7 +23,7 @@ from smmpanel.catalog.services import (
 )
 from smmpanel.money import MICROS, div_round_half_up, format_amount, to_micros
 from smmpanel.providers.client import ProviderError, RemoteService
-from smmpanel.providers.gateway import client_for
+from smmpanel.providers.connection import client_for
 from smmpanel.providers.models import PendingServiceChange, Provider, ServiceRoute
 from smmpanel.providers.promises import broken_promises
 from smmpanel.providers.secrets import seal, unseal

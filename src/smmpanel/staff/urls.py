@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from smmpanel.staff import views
+from smmpanel.staff.views import policy as views
 
 app_name = "staff"
 urlpatterns = [

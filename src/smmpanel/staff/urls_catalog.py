@@ -3,7 +3,7 @@ under the `staff` namespace."""
 
 from django.urls import path
 
-from smmpanel.staff import views_catalog as v
+from smmpanel.staff.views import catalog as v
 
 urlpatterns = [
     path("catalog/services/", v.services, name="services"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_funds
+from smmpanel.staff.views import funds as views_funds
 
 urlpatterns = [
     path("funds/deposits/", views_funds.deposits, name="deposits"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_orders
+from smmpanel.staff.views import orders as views_orders
 
 urlpatterns = [
     path("orders/", views_orders.orders, name="orders"),

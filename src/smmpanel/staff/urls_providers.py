@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_providers as v
+from smmpanel.staff.views import providers as v
 
 urlpatterns = [
     path("providers/", v.providers_list, name="providers"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_reports
+from smmpanel.staff.views import reports as views_reports
 
 urlpatterns = [
     path("reports/", views_reports.reports, name="reports"),

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_payments, views_settings
+from smmpanel.staff.views import payments as views_payments
+from smmpanel.staff.views import settings as views_settings
 
 urlpatterns = [
     path("settings/", views_settings.panel_settings, name="settings"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.staff import views_tickets as views
+from smmpanel.staff.views import tickets as views
 
 urlpatterns = [
     path("tickets/", views.inbox, name="tickets"),

@@ -6,7 +6,7 @@ moderation queue's ``users/<id>/<verb>/`` routes.
 
 from django.urls import path
 
-from smmpanel.staff import views_users
+from smmpanel.staff.views import users as views_users
 
 urlpatterns = [
     path("users/", views_users.users, name="users"),

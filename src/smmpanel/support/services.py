@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from smmpanel.audit.services import audit
 from smmpanel.notifications.services import clear_alert, notify, raise_alert
 from smmpanel.orders.models import Order
-from smmpanel.policy import gates
+from smmpanel.policy import decision_points
 from smmpanel.support import selectors
 from smmpanel.support.errors import TicketError, TicketRefused
 from smmpanel.support.models import (
@@ -83,7 +83,7 @@ def open_ticket(
         raise TicketError(_("Pick the order or orders this ticket is about."), "orders")
 
     own_ids = [o.pk for o in orders]
-    verdict = gates.check_ticket(
+    verdict = decision_points.check_ticket(
         user,
         open_ticket_on_subject=lambda since: selectors.open_ticket_on_subject(
             user, kind, own_ids, title, since=since

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smmpanel.accounts.mail import MAIL_NOT_CONFIGURED, mail_configured
 from smmpanel.accounts.models import User
-from smmpanel.policy.gates import check_login
+from smmpanel.policy.decision_points import check_login
 
 
 class SignupForm(BaseSignupForm):

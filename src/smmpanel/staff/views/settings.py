@@ -10,7 +10,7 @@ from smmpanel.audit.services import audit
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.configuration import selectors, services
 from smmpanel.configuration.models import PanelSettings
-from smmpanel.staff.forms_settings import PanelSettingsForm
+from smmpanel.staff.forms.settings import PanelSettingsForm
 from smmpanel.staff.permissions import SETTINGS, staff_required
 
 

@@ -17,10 +17,10 @@ from smmpanel.policy import services as policy
 from smmpanel.policy.engine import rules_for
 from smmpanel.policy.models import ApiLimit, BalanceReview, DenyEntry, Restriction, Rule
 from smmpanel.policy.rulebook import BY_CODE
-from smmpanel.staff import permissions, selectors_moderation
-from smmpanel.staff import selectors_orders as order_actions
+from smmpanel.staff import permissions
 from smmpanel.staff.actions import orders as staff_actions
-from smmpanel.staff.forms import (
+from smmpanel.staff.forms.orders import CompleteForm, StartCountForm
+from smmpanel.staff.forms.policy import (
     ApiLimitForm,
     DenyEntryForm,
     PartialForm,
@@ -28,8 +28,9 @@ from smmpanel.staff.forms import (
     RestrictForm,
     RuleForm,
 )
-from smmpanel.staff.forms_orders import CompleteForm, StartCountForm
 from smmpanel.staff.permissions import MODERATE, ORDERS, USERS, can, staff_required
+from smmpanel.staff.selectors import moderation as selectors_moderation
+from smmpanel.staff.selectors import orders as order_actions
 
 
 @staff_required(MODERATE)

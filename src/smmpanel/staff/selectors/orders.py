@@ -18,7 +18,7 @@ from smmpanel.money import format_amount
 from smmpanel.orders.models import Order, OrderEvent, Refill, RefillStatus
 from smmpanel.orders.models import OrderStatus as S
 from smmpanel.orders.selectors import MAX_SEARCH, Page, refill_ineligibility
-from smmpanel.policy.gates import TEXT_PARAMS
+from smmpanel.policy.decision_points import TEXT_PARAMS
 from smmpanel.providers.models import ServiceRoute, Submission, SubmissionState
 from smmpanel.query_plans import planned_for_values
 from smmpanel.support.models import Ticket

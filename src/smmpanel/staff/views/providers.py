@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.providers import selectors
 from smmpanel.providers import services as providers
-from smmpanel.providers.answers import ProviderError
+from smmpanel.providers.answer_parsers import ProviderError
 from smmpanel.providers.forms import ImportForm, ProviderForm
 from smmpanel.providers.models import PendingServiceChange, Provider
 from smmpanel.providers.url_safety import UnsafeProviderUrl
-from smmpanel.staff.forms import ReasonForm
+from smmpanel.staff.forms.policy import ReasonForm
 from smmpanel.staff.permissions import PROVIDERS, staff_required
 
 

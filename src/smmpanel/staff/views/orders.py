@@ -2,10 +2,10 @@
 order id), service, customer, date and link, keyset-paginated, with bulk actions on the
 selected orders and a CSV export; and one order's page with its actions.
 
-Thin views: the list is ``staff.selectors_orders.staff_orders_page``; a bulk action is
+Thin views: the list is ``staff.selectors.orders.staff_orders_page``; a bulk action is
 ``staff.actions.orders.staff_bulk_order_action``, which runs each order through the same
 service as a single action (and audits it), reporting each order that could not. The
-order page reads ``staff.selectors_orders``; its forms post to ``staff:order-action``.
+order page reads ``staff.selectors.orders``; its forms post to ``staff:order-action``.
 """
 
 from urllib.parse import urlencode
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 
 from smmpanel.orders import selectors
 from smmpanel.orders.models import Order
-from smmpanel.staff import selectors_orders
 from smmpanel.staff.actions import orders as order_actions
-from smmpanel.staff.forms_orders import BulkOrderForm, OrderFilterForm
+from smmpanel.staff.forms.orders import BulkOrderForm, OrderFilterForm
 from smmpanel.staff.permissions import ORDERS, staff_required
+from smmpanel.staff.selectors import orders as selectors_orders
 
 PAGE_SIZE = 50
 

@@ -11,7 +11,7 @@ from smmpanel.audit.services import audit
 from smmpanel.billing import gateway_settings, gateways, services
 from smmpanel.billing.models import BonusTier
 from smmpanel.money import format_amount
-from smmpanel.staff.forms_payments import BonusTierForm, BonusTierRemoveForm, GatewaySettingsForm
+from smmpanel.staff.forms.payments import BonusTierForm, BonusTierRemoveForm, GatewaySettingsForm
 from smmpanel.staff.permissions import SETTINGS, staff_required
 
 

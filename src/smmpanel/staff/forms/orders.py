@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from smmpanel.orders.models import OrderStatus
 from smmpanel.providers.models import Provider
 from smmpanel.staff.actions import orders as order_actions
-from smmpanel.staff.selectors_orders import StaffOrderFilter
+from smmpanel.staff.selectors.orders import StaffOrderFilter
 
 BULK_CHOICES = [
     (order_actions.BULK_RESEND, _("Resend (failed orders)")),
@@ -40,7 +40,7 @@ class OrderFilterForm(forms.Form):
     )
 
     def to_filter(self) -> StaffOrderFilter:
-        """The filter for ``staff.selectors_orders.staff_orders_page`` (valid fields only)."""
+        """The filter for ``staff.selectors.orders.staff_orders_page`` (valid fields only)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         provider = data.get("provider")
         return StaffOrderFilter(

@@ -28,8 +28,8 @@ from smmpanel.policy import services as policy
 from smmpanel.policy.models import ApiLimit, BalanceReview, Restriction
 from smmpanel.staff.actions import catalog as price_actions
 from smmpanel.staff.actions import money as money_actions
-from smmpanel.staff.forms import ApiLimitForm, ReasonForm, RestrictForm
-from smmpanel.staff.forms_users import AdjustForm, CustomRateForm, UserSearchForm
+from smmpanel.staff.forms.policy import ApiLimitForm, ReasonForm, RestrictForm
+from smmpanel.staff.forms.users import AdjustForm, CustomRateForm, UserSearchForm
 from smmpanel.staff.permissions import FUNDS, MODERATE, PRICES, USERS, can, staff_required
 
 PAGE_SIZE = 50

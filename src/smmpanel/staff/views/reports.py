@@ -6,7 +6,7 @@ import csv
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from smmpanel.staff.forms_reports import ReportRangeForm
+from smmpanel.staff.forms.reports import ReportRangeForm
 from smmpanel.staff.permissions import REPORTS, staff_required
 from smmpanel.staff.reports import REPORTS as BUILDERS
 from smmpanel.staff.reports import Report, build_report

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smmpanel.catalog.models import Service
 from smmpanel.money import InvalidAmount, to_micros
-from smmpanel.staff.forms import ReasonForm
+from smmpanel.staff.forms.policy import ReasonForm
 
 
 class UserSearchForm(forms.Form):

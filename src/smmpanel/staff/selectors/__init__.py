@@ -1,0 +1,1 @@
+"""What the back office reads across apps, one module per page."""
