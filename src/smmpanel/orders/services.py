@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
 from smmpanel.billing.money import share_of
-from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.selectors import WalletState, wallet_state
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
-from smmpanel.compiled_sql import CompiledQuery, RowInsert
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.notifications.services import notify
 from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
@@ -37,13 +37,10 @@ from smmpanel.policy import engine, gates, rulebook
 from smmpanel.policy.models import Outcome
 from smmpanel.policy.submissions import MassSubmission
 from smmpanel.providers.outbox import (
-    nudge_on_commit,
-    queue_in_chain,
     queue_order,
     queue_refill,
     withdraw_unsent,
 )
-from smmpanel.write_chain import Taken, WriteChain
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 BALANCE_FROZEN = "Your balance is under review and cannot be spent until the review ends"
@@ -64,11 +61,10 @@ def place_order(
 
     The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
     Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
-    no money moved. The usual order is written in one statement on PostgreSQL
-    (``_record_in_one_write``), whose one-active-order check is backed by the
-    ``ONE_ACTIVE_PER_TARGET`` constraint for a concurrent order it could not see yet;
-    the rest check after the debit, whose UPDATE locks the wallet row until commit
-    (SQLite's IMMEDIATE transaction serialises writers anyway).
+    no money moved. The transaction locks the wallet first (SQLite's IMMEDIATE
+    transaction serialises writers anyway), decides with ``order_refusal`` and writes;
+    the ``ONE_ACTIVE_PER_TARGET`` constraint refuses a concurrent order for the same link
+    that the check could not see yet.
     """
     return _place(user, service, data, source, api_key, _SingleOrder(user, api_key))
 
@@ -126,107 +122,64 @@ def policy_refusal(hit: engine.RuleHit) -> OrderRefused:
 
 
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
+    """Write the order, its first event, its provider runs, its policy hits and its
+    charge in one transaction, once ``order_refusal`` finds nothing against it."""
     held = verdict.outcome == Outcome.REVIEW
     note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
-    values = dict(
-        user=user,
-        service=service,
-        link=checked.link,
-        canonical_link=checked.canonical.url,
-        link_key=checked.canonical.key,
-        quantity=checked.quantity,
-        runs=checked.runs,
-        interval=checked.interval,
-        params=checked.params,
-        charge_micros=checked.charge_micros,
-        currency=user.wallet.currency,
-        status=S.REVIEW if held else S.PENDING,
-        remains=checked.total_quantity,
-        source=source,
-        exclusive=not service.allow_multiple_active,
-    )
     try:
-        if not verdict.hits and (checked.runs or 1) == 1:
-            order = _record_in_one_write(user, service, checked, values, note)
-            if order is not None:
-                return order
-            # Short funds, a frozen balance or an active order on the link: the steps
-            # below find out which, and refuse with its message (or place the order,
-            # if a review ended in between).
-        return _record_step_by_step(user, service, checked, values, note, verdict, api_key)
+        with transaction.atomic():
+            # The wallet first, for every order: held until commit, it lets one account's
+            # orders pass one at a time, each seeing the ones before in the active-order
+            # check, and no two orders ever wait on each other in opposite order.
+            wallet = billing.locked_wallet(user)
+            refusal = order_refusal(user, service, checked, wallet)
+            if refusal is not None:
+                raise refusal
+            order = Order.objects.create(
+                user=user,
+                service=service,
+                link=checked.link,
+                canonical_link=checked.canonical.url,
+                link_key=checked.canonical.key,
+                quantity=checked.quantity,
+                runs=checked.runs,
+                interval=checked.interval,
+                params=checked.params,
+                charge_micros=checked.charge_micros,
+                currency=user.wallet.currency,
+                status=S.REVIEW if held else S.PENDING,
+                remains=checked.total_quantity,
+                source=source,
+                exclusive=not service.allow_multiple_active,
+            )
+            OrderEvent.objects.create(order=order, to_status=order.status, note=note)
+            gates.record_placed(verdict, order, api_key=api_key)
+            queue_order(order)
+            billing.charge_order(order, savepoint=False, wallet=wallet)
     except IntegrityError as error:
+        # An order for the same link committed after this transaction's active-order
+        # check read the orders: the database's ``ONE_ACTIVE_PER_TARGET`` refuses it.
         if _breaks_one_active_rule(error):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate") from None
         raise
-
-
-def _record_in_one_write(user, service, checked, values: dict, note: str) -> Order | None:
-    """The usual order (no policy hit to record, one run), written with its event, its
-    submission, its debit and the debit's ledger entry: one statement on PostgreSQL
-    (``write_chain``), in its own transaction. The debit comes first and holds unless
-    the balance is short or frozen or an active order has the link; then nothing is
-    written and None returned. A concurrent order for the same link that this
-    statement's check could not see yet fails it on ``ONE_ACTIVE_PER_TARGET``."""
-    chain = WriteChain()
-    guard = _no_active_order(user, service, checked)
-    billing.start_with_charge(chain, user, checked.charge_micros, only_if=guard)
-    _with_order_and_event(chain, values, note)
-    queue_in_chain(chain, order="order", quantity=values["quantity"])
-    billing.record_charge(chain, user, checked.charge_micros, order="order")
-    with chain.atomic():
-        written = chain.run()
-    if written is None:
-        return None
-    order = written["order"]
-    nudge_on_commit(order.pk)
     return order
 
 
-def _record_step_by_step(user, service, checked, values, note, verdict, api_key) -> Order:
-    """An order with policy hits to record or several runs, and every order the one
-    write refused: one transaction."""
-    with transaction.atomic():
-        # The wallet first, as the one write takes it: an order for the same link on
-        # the other path would otherwise hold the wallet while waiting for this order's
-        # entry in ``ONE_ACTIVE_PER_TARGET``, and this one wait for the wallet (a
-        # deadlock). Held until commit, it also lets the same account's orders pass
-        # from here one at a time, each seeing the ones before in the active-order check.
-        billing.hold_wallet(user)
-        order = _with_order_and_event(WriteChain(), values, note).run()["order"]
-        gates.record_placed(verdict, order, api_key=api_key)
-        queue_order(order)
-        try:
-            billing.charge_order(order, savepoint=False)
-        except billing.InsufficientFunds:
-            raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
-        except billing.BalanceFrozen:
-            raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
-        if _has_active_order(user, service, checked, placing=order):
-            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
-    return order
-
-
-def _with_order_and_event(chain: WriteChain, values: dict, note: str) -> WriteChain:
-    """Add a new order and its first event to ``chain`` (one statement on PostgreSQL)."""
-    chain.insert("order", _insert_order, values)
-    chain.insert(
-        "event",
-        _insert_event,
-        {"to_status": values["status"], "note": note},
-        order_id=Taken("order", "id"),
-    )
-    return chain
-
-
-def _no_active_order(user, service: Service, checked: CheckedOrder) -> tuple[str, list]:
-    """The one-active-order rule as an SQL condition on the debit (none when the
-    service allows several active orders)."""
-    if service.allow_multiple_active:
-        return "", []
-    sql, params = _ACTIVE_ON_TARGET.sql_with(
-        user_id=user.pk, service_id=service.pk, key=checked.canonical.key, placing=0
-    )
-    return f"NOT EXISTS ({sql})", params
+def order_refusal(
+    user, service: Service, checked: CheckedOrder, wallet: WalletState
+) -> OrderRefused | None:
+    """Whether the account can take this order now, the one decision ``place_order``
+    (inside its transaction, on the locked ``wallet``) and ``quote_order`` (on the
+    wallet as it stands) share: a balance under review, short funds, or an active order
+    on the same link refuse it, in that order; None accepts it. The input checks
+    (``check_order``) and the policy's rules have decided before."""
+    if wallet.frozen:
+        return OrderRefused(BALANCE_FROZEN, field="quantity")
+    if wallet.balance_micros < checked.charge_micros:
+        return OrderRefused(NOT_ENOUGH_FUNDS, field="quantity")
+    if _has_active_order(user, service, checked):
+        return OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
+    return None
 
 
 def _breaks_one_active_rule(error: IntegrityError) -> bool:
@@ -238,26 +191,18 @@ def _breaks_one_active_rule(error: IntegrityError) -> bool:
     return _ONE_ACTIVE_COLUMNS in str(error)
 
 
-def _has_active_order(
-    user, service: Service, checked: CheckedOrder, placing: Order | None = None
-) -> bool:
-    """Whether the one-active-order-per-link rule refuses this order (``placing``: the
-    order being placed, already written, which does not count)."""
+def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
+    """Whether the one-active-order-per-link rule refuses this order. Orders placed
+    before ``ONE_ACTIVE_PER_TARGET`` existed are not ``exclusive`` and escape the
+    constraint; this read sees them."""
     if service.allow_multiple_active:
         return False
     found = _ACTIVE_ON_TARGET.scalar(
-        user_id=user.pk,
-        service_id=service.pk,
-        key=checked.canonical.key,
-        placing=placing.pk if placing is not None else 0,
+        user_id=user.pk, service_id=service.pk, key=checked.canonical.key
     )
     return found is not None
 
 
-# Placing an order is the API's hottest write: its statements are built once (see
-# ``compiled_sql``).
-_insert_order = RowInsert(Order)
-_insert_event = RowInsert(OrderEvent)
 # How SQLite names ``ONE_ACTIVE_PER_TARGET`` in its error: the table's columns, in order.
 _ONE_ACTIVE_COLUMNS = ", ".join(
     f"{Order._meta.db_table}.{Order._meta.get_field(name).column}"
@@ -266,18 +211,16 @@ _ONE_ACTIVE_COLUMNS = ", ".join(
     for name in constraint.fields
 )
 _ACTIVE_ON_TARGET = CompiledQuery(
-    lambda user_id, service_id, key, placing: (
+    lambda user_id, service_id, key: (
         Order.objects.filter(
             user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
         )
-        .exclude(pk=placing)
         .order_by()
         .values_list("pk")[:1]
     ),
     user_id=int,
     service_id=int,
     key=str,
-    placing=int,
 )
 
 
@@ -325,12 +268,8 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     if refusals:
         return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
-    if _has_active_order(user, service, checked):
-        refusal = OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
-        return OrderQuote(checked, (refusal,), review)
-    if balance_of(user) < checked.charge_micros:
-        return OrderQuote(checked, (OrderRefused(NOT_ENOUGH_FUNDS, field="quantity"),), review)
-    return OrderQuote(checked, (), review)
+    refusal = order_refusal(user, service, checked, wallet_state(user))
+    return OrderQuote(checked, () if refusal is None else (refusal,), review)
 
 
 def _stand_in(service: Service, field: str | None) -> str | None:
