@@ -16,11 +16,9 @@ from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import AlreadySettled
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
 from smmpanel.orders.models import Order, OrderEvent, OrderStatus, Refill, RefillStatus
-from smmpanel.orders.order_input import check_order
 from smmpanel.orders.services import (
     ACTIVE_ORDER_EXISTS,
     NOT_ENOUGH_FUNDS,
-    _has_active_order,
     cancel_and_refund,
     complete_order,
     place_order,
@@ -555,37 +553,3 @@ def test_any_sequence_of_orders_keeps_the_ledger_right_and_never_refunds_twice(d
         assert balance_of(user) == expected_balance >= 0
         assert OrderEvent.objects.filter(order__user=user, from_status="").count() == len(orders)
         transaction.set_rollback(True)
-
-
-# --- the one-active-order read ----------------------------------------------------------
-
-
-def checked_for(user, service, link):
-    return check_order(service, {"link": link, "quantity": 100}, user)
-
-
-def test_an_active_order_on_the_same_target_is_found(customer, service):
-    link = post_link()
-    make_order(customer, service, link)
-    checked = checked_for(customer, service, link)
-
-    assert _has_active_order(customer, service, checked) is True
-
-
-def test_no_active_order_is_found_on_another_target_or_for_another_user(customer, service):
-    link = post_link()
-    make_order(customer, service, link)
-    elsewhere = checked_for(customer, service, post_link())
-    someone = make_user("100")
-
-    assert _has_active_order(customer, service, elsewhere) is False
-    assert _has_active_order(someone, service, checked_for(someone, service, link)) is False
-
-
-def test_a_finished_order_is_not_an_active_order(customer, service):
-    link = post_link()
-    order = make_order(customer, service, link)
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
-    checked = checked_for(customer, service, link)
-
-    assert _has_active_order(customer, service, checked) is False

@@ -5,8 +5,7 @@ import pytest
 from django.db import OperationalError
 
 from smmpanel.orders.links import canonicalise
-from smmpanel.policy.link_checkers import known_targets, target_state
-from smmpanel.policy.models import KnownTarget
+from smmpanel.policy.link_checkers import target_state
 from tests.factories import make_service, post_link
 
 
@@ -31,12 +30,3 @@ def test_a_checker_that_loses_the_database_fails_the_check(settings):
 
     with pytest.raises(OperationalError):
         target_state(canonicalise(post_link()), make_service())
-
-
-@pytest.mark.django_db
-def test_a_target_recorded_as_not_public_is_found_by_its_key():
-    private = canonicalise(post_link())
-    KnownTarget.objects.create(canonical_link=private.url, link_key=private.key, state="private")
-
-    assert known_targets(private, service=None) == "private"
-    assert known_targets(canonicalise(post_link()), service=None) is None

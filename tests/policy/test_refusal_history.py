@@ -1,15 +1,13 @@
 """An order's link state and its customer's recent invalid orders are read together, in
 one statement, and come out as each would read alone."""
 
-from datetime import datetime, timedelta
-
 import pytest
-from django.utils import timezone
 
+from smmpanel.compiled_sql import scalars
 from smmpanel.orders.links import canonicalise
-from smmpanel.policy import engine, refusal_history, rulebook
-from smmpanel.policy.link_checkers import known_targets
-from smmpanel.policy.models import Decision, KnownTarget, Outcome
+from smmpanel.policy import engine, rulebook
+from smmpanel.policy.link_checkers import RECORDED_STATE, known_targets
+from smmpanel.policy.models import KnownTarget
 from smmpanel.policy.refusal_history import OrderHistory, count_invalid_orders
 from tests.factories import make_user, post_link
 from tests.policy.conftest import refuse_over_api, tune
@@ -78,25 +76,10 @@ def test_with_the_invalid_orders_rule_off_the_link_is_still_read(customer, staff
     assert history.invalid_orders(10) == 1  # read apart, if some rule still asks
 
 
-def decision_at(monkeypatch, when: datetime, user, **fields) -> Decision:
-    """A refusal recorded at ``when`` (``created_at`` is ``auto_now_add``)."""
-    values = {"point": rulebook.ORDER_PLACE, "rule_code": "link.private", "outcome": "reject"}
-    with monkeypatch.context() as clock:
-        clock.setattr(timezone, "now", lambda: when)
-        return Decision.objects.create(user=user, **(values | fields))
+def test_scalars_reads_the_first_column_of_each_query_and_none_without_a_row():
+    link = private_link()
+    unknown = canonicalise(post_link())
 
+    read = scalars((RECORDED_STATE, {"key": link.key}), (RECORDED_STATE, {"key": unknown.key}))
 
-def test_the_gates_count_enforced_refusals_in_the_window_only(monkeypatch, customer):
-    now = timezone.now()
-    decision_at(monkeypatch, now - timedelta(hours=3), customer)  # before the window
-    decision_at(monkeypatch, now - timedelta(minutes=5), customer)
-    decision_at(monkeypatch, now - timedelta(minutes=4), customer, outcome=Outcome.LIMIT)
-    decision_at(monkeypatch, now - timedelta(minutes=3), customer, enforced=False)  # shadow
-    decision_at(monkeypatch, now - timedelta(minutes=2), customer, outcome=Outcome.REVIEW)
-    decision_at(monkeypatch, now - timedelta(minutes=1), customer, rule_code="balance.review")
-    decision_at(monkeypatch, now - timedelta(minutes=1), customer, point=rulebook.ORDER_REFILL)
-    decision_at(monkeypatch, now - timedelta(minutes=1), make_user())  # someone else
-
-    assert refusal_history.count_refusals(customer, rulebook.ORDER_PLACE, minutes=60) == 2
-    assert refusal_history.count_refusals(customer, rulebook.ORDER_REFILL, minutes=60) == 1
-    assert refusal_history.count_refusals(make_user(), rulebook.ORDER_PLACE, minutes=60) == 0
+    assert read == ("private", None)

@@ -8,6 +8,17 @@ from django.db.models import Q
 
 from smmpanel.accounts import key_format
 from smmpanel.accounts.models import ApiKey, User
+from smmpanel.compiled_sql import CompiledQuery
+
+# Every API request starts here: compiled once (see ``compiled_sql``).
+_ACTIVE_KEY = CompiledQuery(
+    lambda digest: (
+        ApiKey.objects.select_related("user", "user__wallet")
+        .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
+        .order_by("pk")[:1]
+    ),
+    digest=str,
+)
 
 
 def api_key_for(plaintext: str) -> ApiKey | None:
@@ -15,13 +26,7 @@ def api_key_for(plaintext: str) -> ApiKey | None:
     in the same query), or None."""
     if not plaintext or not key_format.is_well_formed(plaintext):
         return None
-    return (
-        ApiKey.objects.select_related("user", "user__wallet")
-        .filter(key_hash=key_format.digest(plaintext), revoked_at__isnull=True)
-        .filter(user__is_active=True)
-        .order_by("pk")
-        .first()
-    )
+    return _ACTIVE_KEY.first(digest=key_format.digest(plaintext))
 
 
 def api_keys_of(user: User) -> list[ApiKey]:

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from smmpanel.catalog.active_catalog import active_catalog
 from smmpanel.catalog.models import Category, CustomRate, Platform, Service, ServiceUpdate
 from smmpanel.catalog.price_rule_owners import has_price_rules
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.numbers import whole_number
 
 
@@ -136,8 +137,17 @@ def rate_for(user, service: Service) -> int:
     """What ``user`` pays per 1000 of ``service`` (per package for package services)."""
     if user is None or not getattr(user, "pk", None) or not has_price_rules(user.pk):
         return service.rate_micros
-    rules = CustomRate.objects.filter(user=user).filter(Q(service=service) | Q(service=None))
-    return UserRates(list(rules)).rate_for(service)
+    return UserRates(_PRICE_RULES.all(user_id=user.pk, service_id=service.pk)).rate_for(service)
+
+
+# Read for every order placed: compiled once (see ``compiled_sql``).
+_PRICE_RULES = CompiledQuery(
+    lambda user_id, service_id: CustomRate.objects.filter(user_id=user_id).filter(
+        Q(service_id=service_id) | Q(service__isnull=True)
+    ),
+    user_id=int,
+    service_id=int,
+)
 
 
 # --- the staff catalog ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from smmpanel.billing.selectors import WalletState, wallet_state
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.notifications.services import notify
 from smmpanel.numbers import whole_number
 from smmpanel.orders.errors import InvalidTransition, OrderRefused
@@ -196,9 +197,10 @@ def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
     constraint; this read sees them."""
     if service.allow_multiple_active:
         return False
-    return Order.objects.filter(
-        user=user, service=service, link_key=checked.canonical.key, status__in=ACTIVE_STATUSES
-    ).exists()
+    found = _ACTIVE_ON_TARGET.scalar(
+        user_id=user.pk, service_id=service.pk, key=checked.canonical.key
+    )
+    return found is not None
 
 
 # How SQLite names ``ONE_ACTIVE_PER_TARGET`` in its error: the table's columns, in order.
@@ -207,6 +209,18 @@ _ONE_ACTIVE_COLUMNS = ", ".join(
     for constraint in Order._meta.constraints
     if constraint.name == ONE_ACTIVE_PER_TARGET
     for name in constraint.fields
+)
+_ACTIVE_ON_TARGET = CompiledQuery(
+    lambda user_id, service_id, key: (
+        Order.objects.filter(
+            user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
+        )
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    user_id=int,
+    service_id=int,
+    key=str,
 )
 
 

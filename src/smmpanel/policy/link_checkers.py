@@ -14,25 +14,25 @@ from functools import cache
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.policy.models import KnownTarget
 
 log = logging.getLogger(__name__)
 NOT_PUBLIC = ("private", "restricted", "deleted")
 
 
-def recorded_state(key: str) -> QuerySet:
-    """The state recorded for the target with canonical key ``key``: a one-column query
-    of at most one row (``refusal_history`` reads it inside a larger statement)."""
-    return KnownTarget.objects.filter(link_key=key).order_by("pk").values_list("state")[:1]
+# Read for every order placed: compiled once (see ``compiled_sql``).
+RECORDED_STATE = CompiledQuery(
+    lambda key: KnownTarget.objects.filter(link_key=key).order_by("pk").values_list("state")[:1],
+    key=str,
+)
 
 
 def known_targets(link, service) -> str | None:
     """The built-in checker: targets recorded as not public."""
-    row = recorded_state(link.key).first()
-    return None if row is None else row[0]
+    return RECORDED_STATE.scalar(key=link.key)
 
 
 @cache

@@ -5,10 +5,10 @@ what the panel knows of the order's link, in one statement."""
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Case, IntegerField, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Sum, Value, When
 from django.utils import timezone
 
-from smmpanel.accounts.models import User
+from smmpanel.compiled_sql import CompiledQuery, scalars
 from smmpanel.policy import engine, link_checkers, rulebook
 from smmpanel.policy.models import Decision, Outcome
 
@@ -29,10 +29,9 @@ API_REFUSAL_QUARTERS = 4
 WEB_REFUSAL_QUARTERS = 1
 
 
-def refusals_since(user_id: int, point: str, since: datetime) -> int:
-    """Enforced refusals of ``user_id``'s requests at ``point`` from ``since`` on, but
-    those for the account's state."""
-    return (
+# Read for every order placed: compiled once (see ``compiled_sql``).
+REFUSALS_SINCE = CompiledQuery(
+    lambda user_id, point, since: (
         Decision.objects.filter(
             user_id=user_id,
             point=point,
@@ -41,8 +40,15 @@ def refusals_since(user_id: int, point: str, since: datetime) -> int:
             created_at__gte=since,
         )
         .exclude(rule_code__in=ACCOUNT_STATE_RULES)
-        .count()
-    )
+        .order_by()
+        .values("user_id")
+        .annotate(refusals=Count("pk"))
+        .values_list("refusals")
+    ),
+    user_id=int,
+    point=str,
+    since=datetime,
+)
 
 
 def _counted_refusals(user_id, since: datetime):
@@ -67,23 +73,25 @@ def _counted_refusals(user_id, since: datetime):
     )
 
 
-def _invalid_order_quarters(user_id, since: datetime):
-    """The quarters ``abuse.invalid_orders`` counts since ``since``: a one-column query
-    of at most one row, read inside ``OrderHistory``'s statement."""
-    return (
+# Read for every order placed, with the link's state (``OrderHistory``).
+INVALID_ORDER_QUARTERS_SINCE = CompiledQuery(
+    lambda user_id, since: (
         _counted_refusals(user_id, since)
         .order_by()
         .values("user_id")
         .annotate(total=Sum("quarters"))
         .values_list("total")
-    )
+    ),
+    user_id=int,
+    since=datetime,
+)
 
 
 def count_invalid_orders(user, minutes: int) -> int:
     """The refused order requests ``abuse.invalid_orders`` counts in the window: each
     over the API as one, each on the web form (or mass order) as a quarter."""
     since = timezone.now() - timedelta(minutes=minutes)
-    quarters = _counted_refusals(user.pk, since).aggregate(total=Sum("quarters"))["total"] or 0
+    quarters = INVALID_ORDER_QUARTERS_SINCE.scalar(user_id=user.pk, since=since) or 0
     return quarters // API_REFUSAL_QUARTERS
 
 
@@ -112,7 +120,7 @@ def count_refusals(user, point: str, minutes: int) -> int:
     count too: a customer who keeps going after an API limitation must reach the
     restriction; a shadow rule's hits refused nothing and do not count."""
     since = timezone.now() - timedelta(minutes=minutes)
-    return refusals_since(user.pk, point, since)
+    return REFUSALS_SINCE.scalar(user_id=user.pk, point=point, since=since) or 0
 
 
 class OrderHistory:
@@ -141,20 +149,12 @@ class OrderHistory:
 
     def _both(self) -> tuple:
         if self._read is None:
-            # Both read as subqueries of the customer's own row: one statement.
-            facts = {"state": Subquery(link_checkers.recorded_state(self._link.key))}
+            reads = [(link_checkers.RECORDED_STATE, {"key": self._link.key})]
             if self._window is not None:
                 since = timezone.now() - timedelta(minutes=self._window)
-                facts["quarters"] = Subquery(_invalid_order_quarters(self._user.pk, since))
-            else:
-                facts["quarters"] = Value(None, output_field=IntegerField())
-            row = (
-                User.objects.filter(pk=self._user.pk)
-                .annotate(**facts)
-                .values_list("state", "quarters")
-                .first()
-            )
-            self._read = row or (None, None)
+                values = {"user_id": self._user.pk, "since": since}
+                reads.append((INVALID_ORDER_QUARTERS_SINCE, values))
+            self._read = (*scalars(*reads), None)[:2]
         return self._read
 
 
