@@ -144,6 +144,18 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Parameters bound by the server, and statements a connection runs again and
+        # again (every hot path) prepared once: PostgreSQL stops parsing them per
+        # request, and after five runs keeps a generic plan when it is no costlier
+        # (planning was half of PostgreSQL's time on an order). Searches, whose plan
+        # depends on what is searched, are planned per run (smmpanel.query_plans).
+        # Off behind a transaction-pooling PgBouncer, which cannot keep a prepared
+        # statement on the connection that made it.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=5,
+        )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,6 +9,7 @@ from django.db.models import Q
 from smmpanel.accounts import key_format
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.compiled_sql import CompiledQuery
+from smmpanel.query_plans import planned_for_values
 
 # Every API request starts here: compiled once (see ``compiled_sql``).
 _ACTIVE_KEY = CompiledQuery(
@@ -45,6 +46,7 @@ class UserPage:
     next_before: int | None
 
 
+@planned_for_values
 def search_users(query: str = "", before: int | None = None, size: int = 50) -> UserPage:
     """Users whose email or name contains ``query`` (any case, Ukrainian too), or whose id
     it is (``123`` or ``#123``); newest first, keyset-paginated by id below ``before``.

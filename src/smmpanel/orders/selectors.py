@@ -18,6 +18,7 @@ from smmpanel.compiled_sql import CompiledQuery, IdListed
 from smmpanel.numbers import whole_number
 from smmpanel.orders.links import BadLink, canonicalise
 from smmpanel.orders.models import ACTIVE_STATUSES, STATUS_LABELS, Order, OrderStatus, Refill
+from smmpanel.query_plans import planned_for_values
 
 
 def parse_ids(raw: object, limit: int) -> list[str] | None:
@@ -188,6 +189,7 @@ def _link_search(text: str) -> Q:
     return matches if key is None else matches | Q(link_key=key)
 
 
+@planned_for_values
 def orders_page(
     user,
     status: str = "",
@@ -405,6 +407,7 @@ class StaffOrderFilter:
     provider_order_id: str = ""
 
 
+@planned_for_values
 def staff_orders_page(
     filters: StaffOrderFilter, before: int | None = None, limit: int = 50
 ) -> Page:
