@@ -22,7 +22,7 @@ from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.orders.links import canonicalise
 from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.order_input import check_order
-from smmpanel.orders.services import _has_active_order
+from smmpanel.orders.services import account_standing
 from smmpanel.policy import refusal_history, rulebook
 from smmpanel.policy.link_checkers import known_targets
 from smmpanel.policy.models import Decision, KnownTarget, Outcome
@@ -424,6 +424,10 @@ def test_rate_for_ignores_other_users_rules_and_other_services_rules(customer, s
 
 def checked_for(user, service, link):
     return check_order(service, {"link": link, "quantity": 100}, user)
+
+
+def _has_active_order(user, service, checked) -> bool:
+    return account_standing(user, service, checked, lock=False).active_order
 
 
 def test_an_active_order_on_the_same_target_is_found(customer, service):

@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
+from smmpanel.billing.models import Wallet
 from smmpanel.billing.money import share_of
-from smmpanel.billing.selectors import WalletState, wallet_state
+from smmpanel.billing.selectors import WalletState
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
@@ -129,10 +131,10 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
     try:
         with transaction.atomic():
             # The wallet first, for every order: held until commit, it lets one account's
-            # orders pass one at a time, each seeing the ones before in the active-order
-            # check, and no two orders ever wait on each other in opposite order.
-            wallet = billing.locked_wallet(user)
-            refusal = order_refusal(user, service, checked, wallet)
+            # orders pass one at a time, and no two orders ever wait on each other in
+            # opposite order.
+            standing = account_standing(user, service, checked, lock=True)
+            refusal = order_refusal(checked, standing)
             if refusal is not None:
                 raise refusal
             order = Order.objects.create(
@@ -155,7 +157,7 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             OrderEvent.objects.create(order=order, to_status=order.status, note=note)
             gates.record_placed(verdict, order, api_key=api_key)
             queue_order(order)
-            billing.charge_order(order, savepoint=False, wallet=wallet)
+            billing.charge_order(order, savepoint=False, wallet=standing.wallet)
     except IntegrityError as error:
         # An order for the same link committed after this transaction's active-order
         # check read the orders: the database's ``ONE_ACTIVE_PER_TARGET`` refuses it.
@@ -165,19 +167,42 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
     return order
 
 
-def order_refusal(
-    user, service: Service, checked: CheckedOrder, wallet: WalletState
-) -> OrderRefused | None:
-    """Whether the account can take this order now, the one decision ``place_order``
-    (inside its transaction, on the locked ``wallet``) and ``quote_order`` (on the
-    wallet as it stands) share: a balance under review, short funds, or an active order
-    on the same link refuse it, in that order; None accepts it. The input checks
+@dataclass(frozen=True)
+class Standing:
+    """What the account holds against a new order: its wallet, and whether an order of
+    the same service for the same link is still active (and the service allows one)."""
+
+    wallet: WalletState
+    active_order: bool
+
+
+def account_standing(user, service: Service, checked: CheckedOrder, *, lock: bool) -> Standing:
+    """The account's ``Standing`` for ``checked``, read in one statement; ``lock``: with
+    the wallet row locked until the transaction ends (PostgreSQL; SQLite's IMMEDIATE
+    transaction keeps other writers out). Orders placed before ``ONE_ACTIVE_PER_TARGET``
+    existed are not ``exclusive`` and escape the constraint; this read sees them. A
+    read that waited for the lock may miss an order committed meanwhile: the constraint
+    refuses that one."""
+    query = _STANDING_LOCKED if lock else _STANDING
+    row = query.first(user_id=user.pk, service_id=service.pk, key=checked.canonical.key)
+    if row is None:
+        raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
+    balance_micros, frozen, active = row
+    active = active and not service.allow_multiple_active
+    return Standing(WalletState(balance_micros, frozen), active)
+
+
+def order_refusal(checked: CheckedOrder, standing: Standing) -> OrderRefused | None:
+    """Whether the account can take this order now: the one decision ``place_order``
+    (inside its transaction, on the locked wallet) and ``quote_order`` (on the account
+    as it stands) share. A balance under review, short funds, or an active order on the
+    same link refuse it, in that order; None accepts it. The input checks
     (``check_order``) and the policy's rules have decided before."""
-    if wallet.frozen:
+    if standing.wallet.frozen:
         return OrderRefused(BALANCE_FROZEN, field="quantity")
-    if wallet.balance_micros < checked.charge_micros:
+    if standing.wallet.balance_micros < checked.charge_micros:
         return OrderRefused(NOT_ENOUGH_FUNDS, field="quantity")
-    if _has_active_order(user, service, checked):
+    if standing.active_order:
         return OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
     return None
 
@@ -191,18 +216,6 @@ def _breaks_one_active_rule(error: IntegrityError) -> bool:
     return _ONE_ACTIVE_COLUMNS in str(error)
 
 
-def _has_active_order(user, service: Service, checked: CheckedOrder) -> bool:
-    """Whether the one-active-order-per-link rule refuses this order. Orders placed
-    before ``ONE_ACTIVE_PER_TARGET`` existed are not ``exclusive`` and escape the
-    constraint; this read sees them."""
-    if service.allow_multiple_active:
-        return False
-    found = _ACTIVE_ON_TARGET.scalar(
-        user_id=user.pk, service_id=service.pk, key=checked.canonical.key
-    )
-    return found is not None
-
-
 # How SQLite names ``ONE_ACTIVE_PER_TARGET`` in its error: the table's columns, in order.
 _ONE_ACTIVE_COLUMNS = ", ".join(
     f"{Order._meta.db_table}.{Order._meta.get_field(name).column}"
@@ -210,18 +223,28 @@ _ONE_ACTIVE_COLUMNS = ", ".join(
     if constraint.name == ONE_ACTIVE_PER_TARGET
     for name in constraint.fields
 )
-_ACTIVE_ON_TARGET = CompiledQuery(
-    lambda user_id, service_id, key: (
-        Order.objects.filter(
+
+
+def _standing_query(lock: bool):
+    """``account_standing``'s read: the wallet's row, with whether an active order of
+    the service has the link (compiled once, see ``compiled_sql``)."""
+
+    def build(user_id, service_id, key):
+        wallets = Wallet.objects.select_for_update() if lock else Wallet.objects
+        active = Order.objects.filter(
             user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
         )
-        .order_by()
-        .values_list("pk")[:1]
-    ),
-    user_id=int,
-    service_id=int,
-    key=str,
-)
+        return (
+            wallets.filter(user_id=user_id)
+            .annotate(active=Exists(active))
+            .values_list("balance_micros", "frozen", "active")
+        )
+
+    return CompiledQuery(build, user_id=int, service_id=int, key=str)
+
+
+_STANDING = _standing_query(lock=False)
+_STANDING_LOCKED = _standing_query(lock=True)
 
 
 @dataclass(frozen=True)
@@ -268,7 +291,7 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     if refusals:
         return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
-    refusal = order_refusal(user, service, checked, wallet_state(user))
+    refusal = order_refusal(checked, account_standing(user, service, checked, lock=False))
     return OrderQuote(checked, () if refusal is None else (refusal,), review)
 
 
