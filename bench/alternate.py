@@ -42,7 +42,10 @@ def throughput(checkout: Path, seconds: float) -> dict[str, float]:
         if match := BENCH_LINE.match(line.strip()):
             figures[match[1]] = float(match[2].replace(",", ""))
     if out.returncode != 0 or not figures:
-        sys.exit(f"throughput of {checkout} failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+        # A scenario that failed (on a busy machine, a client that timed out) leaves the
+        # round without its figure for this commit (and the scenarios after it); the
+        # table says how many rounds gave each.
+        print(f"alternate: {checkout.name} failed:\n{out.stdout[-1500:]}", flush=True)
     return figures
 
 
@@ -51,17 +54,23 @@ def summary(values: list[float]) -> tuple[float, float, float]:
 
 
 def report(title: str, refs: list[str], runs: dict[str, list[dict[str, float]]], unit: str):
-    names = list(runs[refs[0]][0])
-    print(f"\n{title} (median, lowest-highest over {len(runs[refs[0]])} rounds):")
+    names = list(dict.fromkeys(name for ref in refs for run in runs[ref] for name in run))
+    print(f"\n{title} (median, lowest-highest, rounds that gave a figure):")
     print("| " + " | ".join(["figure", *refs]) + " |")
     print("| --- |" + " ---: |" * len(refs))
     for name in names:
-        first = statistics.median(r[name] for r in runs[refs[0]])
+        values = {ref: [run[name] for run in runs[ref] if name in run] for ref in refs}
+        first = statistics.median(values[refs[0]]) if values[refs[0]] else 0
         cells = []
         for ref in refs:
-            median, low, high = summary([r[name] for r in runs[ref]])
+            if not values[ref]:
+                cells.append("-")
+                continue
+            median, low, high = summary(values[ref])
             ratio = f" ({median / first:.0%})" if ref != refs[0] and first else ""
-            cells.append(f"{median:,.2f} {unit} [{low:,.2f}-{high:,.2f}]{ratio}")
+            cells.append(
+                f"{median:,.2f} {unit} [{low:,.2f}-{high:,.2f}] n={len(values[ref])}{ratio}"
+            )
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
