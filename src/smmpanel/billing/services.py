@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,8 +91,10 @@ def _move(
             conditions["frozen"] = False
         if covered_only:
             conditions["balance_micros__gte"] = -amount_micros
+        # The amount typed as the column's bigint: a bare int is an IntegerField to the
+        # ORM, which psycopg's server-side binding sends as int4, cutting larger sums.
         moved = Wallet.objects.filter(**conditions).update(
-            balance_micros=F("balance_micros") + amount_micros
+            balance_micros=F("balance_micros") + Value(amount_micros, BigIntegerField())
         )
         if moved != 1:
             raise InsufficientFunds()
