@@ -427,7 +427,7 @@ def checked_for(user, service, link):
 
 
 def _has_active_order(user, service, checked) -> bool:
-    return account_standing(user, service, checked, lock=False).active_order
+    return account_standing(user, service, checked).active_order
 
 
 def test_an_active_order_on_the_same_target_is_found(customer, service):

@@ -58,7 +58,6 @@ def _move(
     allow_negative: bool,
     by_staff: bool = False,
     savepoint: bool = True,
-    wallet: WalletState | None = None,
     **cause,
 ) -> LedgerEntry | HeldCredit:
     """Apply a signed movement atomically: the wallet UPDATE and its ledger entry.
@@ -70,13 +69,12 @@ def _move(
 
     ``savepoint=False`` is for a caller whose whole transaction ends on any error here
     (placing an order): a refused movement then leaves no savepoint to roll back to.
-    ``wallet`` is the caller's ``locked_wallet`` read in this transaction, if it took one.
     """
     with transaction.atomic(savepoint=savepoint):
         # The wallet is locked before deciding: a review closing at this moment holds
         # the lock until it has unfrozen the wallet and released what was held, so a
         # credit is never held after that release (it would be stranded).
-        wallet = wallet or locked_wallet(user)
+        wallet = locked_wallet(user)
         if wallet.frozen and not by_staff:
             if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
                 return _hold(user, kind, amount_micros, cause)
@@ -191,18 +189,15 @@ def deposit(
     )
 
 
-def charge_order(
-    order, *, savepoint: bool = True, wallet: WalletState | None = None
-) -> LedgerEntry:
+def charge_order(order, *, savepoint: bool = True) -> LedgerEntry:
     """Debit an order's charge; raises ``InsufficientFunds`` and writes nothing if short
-    (``savepoint`` and ``wallet``: see ``_move``)."""
+    (``savepoint``: see ``_move``)."""
     return _move(
         order.user,
         LedgerEntry.Kind.CHARGE,
         -order.charge_micros,
         allow_negative=False,
         savepoint=savepoint,
-        wallet=wallet,
         order=order,
         memo=CHARGE_MEMO.format(order.pk),
     )

@@ -63,10 +63,11 @@ def place_order(
 
     The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
     Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
-    no money moved. The transaction locks the wallet first (SQLite's IMMEDIATE
-    transaction serialises writers anyway), decides with ``order_refusal`` and writes;
+    no money moved. The transaction decides with ``order_refusal`` and writes, the
+    wallet's debit last (SQLite's IMMEDIATE transaction serialises writers anyway);
     the ``ONE_ACTIVE_PER_TARGET`` constraint refuses a concurrent order for the same link
-    that the check could not see yet.
+    that the check could not see yet, and the wallet's conditional debit a balance
+    spent meanwhile.
     """
     return _place(user, service, data, source, api_key, _SingleOrder(user, api_key))
 
@@ -130,11 +131,7 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
     note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
     try:
         with transaction.atomic():
-            # The wallet first, for every order: held until commit, it lets one account's
-            # orders pass one at a time, and no two orders ever wait on each other in
-            # opposite order.
-            standing = account_standing(user, service, checked, lock=True)
-            refusal = order_refusal(checked, standing)
+            refusal = order_refusal(checked, account_standing(user, service, checked))
             if refusal is not None:
                 raise refusal
             order = Order.objects.create(
@@ -157,13 +154,22 @@ def _charge_and_record(user, service, checked, verdict, source, api_key) -> Orde
             OrderEvent.objects.create(order=order, to_status=order.status, note=note)
             gates.record_placed(verdict, order, api_key=api_key)
             queue_order(order)
-            billing.charge_order(order, savepoint=False, wallet=standing.wallet)
+            # The wallet last: its row lock, held until commit, covers only the debit, its
+            # ledger entry and the commit, so one account's orders queue on it briefly.
+            # Every order takes the order's unique key before the wallet, and nothing
+            # takes them the other way round: no two orders deadlock.
+            billing.charge_order(order, savepoint=False)
     except IntegrityError as error:
-        # An order for the same link committed after this transaction's active-order
-        # check read the orders: the database's ``ONE_ACTIVE_PER_TARGET`` refuses it.
+        # An order for the same link, uncommitted when this one's check read the orders:
+        # the database's ``ONE_ACTIVE_PER_TARGET`` refuses this one once it commits.
         if _breaks_one_active_rule(error):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate") from None
         raise
+    except billing.InsufficientFunds:
+        # Spent by a concurrent order since the check read the balance.
+        raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
+    except billing.BalanceFrozen:
+        raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
     return order
 
 
@@ -176,15 +182,13 @@ class Standing:
     active_order: bool
 
 
-def account_standing(user, service: Service, checked: CheckedOrder, *, lock: bool) -> Standing:
-    """The account's ``Standing`` for ``checked``, read in one statement; ``lock``: with
-    the wallet row locked until the transaction ends (PostgreSQL; SQLite's IMMEDIATE
-    transaction keeps other writers out). Orders placed before ``ONE_ACTIVE_PER_TARGET``
-    existed are not ``exclusive`` and escape the constraint; this read sees them. A
-    read that waited for the lock may miss an order committed meanwhile: the constraint
-    refuses that one."""
-    query = _STANDING_LOCKED if lock else _STANDING
-    row = query.first(user_id=user.pk, service_id=service.pk, key=checked.canonical.key)
+def account_standing(user, service: Service, checked: CheckedOrder) -> Standing:
+    """The account's ``Standing`` for ``checked``, read in one statement. Orders placed
+    before ``ONE_ACTIVE_PER_TARGET`` existed are not ``exclusive`` and escape the
+    constraint; this read sees them. What changes after it is read is caught where it
+    is written: a concurrent order for the same link by the constraint, a balance spent
+    or frozen meanwhile by the wallet's conditional debit (``billing.charge_order``)."""
+    row = _STANDING.first(user_id=user.pk, service_id=service.pk, key=checked.canonical.key)
     if row is None:
         raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
     balance_micros, frozen, active = row
@@ -194,10 +198,9 @@ def account_standing(user, service: Service, checked: CheckedOrder, *, lock: boo
 
 def order_refusal(checked: CheckedOrder, standing: Standing) -> OrderRefused | None:
     """Whether the account can take this order now: the one decision ``place_order``
-    (inside its transaction, on the locked wallet) and ``quote_order`` (on the account
-    as it stands) share. A balance under review, short funds, or an active order on the
-    same link refuse it, in that order; None accepts it. The input checks
-    (``check_order``) and the policy's rules have decided before."""
+    (inside its transaction) and ``quote_order`` share. A balance under review, short
+    funds, or an active order on the same link refuse it, in that order; None accepts
+    it. The input checks (``check_order``) and the policy's rules have decided before."""
     if standing.wallet.frozen:
         return OrderRefused(BALANCE_FROZEN, field="quantity")
     if standing.wallet.balance_micros < checked.charge_micros:
@@ -223,28 +226,27 @@ _ONE_ACTIVE_COLUMNS = ", ".join(
     if constraint.name == ONE_ACTIVE_PER_TARGET
     for name in constraint.fields
 )
-
-
-def _standing_query(lock: bool):
-    """``account_standing``'s read: the wallet's row, with whether an active order of
-    the service has the link (compiled once, see ``compiled_sql``)."""
-
-    def build(user_id, service_id, key):
-        wallets = Wallet.objects.select_for_update() if lock else Wallet.objects
-        active = Order.objects.filter(
-            user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
+# ``account_standing``'s read: the wallet's row, with whether an active order of the
+# service has the link (compiled once, see ``compiled_sql``).
+_STANDING = CompiledQuery(
+    lambda user_id, service_id, key: (
+        Wallet.objects.filter(user_id=user_id)
+        .annotate(
+            active=Exists(
+                Order.objects.filter(
+                    user_id=user_id,
+                    service_id=service_id,
+                    link_key=key,
+                    status__in=ACTIVE_STATUSES,
+                )
+            )
         )
-        return (
-            wallets.filter(user_id=user_id)
-            .annotate(active=Exists(active))
-            .values_list("balance_micros", "frozen", "active")
-        )
-
-    return CompiledQuery(build, user_id=int, service_id=int, key=str)
-
-
-_STANDING = _standing_query(lock=False)
-_STANDING_LOCKED = _standing_query(lock=True)
+        .values_list("balance_micros", "frozen", "active")
+    ),
+    user_id=int,
+    service_id=int,
+    key=str,
+)
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,7 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     if refusals:
         return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
-    refusal = order_refusal(checked, account_standing(user, service, checked, lock=False))
+    refusal = order_refusal(checked, account_standing(user, service, checked))
     return OrderQuote(checked, () if refusal is None else (refusal,), review)
 
 
