@@ -1,16 +1,16 @@
-"""The PostgreSQL connection's health check (``CONN_HEALTH_CHECKS``): a connection the
-server hung up on is replaced before a request uses it, and a healthy one is kept."""
+"""The PostgreSQL backend's health check: a connection the server hung up on is replaced
+before a request uses it, and a healthy one is kept without a query to the server."""
 
 import select
 
 import psycopg
 import pytest
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, connections
 
 pytestmark = [
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason=f"PostgreSQL's connection check; this run uses {connection.vendor}",
+        reason=f"the PostgreSQL backend's own check; this run uses {connection.vendor}",
     ),
     pytest.mark.django_db(transaction=True),
 ]
@@ -25,6 +25,10 @@ def _backend_pid() -> int:
 def _next_request() -> None:
     """What Django does between two requests on a persistent connection."""
     connection.close_if_unusable_or_obsolete()
+
+
+def test_the_panel_runs_on_this_backend():
+    assert type(connections["default"]).__module__ == "smmpanel.postgresql_backend.base"
 
 
 def _server_hangs_up() -> int:
@@ -53,6 +57,19 @@ def test_without_the_check_that_connection_would_fail_the_request():
     with pytest.raises((OperationalError, InterfaceError)):
         _backend_pid()
     connection.close()
+
+
+def test_a_healthy_connection_is_kept_without_asking_the_server(monkeypatch):
+    pid = _backend_pid()
+    _next_request()
+
+    def no_round_trip():
+        raise AssertionError("the health check sent a query")
+
+    monkeypatch.setattr(connections["default"], "is_usable", no_round_trip)
+    connection.close_if_health_check_failed()
+    monkeypatch.undo()
+    assert _backend_pid() == pid
 
 
 def test_a_live_connection_with_something_waiting_is_asked_and_kept():

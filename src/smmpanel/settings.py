@@ -136,8 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_smmpanel.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    # A persistent connection the server dropped (a restart) is replaced before a
-    # request uses it, not failed in the middle of one.
+    # Django's PostgreSQL backend whose health check reads the socket's state instead of
+    # sending SELECT 1 before every request (smmpanel/postgresql_backend).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "smmpanel.postgresql_backend"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A server that does not answer fails a connection in seconds instead of hanging a
     # request (and /health/ready) on the operating system's TCP timeout.
