@@ -6,7 +6,7 @@
 The SQL is not written here: each scenario calls the product's own selector or service
 (``orders.selectors.orders_page``, ``billing.selectors.ledger_page``,
 ``orders.services.quote_order`` — the read path of ``place_order`` with its policy facts
-and the one-active-order check —, ``policy.gates.check_api_request``,
+and the one-active-order check —, ``policy.decision_points.check_api_request``,
 ``fulfilment.status_sync.sync_provider``…) under Django's ``CaptureQueriesContext``, then
 runs ``EXPLAIN (ANALYZE, BUFFERS)`` on every statement it issued. The scenario runs once
 before, to warm caches; each statement is explained three times and the fastest kept
@@ -229,7 +229,7 @@ def customer_scenarios(user, label: str):
     return [
         Scenario("API auth: api_key_for (key lookup)", lambda: api_key_for(plaintext), label),
         Scenario(
-            "API gate: policy.gates.check_api_request (limits, rate bucket)",
+            "API gate: policy.decision_points.check_api_request (limits, rate bucket)",
             lambda: check_api_request(api_key, "203.0.113.7"),
             label,
         ),

@@ -1,6 +1,6 @@
 """Hot-path statements compiled once (``smmpanel.compiled_sql``) answer exactly as the ORM
 does for the same queryset: the same rows and related objects, each call with its own
-values, compiled only on first use; and ``RowInsert`` writes the row ``save()`` would.
+values, compiled only on first use.
 """
 
 import threading
@@ -9,26 +9,24 @@ from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.audit.models import Decision
-from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.links import canonicalise
 from smmpanel.catalog.models import CustomRate
 from smmpanel.catalog.selectors import rate_for
 from smmpanel.catalog.services import set_custom_rate
-from smmpanel.compiled_sql import CompiledQuery, RowInsert
-from smmpanel.orders.models import Order, OrderEvent, OrderStatus
+from smmpanel.compiled_sql import CompiledQuery
+from smmpanel.orders.models import Order, OrderStatus
 from smmpanel.orders.order_input import check_order
-from smmpanel.orders.services import _has_active_order
+from smmpanel.orders.services import account_standing
 from smmpanel.policy import refusal_history, rulebook
 from smmpanel.policy.link_checkers import known_targets
 from smmpanel.policy.models import KnownTarget, Outcome
-from smmpanel.providers.models import Submission
 from tests.factories import make_key, make_order, make_service, make_user, post_link
 
 pytestmark = pytest.mark.django_db
@@ -57,22 +55,6 @@ def decision_at(monkeypatch, when: datetime, user, **fields) -> Decision:
     with monkeypatch.context() as clock:
         clock.setattr(timezone, "now", lambda: when)
         return Decision.objects.create(user=user, **(values | fields))
-
-
-def order_values(user, service, **fields) -> dict:
-    link = post_link()
-    canonical = canonicalise(link)
-    values = dict(
-        user=user,
-        service=service,
-        link=link,
-        canonical_link=canonical.url,
-        link_key=canonical.key,
-        quantity=100,
-        charge_micros=90_000,
-        currency="USD",
-    )
-    return values | fields
 
 
 # --- CompiledQuery: the rows -------------------------------------------------------------
@@ -411,99 +393,6 @@ def test_annotations_of_a_model_query_are_set_on_its_rows_as_the_orm_sets_them(c
     assert row.n_events == expected.n_events == 1
 
 
-# --- RowInsert ---------------------------------------------------------------------------
-
-
-def test_the_inserted_row_reads_back_equal_to_the_returned_instance(customer, service):
-    order = RowInsert(Order)(**order_values(customer, service, runs=3, interval=15))
-
-    stored = Order.objects.get(pk=order.pk)
-    assert fields_of(stored) == fields_of(order)
-
-
-def test_the_returned_instance_is_saved_with_its_new_primary_key(customer, service):
-    before = Order.objects.count()
-
-    order = RowInsert(Order)(**order_values(customer, service))
-
-    assert order.pk is not None
-    assert order._state.adding is False
-    assert order._state.db == "default"
-    assert Order.objects.count() == before + 1
-
-
-def test_model_defaults_are_filled_as_save_fills_them(customer, service):
-    order = RowInsert(Order)(**order_values(customer, service))
-
-    order.refresh_from_db()
-    assert order.status == OrderStatus.PENDING
-    assert order.params == {}
-    assert (order.start_count, order.remains, order.source) == (0, 0, "api")
-    assert order.runs is None and order.finished_at is None
-
-
-def test_auto_now_add_and_auto_now_fields_are_set_to_the_time_of_the_insert(customer, service):
-    before = timezone.now()
-
-    order = RowInsert(Order)(**order_values(customer, service))
-
-    after = timezone.now()
-    stored = Order.objects.get(pk=order.pk)
-    assert before <= stored.created_at <= after
-    assert before <= stored.updated_at <= after
-    assert (stored.created_at, stored.updated_at) == (order.created_at, order.updated_at)
-
-
-def test_a_json_value_round_trips(customer, service):
-    params = {"comments": "nice\nлайк", "usernames": ["a", "b"], "n": 3, "ok": True, "x": None}
-
-    order = RowInsert(Order)(**order_values(customer, service, params=params))
-
-    assert Order.objects.get(pk=order.pk).params == params
-
-
-def test_a_related_row_is_written_against_the_given_object(customer, service):
-    order = RowInsert(Order)(**order_values(customer, service))
-
-    event = RowInsert(OrderEvent)(order=order, to_status=order.status, note="placed via test")
-
-    assert list(order.events.values_list("pk", "from_status", "to_status", "note")) == [
-        (event.pk, "", "pending", "placed via test")
-    ]
-
-
-def test_a_unique_constraint_violation_raises_integrity_error(customer, service):
-    order = make_order(customer, service)  # writes the order's one charge
-    second_charge = dict(
-        user=customer, order=order, kind="charge", amount_micros=-1, balance_after_micros=0
-    )
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        RowInsert(LedgerEntry)(**second_charge)
-
-
-def test_a_violation_inside_atomic_leaves_nothing_of_the_block_written(customer, service):
-    order = make_order(customer, service)
-    entries = list(LedgerEntry.objects.values_list("pk", flat=True))
-    insert = RowInsert(LedgerEntry)
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        insert(user=customer, kind="adjustment", amount_micros=5, balance_after_micros=5)
-        insert(user=customer, order=order, kind="charge", amount_micros=-1, balance_after_micros=4)
-
-    assert list(LedgerEntry.objects.values_list("pk", flat=True)) == entries
-
-
-def test_a_unique_key_hash_violation_raises_integrity_error(customer):
-    make_key(customer)
-    taken = ApiKey.objects.get(user=customer).key_hash
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        RowInsert(ApiKey)(user=customer, name="copy", key_hash=taken, prefix="p", last4="1234")
-
-    assert ApiKey.objects.filter(user=customer).count() == 1
-
-
 # --- the hot paths built on it --------------------------------------------------------------
 
 
@@ -538,6 +427,10 @@ def checked_for(user, service, link):
     return check_order(service, {"link": link, "quantity": 100}, user)
 
 
+def _has_active_order(user, service, checked) -> bool:
+    return account_standing(user, service, checked).active_order
+
+
 def test_an_active_order_on_the_same_target_is_found(customer, service):
     link = post_link()
     make_order(customer, service, link)
@@ -556,14 +449,6 @@ def test_no_active_order_is_found_on_another_target_or_for_another_user(customer
     assert _has_active_order(someone, service, checked_for(someone, service, link)) is False
 
 
-def test_the_order_being_placed_does_not_count_as_the_active_order(customer, service):
-    link = post_link()
-    order = make_order(customer, service, link)
-    checked = checked_for(customer, service, link)
-
-    assert _has_active_order(customer, service, checked, placing=order) is False
-
-
 def test_a_finished_order_is_not_an_active_order(customer, service):
     link = post_link()
     order = make_order(customer, service, link)
@@ -579,13 +464,3 @@ def test_a_target_recorded_as_not_public_is_found_by_its_key():
 
     assert known_targets(private, service=None) == "private"
     assert known_targets(canonicalise(post_link()), service=None) is None
-
-
-def test_a_column_left_to_the_database_must_have_a_database_default():
-    with pytest.raises(ValueError, match="has no database default"):
-        RowInsert(Submission, filled_by_database=("state",))
-
-
-def test_a_column_left_to_the_database_takes_its_database_default(db):
-    fields = {f.name for f in RowInsert(Submission, filled_by_database=("cost_basis",)).fields}
-    assert "cost_basis" not in fields and "state" in fields

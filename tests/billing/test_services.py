@@ -93,6 +93,17 @@ def test_deposit_writes_one_credit_entry_and_raises_the_balance(db):
     assert_wallet_equals_ledger(user)
 
 
+def test_a_sum_beyond_32_bits_moves_the_balance_whole(db):
+    """Ten million in micros is past what a 32-bit integer holds: the wallet's UPDATE
+    must add it as the bigint it is (a reseller's float, a bench's balance)."""
+    user = make_user()
+
+    deposit(user, to_micros("10000000"), memo="wire transfer")
+
+    assert balance_of(user) == 10_000_000_000_000
+    assert_wallet_equals_ledger(user)
+
+
 @pytest.mark.parametrize("amount", [0, -1])
 def test_deposit_of_nothing_or_less_is_refused(customer, amount):
     with pytest.raises(ValueError):

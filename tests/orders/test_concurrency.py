@@ -161,9 +161,9 @@ def test_concurrent_orders_same_link_one_active_postgres(transactional_db):
 def test_a_same_link_order_committed_while_the_next_waited_for_the_wallet_refuses_it(
     transactional_db,
 ):
-    """The placing statement's check reads the orders as they were when it began, before
-    it waited for the wallet row; the unique constraint sees the order committed
-    meanwhile. Without ``ONE_ACTIVE_PER_TARGET`` the second order goes through."""
+    """The second order waits for the wallet row while the first is uncommitted; once it
+    has the row, its active-order check (or, for a check that read the orders before the
+    first committed, ``ONE_ACTIVE_PER_TARGET``) refuses it: one order, one charge."""
     service = make_service(rate_micros=to_micros(RATE))
     user = make_user("1000")
     opening, link = balance_of(user), post_link()
@@ -183,11 +183,11 @@ def test_a_same_link_order_committed_while_the_next_waited_for_the_wallet_refuse
 def test_a_drip_feed_order_and_a_plain_one_for_the_same_link_never_deadlock(
     transactional_db, monkeypatch
 ):
-    """A drip-feed order is written step by step and a plain one in one statement. The
+    """A drip-feed order (several provider runs) and a plain one for the same link. The
     first pauses after writing its order (the pause is the only stand-in here: nothing
     else holds a placing transaction open), while the second, for the same link, waits.
-    Both paths take the wallet before the order, so the second waits for the wallet and
-    is refused; if the first took them the other way round, the two would deadlock."""
+    Every order takes the wallet before the order, so the second waits for the wallet
+    and is refused; if one took them the other way round, the two would deadlock."""
     service = make_service(rate_micros=to_micros(RATE), dripfeed=True)
     user = make_user("1000")
     link = post_link()

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -16,6 +17,26 @@ class LedgerMismatch:
     email: str
     balance_micros: int
     ledger_micros: int
+
+
+@dataclass(frozen=True)
+class WalletState:
+    """What a wallet allows: its balance and whether it is under balance review."""
+
+    balance_micros: int
+    frozen: bool
+
+
+def wallet_state(user, *, lock: bool = False) -> WalletState:
+    """The user's ``WalletState``; ``lock``: with the wallet row locked until the caller's
+    transaction ends, where the database has row locks (``billing.services``)."""
+    wallets = Wallet.objects.filter(user=user)
+    if lock and connection.features.has_select_for_update:
+        wallets = wallets.select_for_update()
+    row = wallets.values_list("balance_micros", "frozen").first()
+    if row is None:
+        raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
+    return WalletState(*row)
 
 
 def balance_of(user) -> int:

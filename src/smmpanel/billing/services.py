@@ -4,10 +4,10 @@ of the wallet, in the caller's transaction (or a new one)."""
 import re
 import secrets
 from decimal import Decimal
-from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,10 +15,9 @@ from smmpanel.accounts.staff_rank import ensure_may_act_on
 from smmpanel.audit.services import audit
 from smmpanel.billing import gateways, pricing
 from smmpanel.billing.models import BonusTier, DepositRequest, HeldCredit, LedgerEntry, Wallet
-from smmpanel.compiled_sql import RowInsert
+from smmpanel.billing.selectors import WalletState, wallet_state
 from smmpanel.money import InvalidAmount, format_amount, to_micros
 from smmpanel.notifications.services import notify, raise_alert
-from smmpanel.write_chain import Taken, WriteChain
 
 
 class InsufficientFunds(Exception):
@@ -39,10 +38,16 @@ def open_wallet(user) -> Wallet:
     return wallet
 
 
-# Every money movement writes one: built once (see ``compiled_sql``).
-_insert_entry = RowInsert(LedgerEntry)
 # What an order's charge entry says, with the order's id.
 CHARGE_MEMO = "order {}"
+
+
+def locked_wallet(user) -> WalletState:
+    """The user's ``WalletState``, with the wallet row locked until the caller's
+    transaction ends (PostgreSQL; SQLite's IMMEDIATE transaction already keeps other
+    writers out). Whoever moves money takes the wallet first, so two movements of one
+    account never wait on each other in opposite order."""
+    return wallet_state(user, lock=True)
 
 
 def _move(
@@ -65,112 +70,45 @@ def _move(
     ``savepoint=False`` is for a caller whose whole transaction ends on any error here
     (placing an order): a refused movement then leaves no savepoint to roll back to.
     """
-    conditions = {
-        "unfrozen_only": not by_staff,
-        "covered_only": amount_micros < 0 and not allow_negative,
-    }
-    entry = dict(user=user, kind=kind, amount_micros=amount_micros, **cause)
     with transaction.atomic(savepoint=savepoint):
-        moved = _apply_with_entry(entry, **conditions)
-        if moved is not None:
-            return moved
-        # Lock the wallet before deciding: a review closing at this moment holds the
-        # lock until it has unfrozen the wallet and released what was held, so a
+        # The wallet is locked before deciding: a review closing at this moment holds
+        # the lock until it has unfrozen the wallet and released what was held, so a
         # credit is never held after that release (it would be stranded).
-        locked = Wallet.objects.filter(user=user)
-        if connection.features.has_select_for_update:
-            locked = locked.select_for_update()
-        frozen = locked.values_list("frozen", flat=True).first()
-        if frozen is None:
-            raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
-        if frozen and not by_staff:
+        wallet = locked_wallet(user)
+        if wallet.frozen and not by_staff:
             if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
                 return _hold(user, kind, amount_micros, cause)
             raise BalanceFrozen()
-        # The review may have ended while we waited: the movement goes through then.
-        if by_staff or (moved := _apply_with_entry(entry, **conditions)) is None:
+        covered_only = amount_micros < 0 and not allow_negative
+        if covered_only and wallet.balance_micros + amount_micros < 0:
             raise InsufficientFunds()
-        return moved
-
-
-def _apply_with_entry(entry: dict, unfrozen_only: bool, covered_only: bool) -> LedgerEntry | None:
-    """The wallet UPDATE and the ledger entry ``entry`` with the balance it left, or None
-    (nothing written) when the conditions do not hold. On PostgreSQL this is one
-    statement; an error in the entry (a second charge or refund for one order) undoes
-    the UPDATE with it, and elsewhere the caller's transaction does."""
-    user, amount_micros = entry["user"], entry["amount_micros"]
-    params: list[object] = [amount_micros, user.pk]
-    if unfrozen_only:
-        params.append(False)
-    if covered_only:
-        params.append(-amount_micros)
-    try:
-        # No savepoint of its own: the error leaves the caller's block at once, and
-        # that block's savepoint (or transaction) undoes the wallet UPDATE with it.
-        with transaction.atomic(savepoint=False):
-            written = (
-                WriteChain()
-                .write("wallet", _apply_sql(unfrozen_only, covered_only), params)
-                .insert("entry", _insert_entry, entry, balance_after_micros=_balance_left("wallet"))
-                .run()
-            )
-    except IntegrityError as exc:
-        raise AlreadySettled(f"order {entry.get('order')} already has a {entry['kind']}") from exc
-    return None if written is None else written["entry"]
-
-
-def start_with_charge(
-    chain: WriteChain, user, charge_micros: int, *, only_if: tuple[str, list] = ("", [])
-) -> None:
-    """Start ``chain`` with the debit of a new order's charge, on the conditions
-    ``charge_order`` debits on (an unfrozen wallet that covers it), and only while the
-    SQL condition ``only_if`` (with its parameters) holds too. Nothing in the chain is
-    written when they do not hold; ``record_charge`` adds the debit's ledger entry."""
-    condition, condition_params = only_if
-    chain.write(
-        "charge",
-        _apply_sql(True, True, condition),
-        [-charge_micros, user.pk, False, charge_micros, *condition_params],
-    )
-
-
-def record_charge(chain: WriteChain, user, charge_micros: int, *, order: str) -> None:
-    """Add the ledger entry of the debit ``start_with_charge`` began ``chain`` with, for
-    the order that ``chain``'s step ``order`` inserts."""
-    chain.insert(
-        "charge_entry",
-        _insert_entry,
-        {"user": user, "kind": LedgerEntry.Kind.CHARGE, "amount_micros": -charge_micros},
-        order_id=Taken(order, "id"),
-        memo=Taken(order, "id", CHARGE_MEMO),
-        balance_after_micros=_balance_left("charge"),
-    )
-
-
-def _balance_left(step: str) -> Taken:
-    """The balance the wallet UPDATE of ``step`` left."""
-    return Taken(step, Wallet._meta.get_field("balance_micros").column)
-
-
-@lru_cache(maxsize=8)
-def _apply_sql(unfrozen_only: bool, covered_only: bool, only_if: str = "") -> str:
-    """The wallet's conditional ``UPDATE … RETURNING`` (which the ORM has no spelling
-    for), so the balance written to the ledger is the one this UPDATE made; written once
-    per combination of conditions (``only_if``: a caller's own SQL condition)."""
-    table, q = Wallet._meta.db_table, connection.ops.quote_name
-    balance, user_id, frozen = (q(Wallet._meta.get_field(f).column) for f in
-                                ("balance_micros", "user", "frozen"))  # fmt: skip
-    conditions = [f"{user_id} = %s"]
-    if unfrozen_only:
-        conditions.append(f"{frozen} = %s")
-    if covered_only:
-        conditions.append(f"{balance} >= %s")
-    if only_if:
-        conditions.append(f"({only_if})")
-    return (
-        f"UPDATE {q(table)} SET {balance} = {balance} + %s "
-        f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
-    )
+        # The conditional UPDATE still states the conditions: the lock makes them hold,
+        # and they keep holding should a caller ever move money without it.
+        conditions = {"user": user}
+        if not by_staff:
+            conditions["frozen"] = False
+        if covered_only:
+            conditions["balance_micros__gte"] = -amount_micros
+        # The amount typed as the column's bigint: a bare int is an IntegerField to the
+        # ORM, which psycopg's server-side binding sends as int4, cutting larger sums.
+        moved = Wallet.objects.filter(**conditions).update(
+            balance_micros=F("balance_micros") + Value(amount_micros, BigIntegerField())
+        )
+        if moved != 1:
+            raise InsufficientFunds()
+        try:
+            # No savepoint of its own: the error leaves this block at once, and its
+            # savepoint (or the caller's transaction) undoes the wallet UPDATE with it.
+            with transaction.atomic(savepoint=False):
+                return LedgerEntry.objects.create(
+                    user=user,
+                    kind=kind,
+                    amount_micros=amount_micros,
+                    balance_after_micros=wallet.balance_micros + amount_micros,
+                    **cause,
+                )
+        except IntegrityError as exc:
+            raise AlreadySettled(f"order {cause.get('order')} already has a {kind}") from exc
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
@@ -225,14 +163,6 @@ def _link_credit(deposit_request: DepositRequest, credit: LedgerEntry | HeldCred
     the held credit that becomes one when the review ends."""
     link = "ledger_entry" if isinstance(credit, LedgerEntry) else "held_credit"
     DepositRequest.objects.filter(pk=deposit_request.pk).update(**{link: credit})
-
-
-def hold_wallet(user) -> None:
-    """Lock the user's wallet row until the caller's transaction ends (where the database
-    has row locks), for a caller that must take it before its other writes: placing an
-    order takes it first either way, so two orders never wait on each other."""
-    if _locks():
-        Wallet.objects.select_for_update().filter(user=user).values_list("pk").first()
 
 
 def set_frozen(user, frozen: bool) -> None:

@@ -8,15 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmpanel.billing import services as billing
-from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.models import Wallet
+from smmpanel.billing.selectors import WalletState
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import orderable_service
 from smmpanel.catalog.service_types import QuantityFrom
-from smmpanel.compiled_sql import CompiledQuery, RowInsert
+from smmpanel.compiled_sql import CompiledQuery
 from smmpanel.money import share_of
 from smmpanel.notifications.services import notify
 from smmpanel.numbers import whole_number
@@ -37,13 +39,10 @@ from smmpanel.policy import decision_points, engine, rulebook
 from smmpanel.policy.mass_orders import MassOrderCheck
 from smmpanel.policy.models import Outcome
 from smmpanel.providers.outbox import (
-    nudge_on_commit,
-    queue_in_chain,
     queue_order,
     queue_refill,
     withdraw_unsent,
 )
-from smmpanel.write_chain import Taken, WriteChain
 
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 BALANCE_FROZEN = "Your balance is under review and cannot be spent until the review ends"
@@ -64,18 +63,18 @@ def place_order(
 
     The order starts ``Pending`` (or ``Review`` when a policy rule holds it for staff).
     Refusals raise ``OrderRefused`` and leave nothing but their audit record: no order,
-    no money moved. The usual order is written in one statement on PostgreSQL
-    (``_record_in_one_write``), whose one-active-order check is backed by the
-    ``ONE_ACTIVE_PER_TARGET`` constraint for a concurrent order it could not see yet;
-    the rest check after the debit, whose UPDATE locks the wallet row until commit
-    (SQLite's IMMEDIATE transaction serialises writers anyway).
+    no money moved. The transaction decides with ``order_refusal`` and writes, the
+    wallet's debit last (SQLite's IMMEDIATE transaction serialises writers anyway);
+    the ``ONE_ACTIVE_PER_TARGET`` constraint refuses a concurrent order for the same link
+    that the check could not see yet, and the wallet's conditional debit a balance
+    spent meanwhile.
     """
     return _place(user, service, data, source, api_key, _SingleOrder(user, api_key))
 
 
 class _SingleOrder:
     """How one order meets the policy: decided, recorded and escalated at once (a mass
-    order's lines meet it through ``policy.submissions.SubmissionLine`` instead)."""
+    order's lines meet it through ``policy.mass_orders.MassOrderLine`` instead)."""
 
     def __init__(self, user, api_key):
         self.user, self.api_key = user, api_key
@@ -98,7 +97,7 @@ class _SingleOrder:
 
 def _place(user, service: Service, data, source: str, api_key, policy) -> Order:
     """``place_order``'s steps; ``policy`` decides the order and hears of each refusal a
-    customer is accountable for (``_SingleOrder`` or a mass order's ``SubmissionLine``)."""
+    customer is accountable for (``_SingleOrder`` or a mass order's ``MassOrderLine``)."""
     try:
         checked = check_order(service, data, user)
     except OrderRefused as refusal:
@@ -126,107 +125,89 @@ def policy_refusal(hit: engine.RuleHit) -> OrderRefused:
 
 
 def _charge_and_record(user, service, checked, verdict, source, api_key) -> Order:
+    """Write the order, its first event, its provider runs, its policy hits and its
+    charge in one transaction, once ``order_refusal`` finds nothing against it."""
     held = verdict.outcome == Outcome.REVIEW
     note = f"placed via {source}" + (f"; held by {verdict.deciding.code}" if held else "")
-    values = dict(
-        user=user,
-        service=service,
-        link=checked.link,
-        canonical_link=checked.canonical.url,
-        link_key=checked.canonical.key,
-        quantity=checked.quantity,
-        runs=checked.runs,
-        interval=checked.interval,
-        params=checked.params,
-        charge_micros=checked.charge_micros,
-        currency=user.wallet.currency,
-        status=S.REVIEW if held else S.PENDING,
-        remains=checked.total_quantity,
-        source=source,
-        exclusive=not service.allow_multiple_active,
-    )
     try:
-        if not verdict.hits and (checked.runs or 1) == 1:
-            order = _record_in_one_write(user, service, checked, values, note)
-            if order is not None:
-                return order
-            # Short funds, a frozen balance or an active order on the link: the steps
-            # below find out which, and refuse with its message (or place the order,
-            # if a review ended in between).
-        return _record_step_by_step(user, service, checked, values, note, verdict, api_key)
+        with transaction.atomic():
+            refusal = order_refusal(checked, account_standing(user, service, checked))
+            if refusal is not None:
+                raise refusal
+            order = Order.objects.create(
+                user=user,
+                service=service,
+                link=checked.link,
+                canonical_link=checked.canonical.url,
+                link_key=checked.canonical.key,
+                quantity=checked.quantity,
+                runs=checked.runs,
+                interval=checked.interval,
+                params=checked.params,
+                charge_micros=checked.charge_micros,
+                currency=user.wallet.currency,
+                status=S.REVIEW if held else S.PENDING,
+                remains=checked.total_quantity,
+                source=source,
+                exclusive=not service.allow_multiple_active,
+            )
+            OrderEvent.objects.create(order=order, to_status=order.status, note=note)
+            decision_points.record_placed(verdict, order, api_key=api_key)
+            queue_order(order)
+            # The wallet last: its row lock, held until commit, covers only the debit, its
+            # ledger entry and the commit, so one account's orders queue on it briefly.
+            # Every order takes the order's unique key before the wallet, and nothing
+            # takes them the other way round: no two orders deadlock.
+            billing.charge_order(order, savepoint=False)
     except IntegrityError as error:
+        # An order for the same link, uncommitted when this one's check read the orders:
+        # the database's ``ONE_ACTIVE_PER_TARGET`` refuses this one once it commits.
         if _breaks_one_active_rule(error):
             raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate") from None
         raise
-
-
-def _record_in_one_write(user, service, checked, values: dict, note: str) -> Order | None:
-    """The usual order (no policy hit to record, one run), written with its event, its
-    submission, its debit and the debit's ledger entry: one statement on PostgreSQL
-    (``write_chain``), in its own transaction. The debit comes first and holds unless
-    the balance is short or frozen or an active order has the link; then nothing is
-    written and None returned. A concurrent order for the same link that this
-    statement's check could not see yet fails it on ``ONE_ACTIVE_PER_TARGET``."""
-    chain = WriteChain()
-    guard = _no_active_order(user, service, checked)
-    billing.start_with_charge(chain, user, checked.charge_micros, only_if=guard)
-    _with_order_and_event(chain, values, note)
-    queue_in_chain(chain, order="order", quantity=values["quantity"])
-    billing.record_charge(chain, user, checked.charge_micros, order="order")
-    with chain.atomic():
-        written = chain.run()
-    if written is None:
-        return None
-    order = written["order"]
-    nudge_on_commit(order.pk)
+    except billing.InsufficientFunds:
+        # Spent by a concurrent order since the check read the balance.
+        raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
+    except billing.BalanceFrozen:
+        raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
     return order
 
 
-def _record_step_by_step(user, service, checked, values, note, verdict, api_key) -> Order:
-    """An order with policy hits to record or several runs, and every order the one
-    write refused: one transaction."""
-    with transaction.atomic():
-        # The wallet first, as the one write takes it: an order for the same link on
-        # the other path would otherwise hold the wallet while waiting for this order's
-        # entry in ``ONE_ACTIVE_PER_TARGET``, and this one wait for the wallet (a
-        # deadlock). Held until commit, it also lets the same account's orders pass
-        # from here one at a time, each seeing the ones before in the active-order check.
-        billing.hold_wallet(user)
-        order = _with_order_and_event(WriteChain(), values, note).run()["order"]
-        decision_points.record_placed(verdict, order, api_key=api_key)
-        queue_order(order)
-        try:
-            billing.charge_order(order, savepoint=False)
-        except billing.InsufficientFunds:
-            raise OrderRefused(NOT_ENOUGH_FUNDS, field="quantity") from None
-        except billing.BalanceFrozen:
-            raise OrderRefused(BALANCE_FROZEN, field="quantity") from None
-        if _has_active_order(user, service, checked, placing=order):
-            raise OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
-    return order
+@dataclass(frozen=True)
+class Standing:
+    """What the account holds against a new order: its wallet, and whether an order of
+    the same service for the same link is still active (and the service allows one)."""
+
+    wallet: WalletState
+    active_order: bool
 
 
-def _with_order_and_event(chain: WriteChain, values: dict, note: str) -> WriteChain:
-    """Add a new order and its first event to ``chain`` (one statement on PostgreSQL)."""
-    chain.insert("order", _insert_order, values)
-    chain.insert(
-        "event",
-        _insert_event,
-        {"to_status": values["status"], "note": note},
-        order_id=Taken("order", "id"),
-    )
-    return chain
+def account_standing(user, service: Service, checked: CheckedOrder) -> Standing:
+    """The account's ``Standing`` for ``checked``, read in one statement. Orders placed
+    before ``ONE_ACTIVE_PER_TARGET`` existed are not ``exclusive`` and escape the
+    constraint; this read sees them. What changes after it is read is caught where it
+    is written: a concurrent order for the same link by the constraint, a balance spent
+    or frozen meanwhile by the wallet's conditional debit (``billing.charge_order``)."""
+    row = _STANDING.first(user_id=user.pk, service_id=service.pk, key=checked.canonical.key)
+    if row is None:
+        raise Wallet.DoesNotExist(f"user {user.pk} has no wallet")
+    balance_micros, frozen, active = row
+    active = active and not service.allow_multiple_active
+    return Standing(WalletState(balance_micros, frozen), active)
 
 
-def _no_active_order(user, service: Service, checked: CheckedOrder) -> tuple[str, list]:
-    """The one-active-order rule as an SQL condition on the debit (none when the
-    service allows several active orders)."""
-    if service.allow_multiple_active:
-        return "", []
-    sql, params = _ACTIVE_ON_TARGET.sql_with(
-        user_id=user.pk, service_id=service.pk, key=checked.canonical.key, placing=0
-    )
-    return f"NOT EXISTS ({sql})", params
+def order_refusal(checked: CheckedOrder, standing: Standing) -> OrderRefused | None:
+    """Whether the account can take this order now: the one decision ``place_order``
+    (inside its transaction) and ``quote_order`` share. A balance under review, short
+    funds, or an active order on the same link refuse it, in that order; None accepts
+    it. The input checks (``check_order``) and the policy's rules have decided before."""
+    if standing.wallet.frozen:
+        return OrderRefused(BALANCE_FROZEN, field="quantity")
+    if standing.wallet.balance_micros < checked.charge_micros:
+        return OrderRefused(NOT_ENOUGH_FUNDS, field="quantity")
+    if standing.active_order:
+        return OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
+    return None
 
 
 def _breaks_one_active_rule(error: IntegrityError) -> bool:
@@ -238,26 +219,6 @@ def _breaks_one_active_rule(error: IntegrityError) -> bool:
     return _ONE_ACTIVE_COLUMNS in str(error)
 
 
-def _has_active_order(
-    user, service: Service, checked: CheckedOrder, placing: Order | None = None
-) -> bool:
-    """Whether the one-active-order-per-link rule refuses this order (``placing``: the
-    order being placed, already written, which does not count)."""
-    if service.allow_multiple_active:
-        return False
-    found = _ACTIVE_ON_TARGET.scalar(
-        user_id=user.pk,
-        service_id=service.pk,
-        key=checked.canonical.key,
-        placing=placing.pk if placing is not None else 0,
-    )
-    return found is not None
-
-
-# Placing an order is the API's hottest write: its statements are built once (see
-# ``compiled_sql``).
-_insert_order = RowInsert(Order)
-_insert_event = RowInsert(OrderEvent)
 # How SQLite names ``ONE_ACTIVE_PER_TARGET`` in its error: the table's columns, in order.
 _ONE_ACTIVE_COLUMNS = ", ".join(
     f"{Order._meta.db_table}.{Order._meta.get_field(name).column}"
@@ -265,19 +226,26 @@ _ONE_ACTIVE_COLUMNS = ", ".join(
     if constraint.name == ONE_ACTIVE_PER_TARGET
     for name in constraint.fields
 )
-_ACTIVE_ON_TARGET = CompiledQuery(
-    lambda user_id, service_id, key, placing: (
-        Order.objects.filter(
-            user_id=user_id, service_id=service_id, link_key=key, status__in=ACTIVE_STATUSES
+# ``account_standing``'s read: the wallet's row, with whether an active order of the
+# service has the link (compiled once, see ``compiled_sql``).
+_STANDING = CompiledQuery(
+    lambda user_id, service_id, key: (
+        Wallet.objects.filter(user_id=user_id)
+        .annotate(
+            active=Exists(
+                Order.objects.filter(
+                    user_id=user_id,
+                    service_id=service_id,
+                    link_key=key,
+                    status__in=ACTIVE_STATUSES,
+                )
+            )
         )
-        .exclude(pk=placing)
-        .order_by()
-        .values_list("pk")[:1]
+        .values_list("balance_micros", "frozen", "active")
     ),
     user_id=int,
     service_id=int,
     key=str,
-    placing=int,
 )
 
 
@@ -327,12 +295,8 @@ def quote_order(user, service: Service, data: Mapping[str, object]) -> OrderQuot
     if refusals:
         return OrderQuote(None if len(refusals) > 1 else checked, tuple(refusals))
     review = verdict.deciding if verdict.outcome == Outcome.REVIEW else None
-    if _has_active_order(user, service, checked):
-        refusal = OrderRefused(ACTIVE_ORDER_EXISTS, field="link", rule="order.duplicate")
-        return OrderQuote(checked, (refusal,), review)
-    if balance_of(user) < checked.charge_micros:
-        return OrderQuote(checked, (OrderRefused(NOT_ENOUGH_FUNDS, field="quantity"),), review)
-    return OrderQuote(checked, (), review)
+    refusal = order_refusal(checked, account_standing(user, service, checked))
+    return OrderQuote(checked, () if refusal is None else (refusal,), review)
 
 
 def _stand_in(service: Service, field: str | None) -> str | None:
@@ -370,7 +334,7 @@ def place_mass_order(user, text: str, *, source: str = "web") -> list[MassLine]:
     so a refused line (a parse error too) costs nothing and stops nothing else. More than
     ``MASS_ORDER_MAX_LINES`` lines is refused as a whole, before anything.
 
-    For the policy the whole text is one submission (``policy.submissions``): its refused
+    For the policy the whole text is one request (``policy.mass_orders``): its refused
     lines (unreadable ones too) are recorded together, as one decision listing them, so a
     mass order with refused lines counts once towards ``abuse.invalid_orders``, as one
     web form refusal, and one refused line never turns the next into a refusal.

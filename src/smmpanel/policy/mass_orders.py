@@ -45,8 +45,8 @@ class MassOrderCheck:
         self._paused: engine.Verdict | None = None
         self._escalation: engine.Verdict | None = None
 
-    def line(self, number: int) -> "SubmissionLine":
-        return SubmissionLine(self, number)
+    def line(self, number: int) -> "MassOrderLine":
+        return MassOrderLine(self, number)
 
     def check(self, service, checked) -> engine.Verdict:
         """The order rules' verdict on one line, as ``decision_points.check_order`` gives it for a
@@ -113,7 +113,7 @@ def _worse(verdict: engine.Verdict, other: engine.Verdict | None) -> engine.Verd
     return other
 
 
-class SubmissionLine:
+class MassOrderLine:
     """One line of a mass order, deciding and reporting through its mass order (the
     same two calls ``orders.services`` makes for a single order)."""
 

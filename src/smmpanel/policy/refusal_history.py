@@ -25,7 +25,7 @@ NOT_INVALID_ORDERS = (*ACCOUNT_STATE_RULES, INVALID_ORDERS_RULE)
 # quarters: over the API (automation, floods) a whole one; on the web form, where a
 # person sees the refusal as they type and corrects it, a quarter. A mass order counts
 # once, as one web form refusal, however many of its lines were refused
-# (``policy.submissions``).
+# (``policy.mass_orders``).
 API_REFUSAL_QUARTERS = 4
 WEB_REFUSAL_QUARTERS = 1
 

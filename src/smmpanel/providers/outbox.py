@@ -1,10 +1,9 @@
 """The outbox: upstream work recorded in the same transaction as the order it serves.
 
 ``queue_order`` runs inside ``place_order``'s transaction and writes one submission
-per run (or ``queue_in_chain``, in the same statement as the order); only after commit
-is the worker nudged, through a signal the worker's tasks answer (``fulfilment.tasks``).
-If the process dies between commit and the nudge, the sweep finds
-the due submission anyway: nothing is lost.
+per run; only after commit is the worker nudged, through a signal the worker's tasks
+answer (``fulfilment.tasks``). If the process dies between commit and the nudge, the
+sweep finds the due submission anyway: nothing is lost.
 """
 
 import logging
@@ -14,15 +13,9 @@ from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from smmpanel.compiled_sql import RowInsert
 from smmpanel.providers.models import RefillSubmission, Submission, SubmissionState
-from smmpanel.write_chain import Taken, WriteChain
 
 log = logging.getLogger(__name__)
-
-
-# One per order placed: built once (see ``compiled_sql``).
-_insert_submission = RowInsert(Submission, filled_by_database=("cost_basis",))
 
 
 def queue_order(order) -> list[Submission]:
@@ -30,29 +23,19 @@ def queue_order(order) -> list[Submission]:
     now = timezone.now()
     runs = order.runs or 1
     step = timedelta(minutes=order.interval or 0)
-    submissions = [
-        _insert_submission(order=order, **_run(run, order.quantity, now + step * (run - 1)))
+    submissions = Submission.objects.bulk_create(
+        Submission(
+            order=order, run=run, quantity=order.quantity, next_attempt_at=now + step * (run - 1)
+        )
         for run in range(1, runs + 1)
-    ]
+    )
     nudge_on_commit(order.pk)
     return submissions
-
-
-def queue_in_chain(chain: WriteChain, *, order: str, quantity: int) -> None:
-    """Add to ``chain`` the submission of a new single-run order, the one its step
-    ``order`` inserts, as ``queue_order`` writes it; once the chain is written, call
-    ``nudge_on_commit``."""
-    first_run = _run(1, quantity, timezone.now())
-    chain.insert("submission", _insert_submission, first_run, order_id=Taken(order, "id"))
 
 
 def nudge_on_commit(order_id: int) -> None:
     """Wake the worker for the order's submissions once they are committed."""
     transaction.on_commit(lambda: nudge_forwarding(order_id))
-
-
-def _run(run: int, quantity: int, due) -> dict[str, object]:
-    return {"run": run, "quantity": quantity, "next_attempt_at": due}
 
 
 def withdraw_unsent(order) -> bool:
