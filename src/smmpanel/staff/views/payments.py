@@ -24,13 +24,13 @@ def payment_settings(request):
         with transaction.atomic():
             gateway_settings.add_bonus_tier(data["from_amount"], data["percent"])
             tier = f"from {format_amount(data['from_amount'])}: +{data['percent'] / 100}%"
-            audit("payments.bonus_tier", actor=request.user, reason=data["reason"], tier=tier)
+            audit("payments.bonus_tier.add", actor=request.user, reason=data["reason"], tier=tier)
         messages.success(request, _("Bonus tier saved."))
         return redirect("staff:payment-settings")
     if request.method == "POST" and removing.is_valid():
         with transaction.atomic():
             if gateway_settings.remove_bonus_tier(removing.cleaned_data["remove"]):
-                audit("payments.bonus_tier_remove", actor=request.user,
+                audit("payments.bonus_tier.remove", actor=request.user,
                       reason=removing.cleaned_data["reason"],
                       tier=str(removing.cleaned_data["remove"]))  # fmt: skip
         messages.success(request, _("Bonus tier removed."))
