@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,31 +70,28 @@ def _move(
     (placing an order): a refused movement then leaves no savepoint to roll back to.
     """
     with transaction.atomic(savepoint=savepoint):
-        # The wallet is locked before deciding: a review closing at this moment holds
-        # the lock until it has unfrozen the wallet and released what was held, so a
-        # credit is never held after that release (it would be stranded).
-        wallet = locked_wallet(user)
-        if wallet.frozen and not by_staff:
-            if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
-                return _hold(user, kind, amount_micros, cause)
-            raise BalanceFrozen()
         covered_only = amount_micros < 0 and not allow_negative
-        if covered_only and wallet.balance_micros + amount_micros < 0:
-            raise InsufficientFunds()
-        # The conditional UPDATE still states the conditions: the lock makes them hold,
-        # and they keep holding should a caller ever move money without it.
-        conditions = {"user": user}
-        if not by_staff:
-            conditions["frozen"] = False
-        if covered_only:
-            conditions["balance_micros__gte"] = -amount_micros
-        # The amount typed as the column's bigint: a bare int is an IntegerField to the
-        # ORM, which psycopg's server-side binding sends as int4, cutting larger sums.
-        moved = Wallet.objects.filter(**conditions).update(
-            balance_micros=F("balance_micros") + Value(amount_micros, BigIntegerField())
+        # The usual movement in one statement: the conditional UPDATE, whose row lock
+        # lasts until commit, says the balance it left. Only when its conditions fail
+        # does the wallet's locked read below find out why.
+        balance_after = _apply(
+            user, amount_micros, unfrozen_only=not by_staff, covered_only=covered_only
         )
-        if moved != 1:
-            raise InsufficientFunds()
+        if balance_after is None:
+            # Locked before deciding: a review closing at this moment holds the lock
+            # until it has unfrozen the wallet and released what was held, so a credit
+            # is never held after that release (it would be stranded).
+            wallet = locked_wallet(user)
+            if wallet.frozen and not by_staff:
+                if amount_micros >= 0:  # a zero refund is held too: it must not fail a sync
+                    return _hold(user, kind, amount_micros, cause)
+                raise BalanceFrozen()
+            # The review may have ended while we waited: the movement goes through then.
+            balance_after = _apply(
+                user, amount_micros, unfrozen_only=not by_staff, covered_only=covered_only
+            )
+            if balance_after is None:
+                raise InsufficientFunds()
         try:
             # No savepoint of its own: the error leaves this block at once, and its
             # savepoint (or the caller's transaction) undoes the wallet UPDATE with it.
@@ -104,11 +100,37 @@ def _move(
                     user=user,
                     kind=kind,
                     amount_micros=amount_micros,
-                    balance_after_micros=wallet.balance_micros + amount_micros,
+                    balance_after_micros=balance_after,
                     **cause,
                 )
         except IntegrityError as exc:
             raise AlreadySettled(f"order {cause.get('order')} already has a {kind}") from exc
+
+
+def _apply(user, amount_micros: int, *, unfrozen_only: bool, covered_only: bool) -> int | None:
+    """Add ``amount_micros`` to the user's wallet where the conditions hold, and return
+    the balance it left (None: no row matched). Raw SQL for ``RETURNING``, which the
+    ORM's ``update()`` cannot say; the amount is cast to the column's bigint (psycopg's
+    server-side binding would send a bare int as int4 and cut larger sums)."""
+    table, q = Wallet._meta.db_table, connection.ops.quote_name
+    balance, user_id, frozen = (
+        q(Wallet._meta.get_field(name).column) for name in ("balance_micros", "user", "frozen")
+    )
+    conditions, params = [f"{user_id} = %s"], [amount_micros, user.pk]
+    if unfrozen_only:
+        conditions.append(f"{frozen} = %s")
+        params.append(False)
+    if covered_only:
+        conditions.append(f"{balance} >= CAST(%s AS bigint)")
+        params.append(-amount_micros)
+    sql = (
+        f"UPDATE {q(table)} SET {balance} = {balance} + CAST(%s AS bigint) "
+        f"WHERE {' AND '.join(conditions)} RETURNING {balance}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def _hold(user, kind: str, amount_micros: int, cause: dict) -> HeldCredit:
