@@ -63,7 +63,7 @@ def test_the_customer_pages_have_no_serious_accessibility_problems(page, shop):
     problems = visit_all(
         page,
         [
-            ("home", "/"),
+            ("dashboard", "/dashboard/"),
             ("new-order", f"/orders/new/?service={shop['service'].pk}"),
             ("orders", "/orders/"),
             ("order-detail", f"/orders/{order.pk}/"),

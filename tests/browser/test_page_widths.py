@@ -146,7 +146,7 @@ def full_shop(transactional_db):
 def customer_pages(shop) -> list[tuple[str, str]]:
     order, ticket = shop["order"], shop["ticket"]
     return [
-        ("home", "/"),
+        ("dashboard", "/dashboard/"),
         ("new-order", f"/orders/new/?service={shop['service'].pk}"),
         ("orders", "/orders/"),
         ("order-detail", f"/orders/{order.pk}/"),

@@ -31,7 +31,7 @@ def test_signing_up_creates_the_account_with_a_wallet_and_signs_in(client, db):
     user = User.objects.get(email="new@example.com")
     assert response.status_code == 302
     assert Wallet.objects.get(user=user).balance_micros == 0
-    assert client.get("/").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
 
 
 def test_signing_up_in_ukrainian_saves_ukrainian(client, db):
@@ -44,7 +44,7 @@ def test_a_user_signs_in_with_email_and_password(client, db):
     user = make_user()
     response = client.post("/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
 
 
 def test_a_blocked_login_is_told_why(client, db):

@@ -3,10 +3,11 @@
 from allauth.account import views as allauth_views
 from django.urls import path
 
-from smmpanel.web.views import account
+from smmpanel.web.views import account, dashboard
 
 urlpatterns = [
-    path("", account.home, name="home"),
+    path("", dashboard.home, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("login/", allauth_views.login, name="login"),
     path("signup/", allauth_views.signup, name="signup"),
     path("logout/", allauth_views.logout, name="logout"),

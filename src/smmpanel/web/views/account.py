@@ -1,4 +1,4 @@
-"""Account pages: home, settings (language, timezone), API keys."""
+"""Account pages: settings (language, timezone), API keys."""
 
 import zoneinfo
 
@@ -16,9 +16,7 @@ from django.views.decorators.http import require_POST
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_keys_of
 from smmpanel.accounts.services import issue_api_key, revoke_api_key, update_preferences
-from smmpanel.billing.selectors import balance_of
 from smmpanel.health import readiness
-from smmpanel.orders.selectors import recent_orders
 from smmpanel.web import form_tokens
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
@@ -33,18 +31,6 @@ class PreferencesForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Key name"), max_length=100)
-
-
-@login_required
-def home(request):
-    return render(
-        request,
-        "web/home.html",
-        {
-            "balance": balance_of(request.user),
-            "orders": recent_orders(request.user, 20),
-        },
-    )
 
 
 @login_required

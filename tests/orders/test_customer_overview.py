@@ -1,0 +1,73 @@
+"""The dashboard's reads: spending from the ledger, orders by status, running drip-feeds
+and subscriptions."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from smmpanel.billing.models import LedgerEntry
+from smmpanel.orders import customer_overview
+from smmpanel.orders.services import cancel_and_refund, complete_order, refund_remains
+from tests.factories import make_order, make_service, make_user
+
+
+def test_spending_is_charges_less_refunds(db):
+    user = make_user("100")
+    service = make_service()  # 0.90 per 1000
+    complete_order(make_order(user, service, quantity=1000))  # 0.90
+    refund_remains(make_order(user, service, quantity=1000), 500)  # 0.90 - 0.45
+    cancel_and_refund(make_order(user, service, quantity=1000))  # 0.90 - 0.90
+    spending = customer_overview.spending_of(user)
+    assert spending.all_time_micros == 1_350_000
+    assert spending.this_month_micros == 1_350_000
+
+
+def test_spending_this_month_leaves_out_earlier_months(db):
+    user = make_user("100")
+    service = make_service()
+    old = make_order(user, service, quantity=1000)
+    make_order(user, service, quantity=2000)
+    last_month = customer_overview.month_start() - timedelta(days=3)
+    LedgerEntry.objects.filter(order=old).update(created_at=last_month)
+    spending = customer_overview.spending_of(user)
+    assert (spending.this_month_micros, spending.all_time_micros) == (1_800_000, 2_700_000)
+
+
+def test_deposits_are_not_spending(db):
+    user = make_user("100")
+    assert customer_overview.spending_of(user).all_time_micros == 0
+
+
+def test_orders_by_status_counts_processing_as_in_progress_and_skips_empty_ones(db):
+    user = make_user("100")
+    service = make_service()
+    complete_order(make_order(user, service))
+    make_order(user, service)
+    running = make_order(user, service)
+    type(running).objects.filter(pk=running.pk).update(status="processing")
+    counts = {s.status: s.count for s in customer_overview.orders_by_status(user)}
+    assert counts == {"pending": 1, "in_progress": 1, "completed": 1}
+
+
+def test_running_dripfeeds_are_the_unfinished_orders_with_runs(db):
+    user = make_user("100")
+    drip = make_service(dripfeed=True)
+    running = make_order(user, drip, quantity=100, runs=3, interval=10)
+    complete_order(make_order(user, drip, quantity=100, runs=2, interval=10))
+    make_order(user, drip, quantity=100)
+    assert customer_overview.running_dripfeeds(user) == [running]
+
+
+def test_running_subscriptions_are_the_unfinished_subscription_orders(db):
+    user = make_user("100")
+    subs = make_service(type="subscriptions", link_format="instagram_profile")
+    order = make_order(user, subs, username="some.user", min="100", max="200", posts="5")
+    assert customer_overview.running_subscriptions(user) == [order]
+    assert customer_overview.running_subscriptions(make_user()) == []
+
+
+def test_month_start_is_in_the_active_time_zone(db):
+    with timezone.override("Europe/Kyiv"):
+        start = customer_overview.month_start()
+        assert (start.day, start.hour, start.minute) == (1, 0, 0)
+        assert start.utcoffset() in (timedelta(hours=2), timedelta(hours=3))
