@@ -1,6 +1,7 @@
 """Reads for the catalog."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -32,9 +33,25 @@ def recent_updates(limit: int = 200) -> QuerySet[ServiceUpdate]:
     return ServiceUpdate.objects.select_related("service")[:limit]
 
 
-def price_list(platform: str = "", category: object = None, query: str = "") -> list[Service]:
-    """Active services for the public price list, filtered by platform slug, category id
-    and a search over service and category names (or an exact service id).
+@dataclass(frozen=True)
+class Features:
+    """What a service must offer to be listed: refill, cancel, drip-feed (False: any)."""
+
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool = False
+
+
+def price_list(
+    platform: str = "",
+    category: object = None,
+    query: str = "",
+    features: Features = Features(),  # noqa: B008 (frozen, shared safely)
+    only_ids: frozenset[int] | None = None,
+) -> list[Service]:
+    """Active services for the public price list, filtered by platform slug, category id,
+    the features they must offer, a set of ids (a customer's favourites) and a search
+    over service and category names (or an exact service id).
 
     One query. SQLite matches case-insensitively only in ASCII, so a non-ASCII search
     (Ukrainian) is matched with ``casefold()`` over the already filtered rows.
@@ -51,6 +68,11 @@ def price_list(platform: str = "", category: object = None, query: str = "") -> 
     category_id = _positive_int(category)
     if category_id is not None:
         rows = rows.filter(category_id=category_id)
+    for name in ("refill", "cancel", "dripfeed"):
+        if getattr(features, name):
+            rows = rows.filter(**{name: True})
+    if only_ids is not None:
+        rows = rows.filter(pk__in=only_ids)
     query = " ".join(str(query or "").split())[:100]
     if not query:
         return list(rows)
@@ -123,6 +145,11 @@ class UserRates:
     def rate_for(self, service: Service) -> int:
         rule = self.rule_for(service)
         return rule.rate_for(service.rate_micros) if rule is not None else service.rate_micros
+
+
+def by_price(services: list[Service], rates: UserRates, descending: bool = False) -> list[Service]:
+    """``services`` ordered by what the reader pays per 1000 (their own price), then id."""
+    return sorted(services, key=lambda s: ((-1 if descending else 1) * rates.rate_for(s), s.pk))
 
 
 def rates_for(user) -> UserRates:

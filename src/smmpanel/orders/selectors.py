@@ -352,9 +352,13 @@ class ServicePicker:
 
 
 def service_picker(
-    platform_id: object = None, category_id: object = None, search: str = ""
+    platform_id: object = None,
+    category_id: object = None,
+    search: str = "",
+    only_ids: frozenset[int] | None = None,
 ) -> ServicePicker:
-    """Active services narrowed by platform, category and a search over the id and name.
+    """Active services narrowed by platform, category, a set of ids (the customer's
+    favourites) and a search over the id and name.
 
     Matching is done in Python with ``casefold()`` so Ukrainian names match in any case
     on SQLite too; the active catalog is small (hundreds of rows), read in one query.
@@ -365,6 +369,8 @@ def service_picker(
         .order_by("category__platform__position", "category__platform__name",
                   "category__position", "category__name", "position", "id")
     )  # fmt: skip
+    if only_ids is not None:
+        services = [s for s in services if s.pk in only_ids]
     platforms = list({s.category.platform_id: s.category.platform for s in services}.values())
     platform = next((p for p in platforms if str(p.pk) == str(platform_id or "")), None)
     if platform is not None:
