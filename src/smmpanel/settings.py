@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "smmpanel.providers",
     "smmpanel.policy",
     "smmpanel.support",
+    "smmpanel.content",
     "smmpanel.notifications",
     "smmpanel.configuration",
     "smmpanel.staff",

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.orders import customer_overview
+from smmpanel.orders.customer_overview import dripfeed_rows
 from smmpanel.orders.services import cancel_and_refund, complete_order, refund_remains
+from smmpanel.providers.models import Submission
 from tests.factories import make_order, make_service, make_user
 
 
@@ -71,3 +73,31 @@ def test_month_start_is_in_the_active_time_zone(db):
         start = customer_overview.month_start()
         assert (start.day, start.hour, start.minute) == (1, 0, 0)
         assert start.utcoffset() in (timedelta(hours=2), timedelta(hours=3))
+
+
+def test_a_drip_feed_row_counts_runs_sent_ended_and_remaining(db):
+    user = make_user("100")
+    order = make_order(user, make_service(dripfeed=True), quantity=100, runs=4, interval=60)
+    runs = list(Submission.objects.filter(order=order).order_by("run"))
+    Submission.objects.filter(pk=runs[0].pk).update(state="done")
+    Submission.objects.filter(pk=runs[1].pk).update(state="active")
+    rows, more = dripfeed_rows(user)
+    assert more is None and len(rows) == 1
+    row = rows[0]
+    assert (row.runs_sent, row.runs_done, row.runs_remaining) == (2, 1, 2)
+    assert row.next_at == runs[2].next_attempt_at
+    assert row.can_cancel
+
+
+def test_a_finished_drip_feed_has_no_next_run(db):
+    user = make_user("100")
+    order = make_order(user, make_service(dripfeed=True), quantity=100, runs=2, interval=60)
+    complete_order(order)
+    (row,), _ = dripfeed_rows(user)
+    assert row.next_at is None and not row.can_cancel
+
+
+def test_single_run_orders_are_not_drip_feeds(db):
+    user = make_user("100")
+    make_order(user, make_service(dripfeed=True), quantity=100)
+    assert dripfeed_rows(user) == ([], None)

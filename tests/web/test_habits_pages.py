@@ -14,7 +14,7 @@ def test_a_star_adds_a_favourite_and_returns_to_the_page(client, db):
     user, service = make_user(), make_service()
     client.force_login(user)
     response = client.post(
-        f"/services/{service.pk}/favourite/", {"favourite": "1", "next": "/services/?q=x"}
+        "/favourites/", {"service": service.pk, "favourite": "1", "next": "/services/?q=x"}
     )
     assert response.status_code == 302 and response["Location"] == "/services/?q=x"
     assert FavouriteService.objects.filter(user=user, service=service).exists()
@@ -25,7 +25,7 @@ def test_htmx_gets_the_new_star_back(client, db):
     set_favourite(user, service, True)
     client.force_login(user)
     response = client.post(
-        f"/services/{service.pk}/favourite/", {"favourite": "0"}, HTTP_HX_REQUEST="true"
+        "/favourites/", {"service": service.pk, "favourite": "0"}, HTTP_HX_REQUEST="true"
     )
     page = response.content.decode()
     assert 'aria-pressed="false"' in page and 'name="favourite" value="1"' in page
@@ -34,7 +34,7 @@ def test_htmx_gets_the_new_star_back(client, db):
 
 def test_a_visitor_cannot_star(client, db):
     service = make_service()
-    response = client.post(f"/services/{service.pk}/favourite/", {"favourite": "1"})
+    response = client.post("/favourites/", {"service": service.pk, "favourite": "1"})
     assert response.status_code == 302 and "login" in response["Location"]
     assert not FavouriteService.objects.exists()
 
@@ -42,8 +42,8 @@ def test_a_visitor_cannot_star(client, db):
 def test_an_unknown_or_disabled_service_cannot_be_starred(client, db):
     client.force_login(make_user())
     off = make_service(active=False)
-    assert client.post(f"/services/{off.pk}/favourite/", {"favourite": "1"}).status_code == 404
-    assert client.post("/services/999999/favourite/", {"favourite": "1"}).status_code == 404
+    assert client.post("/favourites/", {"service": off.pk, "favourite": "1"}).status_code == 404
+    assert client.post("/favourites/", {"service": 999999, "favourite": "1"}).status_code == 404
 
 
 def names_listed(page: str) -> list[str]:

@@ -4,14 +4,13 @@ drip-feed and subscription orders still running."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.orders.models import ACTIVE_STATUSES, Order, OrderStatus
-from smmpanel.orders.selectors import STATUS_FILTERS
-
-SUBSCRIPTION_TYPE = "subscriptions"
+from smmpanel.orders.selectors import STATUS_FILTERS, can_cancel
+from smmpanel.orders.subscriptions import SUBSCRIPTION_TYPE
 
 
 @dataclass(frozen=True)
@@ -83,3 +82,53 @@ def running_subscriptions(user, limit: int = 10) -> list[Order]:
         .select_related("service")
         .order_by("-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class DripFeedRow:
+    order: Order
+    runs_sent: int  # handed to the provider (or past it: refused, unknown)
+    runs_done: int  # ended upstream
+    next_at: datetime | None  # when the next waiting run is due (None: none waits)
+    can_cancel: bool
+
+    @property
+    def runs_remaining(self) -> int:
+        return (self.order.runs or 1) - self.runs_sent
+
+
+# Submission states (providers.models.SubmissionState) by name: a run not sent yet
+# waits ``queued``; one ended upstream is ``done``.
+_WAITING, _ENDED = "queued", "done"
+
+
+def dripfeed_rows(
+    user, before: int | None = None, size: int = 50
+) -> tuple[list[DripFeedRow], int | None]:
+    """``user``'s drip-feed orders, newest first (keyset pages below ``before``), each
+    with its runs sent, ended and remaining and when the next one is due; one query.
+    Returns the rows and the cursor of the next page (or None)."""
+    orders = (
+        Order.objects.filter(user=user, runs__isnull=False)
+        .select_related("service")
+        .annotate(
+            runs_sent=Count("submissions", filter=~Q(submissions__state=_WAITING)),
+            runs_done=Count("submissions", filter=Q(submissions__state=_ENDED)),
+            next_at=Min("submissions__next_attempt_at", filter=Q(submissions__state=_WAITING)),
+        )
+        .order_by("-id")
+    )
+    if before is not None:
+        orders = orders.filter(pk__lt=before)
+    page = list(orders[: size + 1])
+    rows = [
+        DripFeedRow(
+            o,
+            o.runs_sent,
+            o.runs_done,
+            o.next_at if o.status in ACTIVE_STATUSES else None,
+            can_cancel(o),
+        )
+        for o in page[:size]
+    ]
+    return rows, (page[size - 1].pk if len(page) > size else None)

@@ -2,13 +2,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from smmpanel.configuration.selectors import config
+from smmpanel.content.selectors import footer_pages
 
 
 def site(request):
     """Site name, logo, support contacts (staff settings page), currency, the name of
-    the time zone dates are shown in (for column headers) and, for a signed-in customer,
-    the notices about their account (restriction, balance review, API limitation) shown
-    on every page."""
+    the time zone dates are shown in (for column headers), the pages linked from the
+    footer and, for a signed-in customer, the notices about their account (restriction,
+    balance review, API limitation) shown on every page."""
     current = config()
     context = {
         "SITE_NAME": current.site_name,
@@ -18,6 +19,8 @@ def site(request):
         "CURRENCY": settings.CURRENCY,
         # Lazy: read when a template shows it, after the middleware chose the zone.
         "TIME_ZONE_NAME": timezone.get_current_timezone_name,
+        # Lazy too: read (from a per-process copy) when the footer shows them.
+        "FOOTER_PAGES": footer_pages,
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -8,7 +8,7 @@ from smmpanel.web.views import habits, logo, public
 
 urlpatterns = [
     path("services/", public.services, name="services"),
-    path("services/<int:service_id>/favourite/", habits.favourite, name="favourite"),
+    path("favourites/", habits.favourite, name="favourite"),
     path("updates/", public.updates, name="updates"),
     path("policy/acceptable-use/", public.aup, name="aup"),
     path("policy/terms/", public.terms, name="terms"),

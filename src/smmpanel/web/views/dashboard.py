@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from smmpanel.billing.selectors import balance_of
+from smmpanel.content.selectors import latest_news
 from smmpanel.orders import customer_overview
 from smmpanel.orders.selectors import recent_orders
 from smmpanel.support.selectors import open_tickets_count
@@ -31,5 +32,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "subscriptions": customer_overview.running_subscriptions(user),
             "open_tickets": open_tickets_count(user),
             "orders": recent_orders(user, 10),
+            "announcements": latest_news(user, 3),
         },
     )

@@ -12,10 +12,11 @@ from smmpanel.orders.services_habits import set_favourite
 
 @login_required
 @require_POST
-def favourite(request: HttpRequest, service_id: int) -> HttpResponse:
-    """Star (``favourite=1``) or unstar (``0``) an active service. htmx gets the new
-    star back; a plain form post returns to the page it came from."""
-    service = orderable_service(service_id)
+def favourite(request: HttpRequest) -> HttpResponse:
+    """Star (``favourite=1``) or unstar (``0``) the active ``service``. htmx gets the
+    new star back; a plain form post returns to the page it came from. (Services are
+    public: the id travels in the form, not in a path owned by someone.)"""
+    service = orderable_service(request.POST.get("service"))
     if service is None:
         raise Http404("No such service")
     starred = set_favourite(request.user, service, request.POST.get("favourite") == "1")
