@@ -40,7 +40,7 @@ def test_a_subscription_ordered_over_the_api_is_followed_on_its_page(
     page.goto("/subscriptions/")
     row = page.locator(f"#subscription-{order.pk}")
     expect(row).to_contain_text("@natgeo")
-    expect(row).to_contain_text(tr("%(done)s of %(total)s") % {"done": 0, "total": 5})
+    expect(row).to_contain_text(tr("%(done)s of %(total)s posts") % {"done": 0, "total": 5})
     expect(row.locator(".status")).to_have_text(tr("Active"))
     expect(
         row.get_by_role("link", name=tr("Cancel order %(id)s") % {"id": order.pk})
@@ -50,7 +50,7 @@ def test_a_subscription_ordered_over_the_api_is_followed_on_its_page(
 
     transition(order, OrderStatus.IN_PROGRESS, remains=1000 - 450)  # the provider's figures
     page.reload()
-    expect(row).to_contain_text(tr("%(done)s of %(total)s") % {"done": 2, "total": 5})
+    expect(row).to_contain_text(tr("%(done)s of %(total)s posts") % {"done": 2, "total": 5})
 
     Order.objects.filter(pk=order.pk).update(params=order.params | {"expiry": "01/01/2020"})
     order.refresh_from_db()
