@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "smmpanel.policy",
     "smmpanel.support",
     "smmpanel.content",
+    "smmpanel.currencies",
     "smmpanel.notifications",
     "smmpanel.configuration",
     "smmpanel.staff",

@@ -227,6 +227,7 @@ def staff_pages(shop) -> list[tuple[str, str]]:
         ("staff-providers", "/staff/providers/"),
         ("staff-provider-new", "/staff/providers/new/"),
         ("staff-settings", "/staff/settings/"),
+        ("staff-currencies", "/staff/currencies/"),
         ("staff-announcements", "/staff/content/news/"),
         ("staff-announcement", f"/staff/content/news/{shop['announcement'].pk}/"),
         ("staff-pages", "/staff/content/pages/"),

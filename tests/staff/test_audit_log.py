@@ -71,6 +71,7 @@ def _forms(office) -> dict[str, dict]:
         "ticket": {"body": WHY},
         "canned-replies": {"title": "Audited", "body": WHY},
         "settings": {"site_name": "Audited panel"},
+        "currencies": {"code": "UAH", "rate": "41.235"},
         "announcements": NEWS_FORM,
         "announcement-edit": NEWS_FORM,
         "pages": PAGE_FORM | {"slug": "audited-new"},

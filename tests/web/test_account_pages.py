@@ -7,9 +7,10 @@ from django.contrib.sessions.models import Session
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.billing.models import Wallet
+from smmpanel.currencies.services import set_display_rate
 from smmpanel.policy.models import Restriction
 from smmpanel.policy.services import restrict
-from tests.factories import make_user
+from tests.factories import make_staff, make_user
 
 PASSWORD = "pw-Test-12345"
 
@@ -154,3 +155,17 @@ def test_another_users_key_cannot_be_revoked(client, db):
 def test_the_admin_login_goes_through_the_panel_login(client, db):
     response = client.get("/admin/login/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_customer_sees_amounts_also_in_the_display_currency(client, db):
+    set_display_rate("UAH", "40", actor=make_staff(User.StaffRole.OWNER), panel_currency="USD")
+    user = make_user("10")
+    client.force_login(user)
+    assert '<option value="UAH">UAH</option>' in client.get("/settings/").content.decode()
+    client.post("/settings/currency/", {"code": "UAH"})
+    page = client.get("/dashboard/").content.decode()
+    header = page[page.index("<header") : page.index("</header>")]
+    assert "10.00 USD" in header and "≈ 400.00 UAH" in header
+    assert "at the rate of " in page
+    client.post("/settings/currency/", {"code": ""})
+    assert "≈" not in client.get("/dashboard/").content.decode()

@@ -58,3 +58,11 @@ def test_an_unknown_or_unpublished_page_is_missing(client, db):
     save_page(None, page_fields("draft") | {"published": False}, actor=make_staff("owner"))
     assert client.get("/pages/draft/").status_code == 404
     assert client.get("/pages/nothing/").status_code == 404
+
+
+def test_the_public_pages_carry_a_search_engine_description_in_the_readers_language(client, db):
+    for path in ("/services/", "/updates/", "/api-docs/"):
+        assert '<meta name="description" content="' in client.get(path).content.decode(), path
+    client.cookies["django_language"] = "uk"
+    page = client.get("/services/").content.decode()
+    assert '<meta name="description" content="Ціни за 1000' in page

@@ -1,14 +1,17 @@
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from smmpanel.configuration.selectors import config
 from smmpanel.content.selectors import footer_pages
+from smmpanel.currencies.selectors import NONE, display_for
 
 
 def site(request):
     """Site name, logo, support contacts (staff settings page), currency, the name of
     the time zone dates are shown in (for column headers), the pages linked from the
-    footer and, for a signed-in customer, the notices about their account (restriction,
+    footer, the customer's display currency (``DISPLAY``) and, for a signed-in customer,
+    the notices about their account (restriction,
     balance review, API limitation) shown on every page."""
     current = config()
     context = {
@@ -23,6 +26,8 @@ def site(request):
         "FOOTER_PAGES": footer_pages,
     }
     user = getattr(request, "user", None)
+    # Read once, when a page first shows an amount in it.
+    context["DISPLAY"] = SimpleLazyObject(lambda: display_for(user)) if user else NONE
     if user is not None and user.is_authenticated:
         from smmpanel.policy.selectors import notices_for
 

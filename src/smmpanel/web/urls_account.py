@@ -12,6 +12,7 @@ urlpatterns = [
     path("signup/", allauth_views.signup, name="signup"),
     path("logout/", allauth_views.logout, name="logout"),
     path("settings/", account.preferences, name="settings"),
+    path("settings/currency/", account.display_currency, name="display-currency"),
     path("api-keys/", account.api_keys, name="api-keys"),
     path("api-keys/<int:key_id>/revoke/", account.revoke_key, name="api-key-revoke"),
     path("health", account.health, name="health"),
