@@ -115,8 +115,7 @@ def test_the_price_list_costs_a_fixed_number_of_queries(client, catalog,
                                                         django_assert_max_num_queries):  # fmt: skip
     for i in range(30):
         make_service(name=f"Bulk {i}", platform=f"Platform {i % 5}")
-    # Services, platforms and categories, average times; the footer's pages (kept per
-    # process for a few seconds, read here when cold).
+    # Services, platforms and categories, average times, the footer's pages.
     with django_assert_max_num_queries(5):
         client.get("/services/")
 

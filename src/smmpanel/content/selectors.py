@@ -1,14 +1,11 @@
 """Reads for content: announcements with their unread mark, pages in the reader's
 language."""
 
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import translation
 
 from smmpanel.content.models import Announcement, NewsReadMark, Page
-from smmpanel.process_cache import ProcessSnapshot
 
 
 def _uk() -> bool:
@@ -93,25 +90,16 @@ def published_page(slug: str) -> ShownPage | None:
     )
 
 
-def _read_footer() -> list[tuple[str, str, str]]:
-    return list(
-        Page.objects.filter(published=True, in_footer=True)
-        .order_by("position", "id")
-        .values_list("slug", "title_en", "title_uk")
-    )
-
-
-# Read on every page (the footer): kept per process for a few seconds, dropped at once
-# in the process that saves a page (``content.services.save_page``).
-footer_snapshot = ProcessSnapshot(_read_footer, settings.CATALOG_CACHE_SECONDS, time.monotonic)
-
-
 def footer_pages() -> list[dict[str, str]]:
-    """The published pages linked from the footer: slug and title in the active language."""
+    """The published pages linked from the footer: slug and title in the active language.
+    One small query a page, read fresh (a per-process copy would make a page's query
+    count depend on the copy's age)."""
     uk = _uk()
     return [
         {"slug": slug, "title": title_uk if uk else title_en}
-        for slug, title_en, title_uk in footer_snapshot()
+        for slug, title_en, title_uk in Page.objects.filter(published=True, in_footer=True)
+        .order_by("position", "id")
+        .values_list("slug", "title_en", "title_uk")
     ]
 
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from smmpanel.content import markdown_text
 from smmpanel.content.models import Announcement, NewsReadMark, Page
-from smmpanel.content.selectors import footer_snapshot
 from smmpanel.policy.audit import audit
 
 
@@ -93,5 +92,4 @@ def save_page(page: Page | None, values: dict, *, actor) -> Page:
             page.save()
             action, done = "page.edit", "edited"
         audit(action, actor=actor, page=page.pk, reason=f"page /{page.slug}/ {done}")
-        footer_snapshot.forget_on_change()
     return page

@@ -22,7 +22,7 @@ def site(request):
         "CURRENCY": settings.CURRENCY,
         # Lazy: read when a template shows it, after the middleware chose the zone.
         "TIME_ZONE_NAME": timezone.get_current_timezone_name,
-        # Lazy too: read (from a per-process copy) when the footer shows them.
+        # Lazy too: read when the footer shows them.
         "FOOTER_PAGES": footer_pages,
     }
     user = getattr(request, "user", None)
