@@ -15,6 +15,9 @@ from tests.browser.test_page_widths import LANGUAGES, signed_in
 from tests.factories import make_service, make_user
 
 LINK = "https://www.instagram.com/p/HabitPost1/"
+HTMX_IDLE = (
+    "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -40,6 +43,8 @@ def test_a_customer_stars_a_service_and_orders_it_again(page_in, transactional_d
     page.goto("/orders/new/")
     page.get_by_label(tr("My favourites only")).check()
     expect(page.locator("#pick-service option")).to_have_count(2)  # the prompt + the favourite
+    # htmx wires the swapped-in picker when it settles: choose only once it has.
+    page.wait_for_function(HTMX_IDLE)
     page.locator("#pick-service").select_option(str(liked.pk))
     page.locator("#id_link").fill(LINK)
     page.locator("#id_quantity").fill("300")
