@@ -64,3 +64,12 @@ def make_staff(role: str) -> User:
     User.objects.filter(pk=user.pk).update(staff_role=role, is_superuser=False)
     user.refresh_from_db()
     return user
+
+
+def page_fields(slug: str) -> dict:
+    """A valid staff page form's values (``content.services.save_page``)."""
+    return {
+        "slug": slug, "title_en": "FAQ", "title_uk": "Питання", "description_en": "About",
+        "description_uk": "Про", "body_en": "**Yes**", "body_uk": "**Так**",
+        "published": True, "in_footer": True, "position": 1,
+    }  # fmt: skip

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "smmpanel.fulfilment",
     "smmpanel.policy",
     "smmpanel.support",
+    "smmpanel.content",
+    "smmpanel.currencies",
     "smmpanel.notifications",
     "smmpanel.configuration",
     "smmpanel.audit",
@@ -242,6 +244,12 @@ POLICY_LINK_CHECKERS = env.list("POLICY_LINK_CHECKERS", default=[])
 POLICY_CACHE_SECONDS = env.float("POLICY_CACHE_SECONDS", default=5.0)
 # How long a process may serve the API's services list from memory (api/service_list.py).
 CATALOG_CACHE_SECONDS = env.float("CATALOG_CACHE_SECONDS", default=5.0)
+# A service's "Average time" (services list, New order): the mean time from placing to
+# completion of the panel's own orders completed in the last AVERAGE_TIME_DAYS days,
+# recomputed hourly by the worker; below AVERAGE_TIME_MIN_ORDERS orders it says
+# "not enough data".
+AVERAGE_TIME_DAYS = env.int("AVERAGE_TIME_DAYS", default=30)
+AVERAGE_TIME_MIN_ORDERS = env.int("AVERAGE_TIME_MIN_ORDERS", default=5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

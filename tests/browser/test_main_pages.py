@@ -9,11 +9,12 @@ from playwright.sync_api import expect
 from smmpanel.accounts.models import User
 from smmpanel.billing.services import request_deposit
 from smmpanel.catalog.services import update_service
+from smmpanel.content.services import save_page
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.support.services import open_ticket, reply
 from tests.browser.conftest import log_in, screenshot, serious_accessibility_violations
 from tests.browser.journey import PASSWORD
-from tests.factories import make_order, make_service, make_user
+from tests.factories import make_order, make_service, make_user, page_fields
 
 PHONE = {"width": 390, "height": 844}
 
@@ -63,12 +64,15 @@ def test_the_customer_pages_have_no_serious_accessibility_problems(page, shop):
     problems = visit_all(
         page,
         [
-            ("home", "/"),
+            ("dashboard", "/dashboard/"),
             ("new-order", f"/orders/new/?service={shop['service'].pk}"),
             ("orders", "/orders/"),
             ("order-detail", f"/orders/{order.pk}/"),
             ("mass-order", "/orders/mass/"),
             ("refills", "/refills/"),
+            ("dripfeed", "/dripfeed/"),
+            ("subscriptions", "/subscriptions/"),
+            ("news", "/news/"),
             ("funds", "/funds/"),
             ("transactions", "/funds/history/"),
             ("tickets", "/tickets/"),
@@ -90,9 +94,11 @@ def test_the_customer_pages_have_no_serious_accessibility_problems(page, shop):
 
 
 def test_the_public_pages_have_no_serious_accessibility_problems(page, shop):
+    save_page(None, page_fields("faq"), actor=shop["staff"])
     problems = visit_all(
         page,
         [
+            ("faq", "/pages/faq/"),
             ("services", "/services/"),
             ("updates", "/updates/"),
             ("api-docs", "/api-docs/"),
@@ -115,6 +121,8 @@ def test_the_staff_pages_have_no_serious_accessibility_problems(page, shop):
             ("staff-tickets", "/staff/tickets/"),
             ("staff-ticket", f"/staff/tickets/{shop['ticket'].pk}/"),
             ("staff-canned-replies", "/staff/tickets/canned/"),
+            ("staff-announcements", "/staff/content/news/"),
+            ("staff-pages", "/staff/content/pages/"),
             ("staff-users", f"/staff/users/?q={shop['customer'].email}"),
             ("staff-user", f"/staff/users/{shop['customer'].pk}/"),
             ("staff-view-as", f"/staff/view-as/{shop['customer'].pk}/"),

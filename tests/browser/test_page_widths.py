@@ -17,6 +17,8 @@ from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
 from smmpanel.billing.services import request_deposit
+from smmpanel.content.models import Announcement
+from smmpanel.content.services import AnnouncementText, publish_announcement, save_page
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import (
     cancel_and_refund,
@@ -32,7 +34,7 @@ from smmpanel.providers.services import add_route
 from smmpanel.support.services import open_ticket, reply
 from tests.browser.conftest import ARTIFACTS, serious_accessibility_violations
 from tests.browser.journey import PASSWORD
-from tests.factories import make_key, make_order, make_service, make_user
+from tests.factories import make_key, make_order, make_service, make_user, page_fields
 
 WIDTHS = {390: 844, 768: 1024, 1366: 768, 1920: 1080}
 DESKTOP = 1366
@@ -97,6 +99,12 @@ def full_shop(transactional_db):
         return f"https://www.instagram.com/p/CzLongPostIdentifier{n}AbCdEfGhIjKlMnOpQrStUvWx/"
 
     orders = [make_order(customer, long_service, post(n), quantity=1000 + n) for n in range(6)]
+    drip = make_service(name=LONG_NAME + " (drip-feed)", dripfeed=True)
+    make_order(customer, drip, post(99), quantity=100, runs=12, interval=60)
+    auto = make_service(name=LONG_NAME + " (new posts)", type="subscriptions",
+                        link_format="instagram_profile")  # fmt: skip
+    make_order(customer, auto, username="long.profile_name.2024_with_more", min="100",
+               max="200", posts="25", delay="30", expiry="31/12/2030")  # fmt: skip
     follow = make_order(customer, followers, "https://www.instagram.com/long.profile_name.2024/")
     done = complete_order(orders[0], start_count=123456)
     request_refill(customer, done.pk)
@@ -114,6 +122,16 @@ def full_shop(transactional_db):
         [done.pk],
     )
     reply(ticket, staff, "They are on their way; the provider reports a queue. " * 5)
+    publish_announcement(
+        AnnouncementText(
+            "Maintenance on Sunday: orders keep their place in the queue " * 2,
+            "Обслуговування в неділю: замовлення зберігають своє місце в черзі " * 2,
+            "We move to a faster provider. " * 30 + "\n\n- https://example.com/" + "x" * 120,
+            "Переходимо до швидшого постачальника. " * 30,
+        ),
+        actor=staff,
+    )
+    faq = save_page(None, page_fields("faq"), actor=staff)
 
     provider = Provider.objects.create(
         name="Upstream Provider With A Long Name",
@@ -141,19 +159,25 @@ def full_shop(transactional_db):
         "route": route,
         "category": long_service.category,
         "rule": Rule.objects.order_by("code").first(),
+        "page": faq,
+        "announcement": Announcement.objects.get(),
     }
 
 
 def customer_pages(shop) -> list[tuple[str, str]]:
     order, ticket = shop["order"], shop["ticket"]
     return [
-        ("home", "/"),
+        ("dashboard", "/dashboard/"),
         ("new-order", f"/orders/new/?service={shop['service'].pk}"),
         ("orders", "/orders/"),
         ("order-detail", f"/orders/{order.pk}/"),
         ("order-cancel", f"/orders/{shop['pending'].pk}/cancel/"),
         ("mass-order", "/orders/mass/"),
         ("refills", "/refills/"),
+        ("dripfeed", "/dripfeed/"),
+        ("subscriptions", "/subscriptions/"),
+        ("news", "/news/"),
+        ("page", "/pages/faq/"),
         ("funds", "/funds/"),
         ("transactions", "/funds/history/"),
         ("funds-quote", "/funds/quote/?gateway=manual&amount=25"),
@@ -209,6 +233,11 @@ def staff_pages(shop) -> list[tuple[str, str]]:
         ("staff-settings", "/staff/settings/"),
         ("staff-payment-settings", "/staff/settings/payments/"),
         ("staff-payment-gateway", "/staff/settings/payments/stripe/"),
+        ("staff-currencies", "/staff/currencies/"),
+        ("staff-announcements", "/staff/content/news/"),
+        ("staff-announcement", f"/staff/content/news/{shop['announcement'].pk}/"),
+        ("staff-pages", "/staff/content/pages/"),
+        ("staff-page", f"/staff/content/pages/{shop['page'].pk}/"),
         ("staff-provider-edit", f"/staff/providers/{shop['provider'].pk}/"),
         ("staff-provider-import", f"/staff/providers/{shop['provider'].pk}/import/"),
         ("staff-reports", "/staff/reports/"),

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _bell(client) -> str:
-    page = client.get("/").content.decode()
+    page = client.get("/dashboard/").content.decode()
     start = page.index('class="bell"')
     return page[start : page.index("</a>", start)]
 

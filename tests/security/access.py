@@ -120,6 +120,8 @@ STAFF_PK_KINDS = {
     "user-lift": KIND_SLUG,
     "deny-remove": "deny-entry",
     "canned-reply-remove": "canned-reply",
+    "announcement-edit": "announcement",
+    "page-edit": "page",
     "deposit-action": "deposit",
     "service-edit": "service",
     "service-toggle": "service",

@@ -7,13 +7,14 @@ from django.utils.timezone import now
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key
 from smmpanel.billing.services import request_deposit
+from smmpanel.content.services import AnnouncementText, publish_announcement, save_page
 from smmpanel.money import to_micros
 from smmpanel.orders.models import Refill
 from smmpanel.orders.services import complete_order, request_refill
 from smmpanel.policy import engine, rulebook
 from smmpanel.support.models import TicketKind
 from smmpanel.support.services import open_ticket, reply
-from tests.factories import make_order, make_service, make_staff, make_user
+from tests.factories import make_order, make_service, make_staff, make_user, page_fields
 from tests.security.access import (
     MARK,
     BackOffice,
@@ -98,6 +99,12 @@ def back_office(victim):
             policy.add_deny_entry("keyword", f"deny-{MARK}", actor=owner, reason="spam").pk
         ],
         "canned-reply": [add_canned_reply(f"Canned {MARK}", f"Text {MARK}").pk],
+        "announcement": [
+            publish_announcement(
+                AnnouncementText(f"News {MARK}", f"Новини {MARK}", "Text", "Текст"), actor=owner
+            ).pk
+        ],
+        "page": [save_page(None, page_fields(f"page-{MARK.lower()}"), actor=owner).pk],
         "service": [service.pk],
         "category": [service.category_id],
         "service-route": [route.pk],

@@ -80,7 +80,19 @@ def _forms(office) -> dict[str, dict]:
             "fee_fixed": "0.30",
             "fee_paid_by": "customer",
         },
+        "currencies": {"code": "UAH", "rate": "41.235"},
+        "announcements": NEWS_FORM,
+        "announcement-edit": NEWS_FORM,
+        "pages": PAGE_FORM | {"slug": "audited-new"},
+        "page-edit": PAGE_FORM | {"slug": "audited-edit"},
     }
+
+
+NEWS_FORM = {"title_en": "Audited", "title_uk": "Перевірено", "body_en": WHY, "body_uk": WHY}
+PAGE_FORM = {
+    "title_en": "Audited", "title_uk": "Перевірено", "body_en": WHY, "body_uk": WHY,
+    "published": "on", "in_footer": "on", "position": "1",
+}  # fmt: skip
 
 
 # Staff pages that only show things: every other staff page takes a POST that writes,

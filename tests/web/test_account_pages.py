@@ -7,9 +7,10 @@ from django.contrib.sessions.models import Session
 from smmpanel.accounts.models import ApiKey, User
 from smmpanel.accounts.selectors import api_key_for
 from smmpanel.billing.models import Wallet
+from smmpanel.currencies.services import set_display_rate
 from smmpanel.policy.models import Restriction
 from smmpanel.policy.services import restrict
-from tests.factories import make_user
+from tests.factories import make_staff, make_user
 
 PASSWORD = "pw-Test-12345"
 
@@ -31,7 +32,7 @@ def test_signing_up_creates_the_account_with_a_wallet_and_signs_in(client, db):
     user = User.objects.get(email="new@example.com")
     assert response.status_code == 302
     assert Wallet.objects.get(user=user).balance_micros == 0
-    assert client.get("/").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
 
 
 def test_signing_up_in_ukrainian_saves_ukrainian(client, db):
@@ -44,7 +45,7 @@ def test_a_user_signs_in_with_email_and_password(client, db):
     user = make_user()
     response = client.post("/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/dashboard/").status_code == 200
 
 
 def test_a_blocked_login_is_told_why(client, db):
@@ -154,3 +155,17 @@ def test_another_users_key_cannot_be_revoked(client, db):
 def test_the_admin_login_goes_through_the_panel_login(client, db):
     response = client.get("/admin/login/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_customer_sees_amounts_also_in_the_display_currency(client, db):
+    set_display_rate("UAH", "40", actor=make_staff(User.StaffRole.OWNER), panel_currency="USD")
+    user = make_user("10")
+    client.force_login(user)
+    assert '<option value="UAH">UAH</option>' in client.get("/settings/").content.decode()
+    client.post("/settings/currency/", {"code": "UAH"})
+    page = client.get("/dashboard/").content.decode()
+    header = page[page.index("<header") : page.index("</header>")]
+    assert "10.00 USD" in header and "≈ 400.00 UAH" in header
+    assert "at the rate of " in page
+    client.post("/settings/currency/", {"code": ""})
+    assert "≈" not in client.get("/dashboard/").content.decode()

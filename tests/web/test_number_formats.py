@@ -41,8 +41,8 @@ def test_a_balance_reads_with_a_decimal_comma_and_spaced_thousands_in_ukrainian(
 
 def test_a_big_maximum_quantity_is_grouped_in_the_price_list(client, db):
     make_service(name="Telegram Views Big", max_quantity=10_000_000)
-    assert ">10,000,000<" in page(client, "/services/", "en")
-    assert f">10{NBSP}000{NBSP}000<" in page(client, "/services/", "uk")
+    assert " – 10,000,000<" in page(client, "/services/", "en")
+    assert f" – 10{NBSP}000{NBSP}000<" in page(client, "/services/", "uk")
 
 
 def test_a_rate_keeps_its_sub_cent_digits(client, db):

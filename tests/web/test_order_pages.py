@@ -130,7 +130,9 @@ def service_option(page: str, service) -> str:
 
 
 def price_shown(page: str) -> str:
-    match = re.search(r"<dt>Price per 1000</dt><dd>(.*?)</dd>", page)
+    """The price the customer pays, as the service details show it (a different list
+    price follows it, muted)."""
+    match = re.search(r"<dt>Price per 1000</dt><dd>(.*?)(?: <span class=\"muted\">.*?)?</dd>", page)
     assert match, "no price in the service details"
     return match.group(1)
 

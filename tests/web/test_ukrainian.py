@@ -40,7 +40,8 @@ FOOTER_ENGLISH = ["Acceptable Use Policy", "Terms", "Delivery is done by upstrea
 
 # path -> (Ukrainian that must appear, English that must not)
 SIGNED_IN_PAGES = {
-    "/": (["Баланс", "Останні замовлення", "Очікує"], ["Recent orders", "Dashboard"]),
+    "/dashboard/": (["Баланс", "Останні замовлення", "Очікує", "Витрачено цього місяця"],
+                    ["Recent orders", "Dashboard", "Spent this month"]),
     "/orders/new/": (["Нове замовлення", "Виберіть послугу", "Платформа"],
                      ["Choose a service", "All platforms"]),
     "/orders/": (["Замовлення", "Що означають статуси", "Виконується", "Очікує"],
@@ -87,7 +88,8 @@ def assert_ukrainian(client, path: str, wanted: list[str], unwanted: list[str]) 
         assert words in text, f"{path}: {words!r} missing"
     for words in unwanted:
         assert words not in text, f"{path}: English {words!r} left"
-    header, footer = region(page, "header"), region(page, "footer")
+    # The header and the sidebar's main navigation (the page's first <nav>).
+    header, footer = region(page, "header") + region(page, "nav"), region(page, "footer")
     for label in HEADER_ENGLISH:
         assert not re.search(rf"\b{label}\b", header), f"{path}: header still says {label!r}"
     for label in FOOTER_ENGLISH:
@@ -145,7 +147,7 @@ def test_the_english_pages_stay_english(client, account):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = html.unescape(client.get("/orders/").content.decode())
     assert '<html lang="en">' in page and "What the statuses mean" in page
-    assert "New order" in region(page, "header") and "Нове замовлення" not in page
+    assert "New order" in region(page, "nav") and "Нове замовлення" not in page
 
 
 def test_status_labels_and_fixed_refusals_are_translated():
@@ -369,7 +371,8 @@ def panel(db):
 def customer_pages(panel) -> list[str]:
     o, ticket = panel["orders"], panel["ticket"]
     return [
-        "/", "/orders/new/", f"/orders/new/?service={panel['service'].pk}", "/orders/mass/",
+        "/dashboard/", "/orders/new/", f"/orders/new/?service={panel['service'].pk}",
+        "/orders/mass/",
         "/orders/", "/refills/", "/funds/", "/funds/history/", "/tickets/", "/tickets/new/",
         f"/tickets/{ticket.pk}/", "/settings/", "/api-keys/", f"/orders/{o[0].pk}/cancel/",
         *[f"/orders/{order.pk}/" for order in o],

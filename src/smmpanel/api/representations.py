@@ -4,6 +4,8 @@ from smmpanel.catalog.models import Service
 from smmpanel.money import format_amount
 from smmpanel.numbers import whole_number
 from smmpanel.orders.models import Order, OrderStatus, Refill, RefillStatus
+from smmpanel.orders.subscriptions import API_NAMES as SUBSCRIPTION_NAMES
+from smmpanel.orders.subscriptions import is_subscription, subscription_state
 
 # Review and Fail are the panel's own holds; API v2 clients know neither, and for them
 # the order is charged and not yet running, which is what "Pending" means.
@@ -43,11 +45,17 @@ def service_row(service: Service, rate_micros: int | None = None) -> dict:
 
 def order_status(order: Order) -> dict:
     """An order's ``status`` entry; ``order`` may be any row with the order's status
-    fields (see ``orders.selectors.orders_by_id``)."""
+    fields (see ``orders.selectors.orders_by_id``). A subscription's ``status`` is its
+    state in PerfectPanel's words: Active, Paused, Completed, Expired or Canceled."""
+    if is_subscription(order.params):
+        state = subscription_state(order.status, order.params, order.cancel_requested_at)
+        name = SUBSCRIPTION_NAMES[state]
+    else:
+        name = ORDER_STATUS_NAMES[order.status]
     return {
         "charge": format_amount(order.charge_micros),
         "start_count": str(order.start_count),
-        "status": ORDER_STATUS_NAMES[order.status],
+        "status": name,
         "remains": str(order.remains),
         "currency": order.currency,
     }

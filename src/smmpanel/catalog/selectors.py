@@ -30,9 +30,25 @@ def recent_updates(limit: int = 200) -> QuerySet[ServiceUpdate]:
     return ServiceUpdate.objects.select_related("service")[:limit]
 
 
-def price_list(platform: str = "", category: object = None, query: str = "") -> list[Service]:
-    """Active services for the public price list, filtered by platform slug, category id
-    and a search over service and category names (or an exact service id).
+@dataclass(frozen=True)
+class Features:
+    """What a service must offer to be listed: refill, cancel, drip-feed (False: any)."""
+
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool = False
+
+
+def price_list(
+    platform: str = "",
+    category: object = None,
+    query: str = "",
+    features: Features = Features(),  # noqa: B008 (frozen, shared safely)
+    only_ids: frozenset[int] | None = None,
+) -> list[Service]:
+    """Active services for the public price list, filtered by platform slug, category id,
+    the features they must offer, a set of ids (a customer's favourites) and a search
+    over service and category names (or an exact service id).
 
     One query. SQLite matches case-insensitively only in ASCII, so a non-ASCII search
     (Ukrainian) is matched with ``casefold()`` over the already filtered rows.
@@ -49,6 +65,11 @@ def price_list(platform: str = "", category: object = None, query: str = "") -> 
     category_id = _positive_int(category)
     if category_id is not None:
         rows = rows.filter(category_id=category_id)
+    for name in ("refill", "cancel", "dripfeed"):
+        if getattr(features, name):
+            rows = rows.filter(**{name: True})
+    if only_ids is not None:
+        rows = rows.filter(pk__in=only_ids)
     query = " ".join(str(query or "").split())[:100]
     if not query:
         return list(rows)
@@ -121,6 +142,11 @@ class UserRates:
     def rate_for(self, service: Service) -> int:
         rule = self.rule_for(service)
         return rule.rate_for(service.rate_micros) if rule is not None else service.rate_micros
+
+
+def by_price(services: list[Service], rates: UserRates, descending: bool = False) -> list[Service]:
+    """``services`` ordered by what the reader pays per 1000 (their own price), then id."""
+    return sorted(services, key=lambda s: ((-1 if descending else 1) * rates.rate_for(s), s.pk))
 
 
 def rates_for(user) -> UserRates:
@@ -235,9 +261,13 @@ class ServicePicker:
 
 
 def service_picker(
-    platform_id: object = None, category_id: object = None, search: str = ""
+    platform_id: object = None,
+    category_id: object = None,
+    search: str = "",
+    only_ids: frozenset[int] | None = None,
 ) -> ServicePicker:
-    """Active services narrowed by platform, category and a search over the id and name.
+    """Active services narrowed by platform, category, a set of ids (the customer's
+    favourites) and a search over the id and name.
 
     Matching is done in Python with ``casefold()`` so Ukrainian names match in any case
     on SQLite too; the active catalog is small (hundreds of rows), read in one query.
@@ -248,6 +278,8 @@ def service_picker(
         .order_by("category__platform__position", "category__platform__name",
                   "category__position", "category__name", "position", "id")
     )  # fmt: skip
+    if only_ids is not None:
+        services = [s for s in services if s.pk in only_ids]
     platforms = list({s.category.platform_id: s.category.platform for s in services}.values())
     platform = next((p for p in platforms if str(p.pk) == str(platform_id or "")), None)
     if platform is not None:

@@ -168,3 +168,35 @@ class Refill(models.Model):
 
     def __str__(self) -> str:
         return f"refill {self.pk} of order {self.order_id}"
+
+
+class FavouriteService(models.Model):
+    """A service a customer starred, to find it first on the services list and New order."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "service"], name="favourite_one_per_service")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.service_id}"
+
+
+class ServiceAverageTime(models.Model):
+    """How long the panel's own orders of a service took, worked out by the worker from
+    the orders completed in the last ``AVERAGE_TIME_DAYS`` days (PerfectPanel's
+    "Average time"); pages read this row instead of adding up orders on each view."""
+
+    service = models.OneToOneField(
+        "catalog.Service", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    orders = models.PositiveIntegerField(help_text=_("completed orders it is taken from"))
+    average_seconds = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"service {self.service_id}: {self.average_seconds} s over {self.orders}"

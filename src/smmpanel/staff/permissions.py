@@ -23,12 +23,25 @@ PRICES = "prices"  # services, categories, rates
 PROVIDERS = "providers"
 REPORTS = "reports"
 SETTINGS = "settings"  # panel settings: site, contacts, payments, mail, Telegram, alerts
+CONTENT = "content"  # announcements, FAQ and custom pages
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     User.StaffRole.OWNER: frozenset(
-        {MODERATE, RULES, TICKETS, USERS, FUNDS, ORDERS, PRICES, PROVIDERS, REPORTS, SETTINGS}
+        {
+            MODERATE,
+            RULES,
+            TICKETS,
+            USERS,
+            FUNDS,
+            ORDERS,
+            PRICES,
+            PROVIDERS,
+            REPORTS,
+            SETTINGS,
+            CONTENT,
+        }
     ),
-    User.StaffRole.SUPPORT: frozenset({TICKETS, USERS, FUNDS, ORDERS, REPORTS}),
+    User.StaffRole.SUPPORT: frozenset({TICKETS, USERS, FUNDS, ORDERS, REPORTS, CONTENT}),
     User.StaffRole.MODERATOR: frozenset({MODERATE, RULES, TICKETS, USERS, ORDERS}),
 }
 

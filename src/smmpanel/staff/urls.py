@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("smmpanel.staff.urls_providers")),
     path("", include("smmpanel.staff.urls_reports")),
     path("", include("smmpanel.staff.urls_settings")),
+    path("", include("smmpanel.staff.urls_content")),
 ]

@@ -1,7 +1,8 @@
-"""Staff pages: panel settings (owner only). Included by staff/urls.py under `staff`."""
+"""Staff pages: panel settings (owner only), display currencies. Under `staff`."""
 
 from django.urls import path
 
+from smmpanel.staff.views import currencies as views_currencies
 from smmpanel.staff.views import payments as views_payments
 from smmpanel.staff.views import settings as views_settings
 
@@ -13,4 +14,5 @@ urlpatterns = [
         views_payments.payment_gateway,
         name="payment-gateway",
     ),
+    path("currencies/", views_currencies.currencies, name="currencies"),
 ]

@@ -38,6 +38,11 @@ def tickets_of(user, status: str = "") -> QuerySet[Ticket]:
     return rows.order_by("-last_message_at", "-id")
 
 
+def open_tickets_count(user) -> int:
+    """How many of the user's tickets are not closed (waiting for staff or for them)."""
+    return Ticket.objects.filter(user=user, status__in=ACTIVE_TICKET_STATUSES).count()
+
+
 def ticket_for(user, ticket_id: int) -> Ticket | None:
     """The user's own ticket ``ticket_id``, or None for a missing one and for another
     user's ticket alike (pages answer both with the same 404)."""

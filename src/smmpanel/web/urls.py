@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("smmpanel.web.urls_public")),
     path("", include("smmpanel.web.urls_tickets")),
     path("", include("smmpanel.web.urls_notifications")),
+    path("", include("smmpanel.web.urls_content")),
 ]

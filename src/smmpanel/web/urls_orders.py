@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smmpanel.web.views import orders, orders_live
+from smmpanel.web.views import orders, orders_live, products
 
 urlpatterns = [
     path("orders/", orders.orders, name="orders"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("orders/<int:order_id>/refill/", orders.order_refill, name="order-refill"),
     path("orders/<int:order_id>/cancel/", orders.order_cancel, name="order-cancel"),
     path("refills/", orders.refills, name="refills"),
+    path("dripfeed/", products.dripfeeds, name="dripfeeds"),
+    path("subscriptions/", products.subscriptions, name="subscriptions"),
 ]

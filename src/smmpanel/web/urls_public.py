@@ -4,10 +4,11 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from smmpanel.web.views import logo, public
+from smmpanel.web.views import habits, logo, public
 
 urlpatterns = [
     path("services/", public.services, name="services"),
+    path("favourites/", habits.favourite, name="favourite"),
     path("updates/", public.updates, name="updates"),
     path("policy/acceptable-use/", public.aup, name="aup"),
     path("policy/terms/", public.terms, name="terms"),

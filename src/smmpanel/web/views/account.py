@@ -1,4 +1,4 @@
-"""Account pages: home, settings (language, timezone), API keys."""
+"""Account pages: settings (language, timezone), API keys."""
 
 import zoneinfo
 
@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from smmpanel.accounts.models import ApiKey
 from smmpanel.accounts.selectors import api_keys_of
 from smmpanel.accounts.services import issue_api_key, revoke_api_key, update_preferences
-from smmpanel.billing.selectors import balance_of
-from smmpanel.orders.selectors import recent_orders
+from smmpanel.currencies.selectors import display_rates
+from smmpanel.currencies.services import choose_display_currency
 from smmpanel.web import form_tokens
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
@@ -35,18 +35,6 @@ class ApiKeyForm(forms.Form):
 
 
 @login_required
-def home(request):
-    return render(
-        request,
-        "web/home.html",
-        {
-            "balance": balance_of(request.user),
-            "orders": recent_orders(request.user, 20),
-        },
-    )
-
-
-@login_required
 def preferences(request):
     user = request.user
     form = PreferencesForm(
@@ -61,7 +49,20 @@ def preferences(request):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"],
                             samesite="Lax")  # fmt: skip
         return response
-    return render(request, "web/settings.html", {"form": form})
+    return render(request, "web/settings.html", {"form": form, "display_rates": display_rates()})
+
+
+@login_required
+@require_POST
+def display_currency(request):
+    """Choose the currency amounts are also shown in (or none)."""
+    chosen = choose_display_currency(request.user, request.POST.get("code", ""))
+    if chosen is None:
+        messages.success(request, _("Amounts are shown in %(currency)s only.")
+                         % {"currency": settings.CURRENCY})  # fmt: skip
+    else:
+        messages.success(request, _("Amounts are also shown in %(code)s.") % {"code": chosen.code})
+    return redirect("web:settings")
 
 
 API_KEY_FORM = "api-key"

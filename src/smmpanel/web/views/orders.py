@@ -24,6 +24,7 @@ from smmpanel.catalog.selectors import orderable_service, rates_for, service_pic
 from smmpanel.orders import selectors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import Order, OrderStatus
+from smmpanel.orders.selectors_habits import average_times, favourite_ids
 from smmpanel.orders.services import (
     place_mass_order,
     place_order,
@@ -57,12 +58,18 @@ def _new_order_page(
     platform_id, category_id = params.get("platform"), params.get("category")
     if service is not None and not platform_id and not category_id:
         platform_id, category_id = service.category.platform_id, service.category_id
-    picker = service_picker(platform_id, category_id, params.get("q", ""))
+    favourites = favourite_ids(request.user)
+    only_favourites = params.get("favourites") == "1"
+    picker = service_picker(
+        platform_id, category_id, params.get("q", ""), favourites if only_favourites else None
+    )
     listed = {s.pk for group in picker.groups for s in group.services}
     if service is not None and service.pk not in listed and request.method == "GET":
         service, form = None, None  # filtered out by a newer choice of platform or category
     if service is not None and form is None:
+        # "Order again" (and any link to New order) may prefill the service's fields.
         form = NewOrderForm(service)
+        form.initial = {name: params[name] for name in form.fields if name in params}
     return render(
         request,
         "web/orders/new.html",
@@ -73,6 +80,10 @@ def _new_order_page(
             "q": params.get("q", ""),
             # The prices shown are the customer's own, as the quote and the charge are.
             "rates": rates_for(request.user),
+            "favourites": favourites,
+            "only_favourites": only_favourites,
+            "is_favourite": service is not None and service.pk in favourites,
+            "times": average_times(),
         },
     )
 

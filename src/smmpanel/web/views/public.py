@@ -10,6 +10,7 @@ from smmpanel.api import docs
 from smmpanel.billing.selectors import cursor
 from smmpanel.catalog import selectors
 from smmpanel.configuration.selectors import config
+from smmpanel.orders.selectors_habits import average_times, favourite_ids
 from smmpanel.policy import selectors as policy_selectors
 from smmpanel.policy.refusal_history import INVALID_ORDERS_RULE
 
@@ -22,24 +23,49 @@ def _by_language(base: str) -> str:
     return f"web/public/{base}_{'uk' if language.startswith('uk') else 'en'}.html"
 
 
+SORTS = ("price", "-price")
+
+
 def services(request):
-    """The price list: list rates for visitors, a signed-in customer's own prices."""
+    """The price list: list rates for visitors, a signed-in customer's own prices (with
+    the list price beside where it differs), their favourites starred; filters by
+    platform, category, refill, cancel, drip-feed, favourites and a search; catalog order
+    or by price; each service's average completion time."""
+    params = request.GET
     chosen = {
-        "platform": request.GET.get("platform", "").strip()[:60],
-        "category": request.GET.get("category", "").strip()[:20],
-        "q": request.GET.get("q", "").strip()[:100],
+        "platform": params.get("platform", "").strip()[:60],
+        "category": params.get("category", "").strip()[:20],
+        "q": params.get("q", "").strip()[:100],
+        "refill": params.get("refill") == "1",
+        "cancel": params.get("cancel") == "1",
+        "dripfeed": params.get("dripfeed") == "1",
+        "favourites": params.get("favourites") == "1",
+        "sort": params.get("sort", "") if params.get("sort", "") in SORTS else "",
     }
+    favourites = favourite_ids(request.user)
+    rates = selectors.rates_for(request.user)
+    rows = selectors.price_list(
+        chosen["platform"],
+        chosen["category"],
+        chosen["q"],
+        selectors.Features(chosen["refill"], chosen["cancel"], chosen["dripfeed"]),
+        favourites if chosen["favourites"] else None,
+    )
+    if chosen["sort"]:
+        rows = selectors.by_price(rows, rates, descending=chosen["sort"] == "-price")
     platforms, categories = selectors.platforms_and_categories()
     return render(
         request,
         "web/public/services.html",
         {
-            "rows": selectors.price_list(chosen["platform"], chosen["category"], chosen["q"]),
+            "rows": rows,
             "platforms": platforms,
             "categories": categories,
             "chosen": chosen,
             "filtered": any(chosen.values()),
-            "rates": selectors.rates_for(request.user),
+            "rates": rates,
+            "favourites": favourites,
+            "times": average_times(),
         },
     )
 

@@ -54,8 +54,8 @@ document.addEventListener("htmx:load", function (event) {
   if (holdsInput) form.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
-// Narrow screens: the header's links, language and account fold behind the Menu button
-// (see panel.css); the button says whether they are shown, and Escape folds them again.
+// Narrow screens: the sidebar (links, language, account) folds behind the header's Menu
+// button (see panel.css); the button says whether it is shown, and Escape folds it again.
 (function () {
   var header = document.querySelector("header.top");
   var toggle = header && header.querySelector(".menu-toggle");
@@ -69,7 +69,7 @@ document.addEventListener("htmx:load", function (event) {
   toggle.addEventListener("click", function () {
     show(toggle.getAttribute("aria-expanded") !== "true");
   });
-  header.addEventListener("keydown", function (event) {
+  document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
       show(false);
       toggle.focus();
