@@ -4,6 +4,7 @@ import pytest
 from django.utils import translation
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.content import markdown_text
 from smmpanel.content.models import NewsReadMark
 from smmpanel.content.selectors import (
@@ -19,7 +20,6 @@ from smmpanel.content.services import (
     publish_announcement,
     save_page,
 )
-from smmpanel.policy.models import Decision
 from tests.factories import make_staff, make_user, page_fields
 
 TEXT = AnnouncementText("New services", "Нові послуги", "TikTok **views**", "Перегляди **TikTok**")

@@ -4,9 +4,9 @@ reading only."""
 import pytest
 
 from smmpanel.accounts.models import User
+from smmpanel.audit.models import Decision
 from smmpanel.currencies.selectors import NONE, display_for
 from smmpanel.currencies.services import BadRate, choose_display_currency, set_display_rate
-from smmpanel.policy.models import Decision
 from tests.factories import make_staff, make_user
 
 
