@@ -42,12 +42,14 @@ def deliver(fake, payment, secret=IPN_SECRET):
 def test_the_signature_is_hmac_sha512_of_the_sorted_compact_json():
     """NOWPayments' documented scheme: sort the keys (nested too), serialise without
     spaces, HMAC-SHA512 under the IPN secret, hex."""
-    payload = {"payment_status": "finished", "payment_id": 5077125051,
-               "fee": {"depositFee": 0, "currency": "btc"}, "actually_paid": 0.00062}  # fmt: skip
+    body = (
+        b'{"payment_status":"finished","payment_id":5077125051,'
+        b'"fee":{"depositFee":0,"currency":"btc"},"actually_paid":0.00062}'
+    )
     canonical = ('{"actually_paid":0.00062,"fee":{"currency":"btc","depositFee":0},'
                  '"payment_id":5077125051,"payment_status":"finished"}')  # fmt: skip
     expected = hmac.new(b"secret", canonical.encode(), hashlib.sha512).hexdigest()
-    assert signature_of(payload, "secret") == expected
+    assert signature_of(body, "secret") == expected
 
 
 def test_an_invoice_is_created_for_the_computed_amount(payer, nowpayments_on):
@@ -143,3 +145,49 @@ def test_a_price_mismatch_is_held(payer, nowpayments_on):
     deposit.refresh_from_db()
     assert deposit.status == Status.HELD
     assert "paid 4.00 USD, expected 40.00 USD" in deposit.held_reason
+
+
+# An IPN body as NOWPayments sends it (their API docs' example shape, numbers written as
+# JavaScript writes them): small coin amounts like 0.00004 stay in decimal notation.
+GENUINE_IPN = (
+    '{"payment_id":5077125051,"invoice_id":4522625843,"payment_status":"finished",'
+    '"pay_address":"bc1qfake0000","price_amount":1,"price_currency":"usd",'
+    '"pay_amount":0.00004,"actually_paid":0.00004,"actually_paid_at_fiat":0,'
+    '"pay_currency":"btc","order_id":"D000000000","order_description":"Balance top-up",'
+    '"purchase_id":"6084744717","created_at":"2026-12-07T12:00:00.000Z",'
+    '"updated_at":"2026-12-07T12:05:00.000Z","outcome_amount":0.0000351,'
+    '"outcome_currency":"btc","fee":{"currency":"btc","depositFee":1e-7,"withdrawalFee":0,'
+    '"serviceFee":0}}'
+)
+GENUINE_IPN_SORTED = (
+    '{"actually_paid":0.00004,"actually_paid_at_fiat":0,"created_at":"2026-12-07T12:00:00.000Z",'
+    '"fee":{"currency":"btc","depositFee":1e-7,"serviceFee":0,"withdrawalFee":0},'
+    '"invoice_id":4522625843,"order_description":"Balance top-up","order_id":"D000000000",'
+    '"outcome_amount":0.0000351,"outcome_currency":"btc","pay_address":"bc1qfake0000",'
+    '"pay_amount":0.00004,"pay_currency":"btc","payment_id":5077125051,'
+    '"payment_status":"finished","price_amount":1,"price_currency":"usd",'
+    '"purchase_id":"6084744717","updated_at":"2026-12-07T12:05:00.000Z"}'
+)
+
+
+def test_a_genuine_ipn_with_small_coin_amounts_is_verified(nowpayments_on):
+    """The signature is over the sorted JSON with every number exactly as written in the
+    body (0.00004, not Python's 4e-05)."""
+    signature = hmac.new(IPN_SECRET.encode(), GENUINE_IPN_SORTED.encode(), hashlib.sha512)
+    gateway = gateways.gateway_named("nowpayments")
+    notice = gateway.verify_notification(
+        GENUINE_IPN.encode(), {"x-nowpayments-sig": signature.hexdigest()}
+    )
+    assert notice.event_type == "payment.finished"
+    assert notice.external_id == "4522625843"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 5000, b'{"a":"\\ud800"}', b'{"a":1}\x00', b"\xff\xfe", b"", b'{"a":NaN}'],
+    ids=["deeply-nested", "lone-surrogate", "nul", "not-utf8", "empty", "nan"],
+)
+def test_garbage_ipn_bodies_are_refused_as_bad_signatures(nowpayments_on, body):
+    gateway = gateways.gateway_named("nowpayments")
+    with pytest.raises(BadSignature):
+        gateway.verify_notification(body, {"x-nowpayments-sig": "0" * 128})
