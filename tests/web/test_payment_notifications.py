@@ -8,7 +8,7 @@ import pytest
 from django.test import Client, override_settings
 
 from smmpanel.billing import payments
-from smmpanel.billing.models import DepositRequest, LedgerEntry
+from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import request_deposit
 from smmpanel.policy.models import BalanceReview
@@ -136,3 +136,28 @@ def test_a_nowpayments_ipn_is_accepted_by_its_own_header(payer, nowpayments_on, 
     )  # fmt: skip
     assert response.status_code == 200
     assert balance_of(payer) == 40_000_000
+
+
+def test_a_body_with_nul_bytes_is_refused_and_kept_storable(stripe_on, gateway_client):
+    """PostgreSQL text cannot hold NUL: the kept copy of a refused body has them escaped."""
+    response = post(gateway_client, b'{"id":"evt_\x00x"}', signature="t=1,v1=00")
+    assert response.status_code == 400
+    kept = PaymentNotification.objects.get()
+    assert "\x00" not in kept.body and "\\u0000" in kept.body
+
+
+def test_a_notification_without_a_peer_address_is_kept_without_one(stripe_on, gateway_client):
+    """A unix-socket peer has no address: nothing but an address goes in the address column."""
+    response = post(gateway_client, b"{}", signature="t=1,v1=00", REMOTE_ADDR="")
+    assert response.status_code == 400
+    assert PaymentNotification.objects.get().remote_addr is None
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 5000, b'{"a":"\\ud800"}'], ids=["deeply-nested", "lone-surrogate"]
+)
+def test_garbage_to_the_crypto_endpoint_is_a_400(nowpayments_on, gateway_client, body):
+    response = gateway_client.post("/payments/notify/nowpayments/", body,
+                                   content_type="application/json",
+                                   HTTP_X_NOWPAYMENTS_SIG="0" * 128)  # fmt: skip
+    assert response.status_code == 400

@@ -237,7 +237,8 @@ def _keep(code, body: bytes, remote_addr, notice: Notice | None, deposit, outcom
         external_id=(notice.external_id or notice.payment_id if notice else "")[:255],
         deposit=deposit,
         outcome=outcome,
-        body=body[:KEPT_BODY_CHARS].decode("utf-8", "replace"),
+        # PostgreSQL text cannot hold NUL: kept escaped, as JSON would write it.
+        body=body[:KEPT_BODY_CHARS].decode("utf-8", "replace").replace("\x00", "\\u0000"),
     )
 
 
