@@ -14,9 +14,10 @@ from smmpanel.billing.models import DepositRequest, LedgerEntry
 from smmpanel.billing.nowpayments_gateway import signature_of
 from smmpanel.billing.payment_gateway import BadSignature
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.services import confirm_deposit, reject_deposit, request_deposit
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
+from smmpanel.accounts.models import User
 from tests.factories import make_user
 from tests.fakes.nowpayments import IPN_SECRET
 
@@ -191,3 +192,28 @@ def test_garbage_ipn_bodies_are_refused_as_bad_signatures(nowpayments_on, body):
     gateway = gateways.gateway_named("nowpayments")
     with pytest.raises(BadSignature):
         gateway.verify_notification(body, {"x-nowpayments-sig": "0" * 128})
+
+
+def test_a_part_payment_after_expiry_is_held_and_confirmed_at_what_arrived(payer, nowpayments_on):
+    """Half of the coins arrive after the invoice expired: the held payment records and
+    shows 20.00 USD, and staff confirming it credit 20, not the invoice's 40."""
+    deposit = open_crypto_payment(payer, "40")
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0", status="expired"))
+    half = nowpayments_on.pay(deposit.external_id, share="0.5", status="partially_paid")
+    assert deliver(nowpayments_on, half).outcome == payments.HELD
+    deposit.refresh_from_db()
+    assert (deposit.received_minor, deposit.amount_micros) == (2000, to_micros("20"))
+    assert "paid 20.00 USD after it was marked expired" in deposit.held_reason
+    confirm_deposit(deposit, actor=make_user(role=User.Role.STAFF))
+    assert balance_of(payer) == to_micros("20")
+
+
+def test_a_payment_after_staff_rejected_the_deposit_is_held_and_alerted(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    reject_deposit(deposit, actor=make_user(role=User.Role.STAFF), reason="no payment seen")
+    assert deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id)).outcome == "held"
+    deposit.refresh_from_db()
+    assert deposit.status == Status.HELD
+    assert "after it was marked rejected" in deposit.held_reason
+    assert Alert.objects.filter(kind="payment_held").exists()
+    assert balance_of(payer) == 0

@@ -49,6 +49,8 @@ KEPT_BODY_CHARS = 65536
 
 # Outcomes of applying a report (also kept on each notification).
 CREDITED, HELD, DUPLICATE, STILL_PENDING = "credited", "held", "duplicate", "pending"
+# A payment the panel closed without money: a payment arriving for it is held for staff.
+CLOSED_UNPAID = [Status.EXPIRED, Status.FAILED, Status.REJECTED]
 
 
 class PaymentUnavailable(Exception):
@@ -113,15 +115,20 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
 
 def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
     expected = _figure(deposit.pay_minor, deposit.pay_currency)
-    arrived = _figure(seen.amount_minor, seen.currency)
-    received = dict(received_minor=seen.amount_minor, received_currency=seen.currency[:3],
+    partial = seen.arrived_ppm is not None and seen.arrived_ppm != PPM
+    # Crypto: what actually arrived, at the invoice's rate (the price times the share).
+    arrived_minor = seen.amount_minor
+    if partial and seen.amount_minor is not None:
+        arrived_minor = seen.amount_minor * seen.arrived_ppm // PPM
+    arrived = _figure(arrived_minor, seen.currency)
+    received = dict(received_minor=arrived_minor, received_currency=seen.currency[:3],
                     payment_id=seen.payment_id[:255])  # fmt: skip
     matches = seen.amount_minor == deposit.pay_minor and seen.currency == deposit.pay_currency
     with transaction.atomic():
         if not matches:
             reason = f"paid {arrived}, expected {expected} ({source})"
             return _hold(deposit, [Status.PENDING], reason, received)
-        if seen.arrived_ppm is not None and seen.arrived_ppm != PPM:
+        if partial:
             outcome = _take_what_arrived(deposit, seen.arrived_ppm, source, received)
             if outcome is not None:
                 return outcome
@@ -129,12 +136,24 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
             services.confirm_deposit(deposit.pk, note="")
         except services.DepositAlreadyDecided:
             current = DepositRequest.objects.get(pk=deposit.pk)
-            if current.status in (Status.EXPIRED, Status.FAILED):
+            if current.status in CLOSED_UNPAID:
+                # Money arrived for a payment the panel had closed (expired, failed, or
+                # rejected by staff): staff decide, and confirming credits what arrived.
                 reason = f"paid {arrived} after it was marked {current.status} ({source})"
-                return _hold(current, [Status.EXPIRED, Status.FAILED], reason, received)
+                if partial:
+                    received |= _what_arrived(current, seen.arrived_ppm)
+                return _hold(current, CLOSED_UNPAID, reason, received)
             return DUPLICATE
         DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=None, **received)
     return CREDITED
+
+
+def _what_arrived(deposit: DepositRequest, ppm: int) -> dict:
+    """The deposit's amounts for a crypto payment of which ``ppm`` arrived: the credit at
+    the invoice's rate (down to a cent) and its bonus, the original amount kept."""
+    credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
+    return dict(requested_micros=deposit.amount_micros, amount_micros=credited,
+                bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()))  # fmt: skip
 
 
 def _take_what_arrived(
@@ -144,15 +163,13 @@ def _take_what_arrived(
     invoice's rate (down to a cent), its bonus that of the new amount, and staff are told.
     None when it is ready to be credited; an outcome when it is not pending any more or
     nothing creditable arrived (held)."""
-    credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
+    amounts = _what_arrived(deposit, ppm)
+    credited = amounts["amount_micros"]
     share = f"{ppm / 10_000:.2f} % of the invoice arrived ({source})"
     if credited <= 0:
         return _hold(deposit, [Status.PENDING], share, received)
     moved = DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
-        requested_micros=deposit.amount_micros,
-        amount_micros=credited,
-        bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()),
-        held_reason=share[:500],
+        held_reason=share[:500], **amounts
     )
     if moved != 1:
         return None  # decided meanwhile: confirming finds out which way
