@@ -8,6 +8,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from smmpanel.accounts.models import User
 from smmpanel.billing import gateways, payments
 from smmpanel.billing.gateway_settings import add_bonus_tier
 from smmpanel.billing.models import DepositRequest, LedgerEntry
@@ -17,7 +18,6 @@ from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import confirm_deposit, reject_deposit, request_deposit
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
-from smmpanel.accounts.models import User
 from tests.factories import make_user
 from tests.fakes.nowpayments import IPN_SECRET
 
