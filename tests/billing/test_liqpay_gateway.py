@@ -93,3 +93,13 @@ def test_the_worker_asks_liqpay_for_the_status(payer, liqpay_on):
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()
     assert balance_of(payer) == to_micros("10")
+
+
+def test_a_reversal_after_crediting_goes_to_staff_as_a_refund(payer, liqpay_on):
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    paid = liqpay_on.pay(deposit.reference)
+    deliver(liqpay_on.callback(paid))
+    received = deliver(liqpay_on.callback(dict(paid, status="reversed")))
+    assert (received.outcome, received.deposit.pk) == ("refund", deposit.pk)
+    assert (received.notice.amount_minor, received.notice.currency) == (41250, "UAH")

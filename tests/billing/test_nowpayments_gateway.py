@@ -217,3 +217,12 @@ def test_a_payment_after_staff_rejected_the_deposit_is_held_and_alerted(payer, n
     assert "after it was marked rejected" in deposit.held_reason
     assert Alert.objects.filter(kind="payment_held").exists()
     assert balance_of(payer) == 0
+
+
+def test_a_refund_after_crediting_goes_to_staff_as_a_refund(payer, nowpayments_on):
+    deposit = open_crypto_payment(payer, "40")
+    paid = nowpayments_on.pay(deposit.external_id)
+    deliver(nowpayments_on, paid)
+    received = deliver(nowpayments_on, dict(paid, payment_status="refunded"))
+    assert (received.outcome, received.deposit.pk) == ("refund", deposit.pk)
+    assert balance_of(payer) == to_micros("40")  # staff correct the balance, as policy says

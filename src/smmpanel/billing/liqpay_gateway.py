@@ -31,6 +31,7 @@ from smmpanel.billing.payment_gateway import (
     PAID,
     PAYMENT,
     PENDING,
+    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -113,6 +114,10 @@ class LiqPayGateway(PaymentGateway):
             raise BadSignature("liqpay: data is not base64 JSON") from None
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('status')}"
+        if payload.get("status") == "reversed":  # refunded after it was paid: staff's
+            return Notice(event, "callback.reversed", REFUND, external_id=seen.external_id,
+                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
+                          currency=seen.currency)  # fmt: skip
         return Notice(event, f"callback.{payload.get('status')}", PAYMENT,
                       external_id=seen.external_id, observation=seen)  # fmt: skip
 

@@ -30,6 +30,7 @@ from smmpanel.billing.payment_gateway import (
     PAID,
     PAYMENT,
     PENDING,
+    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -162,6 +163,10 @@ class NowPaymentsGateway(PaymentGateway):
         payload = parse_ipn(body)
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('payment_status')}"
+        if payload.get("payment_status") == "refunded":  # returned after it was paid: staff's
+            return Notice(event, "payment.refunded", REFUND, external_id=seen.external_id,
+                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
+                          currency=seen.currency)  # fmt: skip
         return Notice(event, f"payment.{payload.get('payment_status')}", PAYMENT,
                       external_id=seen.external_id, observation=seen)  # fmt: skip
 
