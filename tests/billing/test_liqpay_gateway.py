@@ -8,12 +8,14 @@ import pytest
 from django.utils import timezone
 
 from smmpanel.billing import payments
+from smmpanel.billing.gateway_settings import save_gateway_settings
 from smmpanel.billing.liqpay_gateway import encode, sign
 from smmpanel.billing.models import DepositRequest
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import request_deposit
 from smmpanel.money import to_micros
 from tests.factories import make_user
+from tests.fakes.liqpay import PUBLIC_KEY
 
 Status = DepositRequest.Status
 
@@ -103,3 +105,16 @@ def test_a_reversal_after_crediting_goes_to_staff_as_a_refund(payer, liqpay_on):
     received = deliver(liqpay_on.callback(dict(paid, status="reversed")))
     assert (received.outcome, received.deposit.pk) == ("refund", deposit.pk)
     assert (received.notice.amount_minor, received.notice.currency) == (41250, "UAH")
+
+
+def test_a_status_api_error_is_not_a_failed_payment(payer, liqpay_on):
+    """The status API refusing the call (here a wrong private key: invalid_signature)
+    decides nothing: the payment stays pending and its success callback still credits."""
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    save_gateway_settings("liqpay", {"enabled": True, "position": 3, "currency": "UAH",
+                                     "rate_micros": 41_250_000},
+                          {"public_key": PUBLIC_KEY, "private_key": "a-wrong-key"})  # fmt: skip
+    DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
+    payments.check_due_payments()
+    assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING

@@ -138,8 +138,16 @@ class LiqPayGateway(PaymentGateway):
             payload = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise GatewayError(f"liqpay: status of {deposit.reference} failed") from exc
+        if response.status_code != 200 or not isinstance(payload, dict):
+            raise GatewayError(f"liqpay: status API answered {response.status_code}")
         if payload.get("status") == "error" and payload.get("err_code") == "payment_not_found":
             return Observation(PENDING, deposit.external_id)  # the customer has not paid yet
+        # An error of the call itself (wrong key, rate limit, API fault) names no payment:
+        # it says nothing about whether the customer paid. A failed payment has its id.
+        if payload.get("result") == "error" or (
+            payload.get("status") == "error" and not payload.get("payment_id")
+        ):
+            raise GatewayError(f"liqpay: status API refused the call: {payload.get('err_code')}")
         return _observation(payload)
 
 
