@@ -226,3 +226,28 @@ def test_a_refund_after_crediting_goes_to_staff_as_a_refund(payer, nowpayments_o
     received = deliver(nowpayments_on, dict(paid, payment_status="refunded"))
     assert (received.outcome, received.deposit.pk) == ("refund", deposit.pk)
     assert balance_of(payer) == to_micros("40")  # staff correct the balance, as policy says
+
+
+def test_an_abandoned_coin_payment_does_not_close_the_invoice_paid_in_another(
+    payer, nowpayments_on
+):
+    """The customer picks BTC, switches to USDT and pays: BTC's expiry closes nothing."""
+    deposit = open_crypto_payment(payer, "40")
+    btc = nowpayments_on.pay(deposit.external_id, status="waiting")
+    usdt = nowpayments_on.pay(deposit.external_id, status="waiting", coin="usdttrc20", rate="1")
+    deliver(nowpayments_on, btc)
+    deliver(nowpayments_on, usdt)
+    assert deliver(nowpayments_on, dict(btc, payment_status="expired")).outcome == "pending"
+    assert deliver(nowpayments_on, dict(usdt, payment_status="finished")).outcome == "credited"
+    assert balance_of(payer) == to_micros("40")
+
+
+def test_a_checkout_never_paid_expires_when_the_checks_run_out(payer, nowpayments_on):
+    """No coin was ever chosen: after the last scheduled check the payment is expired, so
+    it no longer counts against the customer's pending deposits."""
+    deposit = open_crypto_payment(payer, "40")
+    DepositRequest.objects.filter(pk=deposit.pk).update(
+        checks=len(payments.CHECK_AFTER) - 1, next_check_at=timezone.now()
+    )
+    payments.check_due_payments()
+    assert DepositRequest.objects.get(pk=deposit.pk).status == Status.EXPIRED

@@ -104,10 +104,17 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
     if seen.state == PAID:
         return _paid(deposit, seen, source)
     if seen.state in (FAILED, EXPIRED):
+        recorded = DepositRequest.objects.filter(pk=deposit.pk).values_list(
+            "payment_id", flat=True
+        ).first()
+        if seen.payment_id and recorded and seen.payment_id != recorded:
+            # One attempt of several (a coin the customer abandoned for another): the
+            # payment stays open for the attempt the customer is making.
+            return STILL_PENDING
         new = Status.FAILED if seen.state == FAILED else Status.EXPIRED
         return seen.state if _move(deposit, [Status.PENDING], new) else DUPLICATE
-    if seen.payment_id:  # the gateway's payment id, to ask about it later (crypto)
-        DepositRequest.objects.filter(pk=deposit.pk, payment_id="").update(
+    if seen.payment_id:  # the latest attempt's id, to ask about it later (crypto)
+        DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
             payment_id=seen.payment_id[:255]
         )
     return STILL_PENDING
@@ -318,12 +325,19 @@ def check_payment(deposit_id: int) -> str | None:
     if claimed != 1 or gateway is None or not deposit.external_id:
         return None
     outcome = STILL_PENDING
+    answered = False
     try:
         outcome = apply_observation(deposit, gateway.fetch_status(deposit), source="status check")
+        answered = True
     except GatewayError as exc:
         log.warning("status check of payment %s failed: %s", deposit.reference, exc)
     later = deposit.checks + 1
     next_at = deposit.created_at + CHECK_AFTER[later] if later < len(CHECK_AFTER) else None
+    if next_at is None and answered and outcome == STILL_PENDING:
+        # The last check and still not paid: an abandoned checkout. Expired, it stops
+        # counting against the customer's pending deposits; money arriving later is held.
+        if _move(deposit, [Status.PENDING], Status.EXPIRED, note="not paid in time"):
+            return EXPIRED
     DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
         next_check_at=max(next_at, now) if next_at else None
     )
