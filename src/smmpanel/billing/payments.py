@@ -104,9 +104,11 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
     if seen.state == PAID:
         return _paid(deposit, seen, source)
     if seen.state in (FAILED, EXPIRED):
-        recorded = DepositRequest.objects.filter(pk=deposit.pk).values_list(
-            "payment_id", flat=True
-        ).first()
+        recorded = (
+            DepositRequest.objects.filter(pk=deposit.pk)
+            .values_list("payment_id", flat=True)
+            .first()
+        )
         if seen.payment_id and recorded and seen.payment_id != recorded:
             # One attempt of several (a coin the customer abandoned for another): the
             # payment stays open for the attempt the customer is making.
@@ -333,11 +335,11 @@ def check_payment(deposit_id: int) -> str | None:
         log.warning("status check of payment %s failed: %s", deposit.reference, exc)
     later = deposit.checks + 1
     next_at = deposit.created_at + CHECK_AFTER[later] if later < len(CHECK_AFTER) else None
-    if next_at is None and answered and outcome == STILL_PENDING:
-        # The last check and still not paid: an abandoned checkout. Expired, it stops
-        # counting against the customer's pending deposits; money arriving later is held.
-        if _move(deposit, [Status.PENDING], Status.EXPIRED, note="not paid in time"):
-            return EXPIRED
+    # The last check and still not paid: an abandoned checkout. Expired, it stops
+    # counting against the customer's pending deposits; money arriving later is held.
+    abandoned = next_at is None and answered and outcome == STILL_PENDING
+    if abandoned and _move(deposit, [Status.PENDING], Status.EXPIRED, note="not paid in time"):
+        return EXPIRED
     DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
         next_check_at=max(next_at, now) if next_at else None
     )
