@@ -20,11 +20,13 @@ from django.utils import timezone
 from smmpanel.billing import gateways, pricing, services
 from smmpanel.billing.models import DepositRequest, PaymentNotification
 from smmpanel.billing.payment_gateway import (
+    DISPUTE,
     EXPIRED,
     FAILED,
     IGNORED,
     PAID,
     PAYMENT,
+    REFUND,
     BadSignature,
     GatewayError,
     Notice,
@@ -228,6 +230,16 @@ def receive_notification(code: str, body: bytes, headers, remote_addr: str | Non
         _keep(code, body, remote_addr, notice, None, "ignored")
         return Received(200, "ignored", notice=notice)
     deposit = find_payment(code, notice)
+    if deposit is None and notice.kind in (DISPUTE, REFUND):
+        # Money taken back for a payment the panel cannot match (confirmed by hand, for
+        # one): staff must find it, so this is an alert, not a quiet log line.
+        log.warning("payment notification %s (%s) for %s names no known payment",
+                    notice.event_id, notice.event_type, code)  # fmt: skip
+        raise_alert(f"payment-unknown:{code}:{notice.event_id}"[:120], "payment_unknown",
+                    gateway=code, event=notice.event_type,
+                    payment=notice.payment_id or notice.external_id)  # fmt: skip
+        _keep(code, body, remote_addr, notice, None, "unknown_payment")
+        return Received(gateway.unknown_payment_status, "unknown_payment", notice=notice)
     if deposit is None:
         log.info("payment notification %s (%s) for %s names no known payment",
                  notice.event_id, notice.event_type, code)  # fmt: skip
