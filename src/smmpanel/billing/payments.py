@@ -332,8 +332,12 @@ def check_payment(deposit_id: int) -> str | None:
     check, or none once ``CHECK_AFTER`` is spent. None when another worker claimed it."""
     deposit = DepositRequest.objects.select_related("user").get(pk=deposit_id)
     now = timezone.now()
+    # Due now and unchanged since read: a check leased by another worker is not due.
     claimed = DepositRequest.objects.filter(
-        pk=deposit.pk, status=Status.PENDING, next_check_at=deposit.next_check_at
+        pk=deposit.pk,
+        status=Status.PENDING,
+        next_check_at=deposit.next_check_at,
+        next_check_at__lte=now,
     ).update(next_check_at=now + CHECK_LEASE, checks=deposit.checks + 1)
     gateway = gateways.gateway_of(deposit)
     if claimed != 1 or gateway is None or not deposit.external_id:
