@@ -108,8 +108,8 @@ def test_the_notification_before_the_customers_return_credits_once(customer, pai
     deposit, body = paid
     deliver(body)
     client.force_login(customer)
-    page = client.get(f"/funds/payments/{deposit.reference}/")
-    assert page.status_code == 200
+    page = client.get(f"/funds/payments/{deposit.reference}/").content.decode()
+    assert '<strong class="status" id="payment-status">Paid</strong>' in page
     assert deposits(customer) == [to_micros("25")]
 
 
