@@ -5,6 +5,7 @@ import base64
 import hashlib
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from smmpanel.billing import payments
@@ -91,7 +92,7 @@ def test_the_worker_asks_liqpay_for_the_status(payer, liqpay_on):
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()  # not paid yet: payment_not_found, still pending
     assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING
-    liqpay_on.pay(deposit.reference, status="sandbox")  # a test-mode success
+    liqpay_on.pay(deposit.reference)
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()
     assert balance_of(payer) == to_micros("10")
@@ -118,3 +119,15 @@ def test_a_status_api_error_is_not_a_failed_payment(payer, liqpay_on):
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()
     assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING
+
+
+def test_a_sandbox_payment_credits_nothing_unless_the_sandbox_mode_is_on(payer, liqpay_on):
+    """Test keys left in production: LiqPay's "sandbox" status is a test card, no money."""
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    body = liqpay_on.callback(liqpay_on.pay(deposit.reference, status="sandbox"))
+    assert deliver(body).outcome == payments.STILL_PENDING
+    assert balance_of(payer) == 0
+    with override_settings(LIQPAY_SANDBOX=True):
+        assert deliver(body).outcome == payments.CREDITED
+    assert balance_of(payer) == to_micros("10")

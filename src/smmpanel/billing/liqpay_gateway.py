@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode
@@ -42,8 +43,10 @@ from smmpanel.billing.payment_gateway import (
 )
 from smmpanel.money import to_micros
 
+log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-# LiqPay's statuses: "sandbox" is a successful payment in test mode.
+# LiqPay's statuses: "sandbox" is a successful payment in test mode, no real money: paid
+# only under the operator's LIQPAY_SANDBOX (see ``_observation``).
 _STATES = {"success": PAID, "sandbox": PAID, "failure": FAILED, "error": FAILED,
            "reversed": FAILED}  # fmt: skip
 
@@ -153,6 +156,10 @@ class LiqPayGateway(PaymentGateway):
 
 def _observation(payload: Mapping) -> Observation:
     state = _STATES.get(str(payload.get("status")), PENDING)
+    if payload.get("status") == "sandbox" and not settings.LIQPAY_SANDBOX:
+        log.warning("liqpay: test-mode (sandbox) payment %s credits nothing: LIQPAY_SANDBOX "
+                    "is off", payload.get("order_id"))  # fmt: skip
+        state = PENDING
     if payload.get("status") == "error" and payload.get("err_code") == "expired":
         state = EXPIRED
     currency = str(payload.get("currency") or "").upper()
