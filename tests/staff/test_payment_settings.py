@@ -109,3 +109,15 @@ def test_other_staff_roles_are_refused(client, db, role):
     assert client.get(URL).status_code == 403
     client.post(f"{URL}stripe/", FORM | {"enabled": "on"})
     assert not GatewaySettings.objects.exists()
+
+
+def test_a_currency_liqpay_does_not_charge_in_is_refused(owner_client):
+    response = owner_client.post(f"{URL}liqpay/", FORM | {"currency": "GBP", "rate": "0.8"})
+    assert "cannot charge in GBP." in response.content.decode()
+    assert not GatewaySettings.objects.exists()
+
+
+def test_a_three_decimal_currency_is_refused_for_stripe(owner_client):
+    response = owner_client.post(f"{URL}stripe/", FORM | {"currency": "KWD", "rate": "0.3"})
+    assert "cannot charge in KWD." in response.content.decode()
+    assert not GatewaySettings.objects.exists()

@@ -44,6 +44,7 @@ from smmpanel.billing.payment_gateway import (
 from smmpanel.money import to_micros
 
 log = logging.getLogger(__name__)
+CURRENCIES = frozenset(["UAH", "USD", "EUR"])  # what LiqPay's checkout charges in
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # LiqPay's statuses: "sandbox" is a successful payment in test mode, no real money: paid
 # only under the operator's LIQPAY_SANDBOX (see ``_observation``).
@@ -80,6 +81,9 @@ class LiqPayGateway(PaymentGateway):
 
     def checkout_origins(self) -> list[str]:
         return [settings.LIQPAY_BASE]
+
+    def accepts_currency(self, code: str) -> bool:
+        return code in CURRENCIES
 
     def _keys(self) -> tuple[str, str]:
         public, private = self.secret("public_key"), self.secret("private_key")
