@@ -330,3 +330,11 @@ def test_a_gateway_that_cannot_be_reached_fails_the_payment_and_charges_nothing(
     deposit.refresh_from_db()
     assert deposit.status == Status.FAILED
     assert timezone.now() - deposit.decided_at < timedelta(minutes=1)
+
+
+def test_a_payment_with_nothing_to_ask_about_is_not_checked_again(customer, stripe_on):
+    """A payment never opened at its gateway has no id to ask about: its checks stop."""
+    deposit = request_deposit(customer, "stripe", "25")
+    DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
+    assert payments.check_payment(deposit.pk) is None
+    assert DepositRequest.objects.get(pk=deposit.pk).next_check_at is None

@@ -340,7 +340,12 @@ def check_payment(deposit_id: int) -> str | None:
         next_check_at__lte=now,
     ).update(next_check_at=now + CHECK_LEASE, checks=deposit.checks + 1)
     gateway = gateways.gateway_of(deposit)
-    if claimed != 1 or gateway is None or not deposit.external_id:
+    if claimed != 1:
+        return None
+    if gateway is None or not deposit.external_id:
+        # Nothing to ask (a gateway removed from settings, a payment never opened): no
+        # more checks, rather than a lease renewed every few minutes for ever.
+        DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=None)
         return None
     outcome = STILL_PENDING
     answered = False
