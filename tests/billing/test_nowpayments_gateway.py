@@ -251,3 +251,11 @@ def test_a_checkout_never_paid_expires_when_the_checks_run_out(payer, nowpayment
     )
     payments.check_due_payments()
     assert DepositRequest.objects.get(pk=deposit.pk).status == Status.EXPIRED
+
+
+def test_a_finished_payment_short_by_dust_is_credited_in_full(payer, nowpayments_on):
+    """NOWPayments judged it paid; a few satoshi of rounding is not an underpayment."""
+    deposit = open_crypto_payment(payer, "40")
+    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0.9999"))
+    assert balance_of(payer) == to_micros("40")
+    assert not Alert.objects.filter(kind="payment_partial").exists()

@@ -43,6 +43,8 @@ from smmpanel.money import to_micros
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 PPM = 1_000_000
+# A "finished" payment this close to the coins asked is paid in full (network rounding).
+FINISHED_TOLERANCE = 990_000
 _STATES = {"finished": PAID, "partially_paid": PAID, "failed": FAILED, "expired": EXPIRED,
            "refunded": FAILED}  # fmt: skip
 
@@ -193,6 +195,8 @@ def _observation(payload: Mapping) -> Observation:
     share = None
     if state == PAID and asked and arrived is not None and asked > 0:
         share = int(arrived * PPM / asked)
+        if payload.get("payment_status") == "finished" and FINISHED_TOLERANCE <= share < PPM:
+            share = None  # dust short of the coins asked, which NOWPayments judged paid
     amount_minor = None
     if price is not None and currency:
         amount_minor = pricing.to_minor(to_micros(price.quantize(Decimal("0.000001"))), currency)
