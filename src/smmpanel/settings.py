@@ -48,6 +48,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_CHECKOUT_ORIGIN = env.str("STRIPE_CHECKOUT_ORIGIN", default="https://checkout.stripe.com")
 # LiqPay (Ukrainian acquiring): its API and checkout origin.
 LIQPAY_BASE = env.str("LIQPAY_BASE", default="https://www.liqpay.ua")
+# LiqPay's test mode: its "sandbox" status (a test card, no money) is credited only when on.
+LIQPAY_SANDBOX = env.bool("LIQPAY_SANDBOX", default=False)
 # NOWPayments (crypto): its REST API, and the origin of its payment page.
 NOWPAYMENTS_API_BASE = env.str("NOWPAYMENTS_API_BASE", default="https://api.nowpayments.io")
 NOWPAYMENTS_CHECKOUT_ORIGIN = env.str(

@@ -5,15 +5,18 @@ import base64
 import hashlib
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from smmpanel.billing import payments
+from smmpanel.billing.gateway_settings import save_gateway_settings
 from smmpanel.billing.liqpay_gateway import encode, sign
 from smmpanel.billing.models import DepositRequest
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import request_deposit
 from smmpanel.money import to_micros
 from tests.factories import make_user
+from tests.fakes.liqpay import PUBLIC_KEY
 
 Status = DepositRequest.Status
 
@@ -89,7 +92,42 @@ def test_the_worker_asks_liqpay_for_the_status(payer, liqpay_on):
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()  # not paid yet: payment_not_found, still pending
     assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING
-    liqpay_on.pay(deposit.reference, status="sandbox")  # a test-mode success
+    liqpay_on.pay(deposit.reference)
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()
+    assert balance_of(payer) == to_micros("10")
+
+
+def test_a_reversal_after_crediting_goes_to_staff_as_a_refund(payer, liqpay_on):
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    paid = liqpay_on.pay(deposit.reference)
+    deliver(liqpay_on.callback(paid))
+    received = deliver(liqpay_on.callback(dict(paid, status="reversed")))
+    assert (received.outcome, received.deposit.pk) == ("refund", deposit.pk)
+    assert (received.notice.amount_minor, received.notice.currency) == (41250, "UAH")
+
+
+def test_a_status_api_error_is_not_a_failed_payment(payer, liqpay_on):
+    """The status API refusing the call (here a wrong private key: invalid_signature)
+    decides nothing: the payment stays pending and its success callback still credits."""
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    save_gateway_settings("liqpay", {"enabled": True, "position": 3, "currency": "UAH",
+                                     "rate_micros": 41_250_000},
+                          {"public_key": PUBLIC_KEY, "private_key": "a-wrong-key"})  # fmt: skip
+    DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
+    payments.check_due_payments()
+    assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING
+
+
+def test_a_sandbox_payment_credits_nothing_unless_the_sandbox_mode_is_on(payer, liqpay_on):
+    """Test keys left in production: LiqPay's "sandbox" status is a test card, no money."""
+    deposit = open_uah_payment(payer)
+    liqpay_on.open_checkout(deposit.checkout_url)
+    body = liqpay_on.callback(liqpay_on.pay(deposit.reference, status="sandbox"))
+    assert deliver(body).outcome == payments.STILL_PENDING
+    assert balance_of(payer) == 0
+    with override_settings(LIQPAY_SANDBOX=True):
+        assert deliver(body).outcome == payments.CREDITED
     assert balance_of(payer) == to_micros("10")

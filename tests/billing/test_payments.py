@@ -13,6 +13,7 @@ from smmpanel.billing.gateway_settings import add_bonus_tier, save_gateway_setti
 from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
 from smmpanel.billing.services import adjust, confirm_deposit, request_deposit, set_frozen
+from smmpanel.billing.stripe_gateway import StripeGateway
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
 from smmpanel.policy.models import BalanceReview, Restriction
@@ -107,8 +108,8 @@ def test_the_notification_before_the_customers_return_credits_once(customer, pai
     deposit, body = paid
     deliver(body)
     client.force_login(customer)
-    page = client.get(f"/funds/payments/{deposit.reference}/")
-    assert page.status_code == 200
+    page = client.get(f"/funds/payments/{deposit.reference}/").content.decode()
+    assert '<strong class="status" id="payment-status">Paid</strong>' in page
     assert deposits(customer) == [to_micros("25")]
 
 
@@ -131,15 +132,24 @@ def test_the_status_check_is_bounded(customer, stripe_on):
     assert deposit.checks == len(payments.CHECK_AFTER)
 
 
-def test_a_check_claimed_by_another_worker_is_not_made_twice(customer, stripe_on):
+def test_a_check_claimed_by_another_worker_is_not_made_twice(customer, stripe_on, monkeypatch):
+    """While one worker is asking the gateway, a second worker whose list of due checks
+    still names the payment finds it claimed (leased) and asks nothing."""
     deposit = open_stripe_payment(customer, "25")
     stripe_on.pay(deposit.external_id)
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
-    stale = DepositRequest.objects.get(pk=deposit.pk)  # what a second worker read
-    payments.check_payment(deposit.pk)
-    DepositRequest.objects.filter(pk=deposit.pk).update(status=Status.PENDING)  # worst case
-    claimed = DepositRequest.objects.filter(pk=deposit.pk, next_check_at=stale.next_check_at)
-    assert not claimed.exists()
+    asked, second = [], []
+    fetch = StripeGateway.fetch_status
+
+    def asking(gateway, payment):
+        asked.append(payment.pk)
+        if len(asked) == 1:  # the first worker is mid-call: the second one runs now
+            second.append(payments.check_payment(deposit.pk))
+        return fetch(gateway, payment)
+
+    monkeypatch.setattr(StripeGateway, "fetch_status", asking)
+    assert payments.check_payment(deposit.pk) == payments.CREDITED
+    assert (second, asked) == ([None], [deposit.pk])
     assert deposits(customer) == [to_micros("25")]
 
 
@@ -320,3 +330,11 @@ def test_a_gateway_that_cannot_be_reached_fails_the_payment_and_charges_nothing(
     deposit.refresh_from_db()
     assert deposit.status == Status.FAILED
     assert timezone.now() - deposit.decided_at < timedelta(minutes=1)
+
+
+def test_a_payment_with_nothing_to_ask_about_is_not_checked_again(customer, stripe_on):
+    """A payment never opened at its gateway has no id to ask about: its checks stop."""
+    deposit = request_deposit(customer, "stripe", "25")
+    DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
+    assert payments.check_payment(deposit.pk) is None
+    assert DepositRequest.objects.get(pk=deposit.pk).next_check_at is None

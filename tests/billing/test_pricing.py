@@ -81,3 +81,9 @@ def _quote(amount, *, fee_paid_by=pricing.FEE_CUSTOMER, tiers=(), pay_currency="
         pay_currency=pay_currency,
         rate_micros=rate_micros,
     )
+
+
+def test_three_decimal_currencies_are_counted_in_thousandths():
+    """1.234 KWD is 1234 fils: two decimals would charge a tenth of the price."""
+    assert pricing.to_minor(to_micros("1.234"), "KWD") == 1234
+    assert pricing.from_minor(1234, "KWD") == to_micros("1.234")

@@ -3,14 +3,16 @@
 shapes (``x-api-key``, JSON), and IPN notifications signed as NOWPayments documents
 (``x-nowpayments-sig``: hex HMAC-SHA512 of the JSON with sorted keys, no whitespace)."""
 
+import hashlib
+import hmac
 import json
+import re
 import secrets
 import threading
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-
-from smmpanel.billing.nowpayments_gateway import signature_of
 
 API_KEY = "NP-FAKE-7QK2M9P-1X4B8CD-Q2W3E4R-T5Y6U7I"
 IPN_SECRET = "fake-ipn-secret-4b1d0c9e8f7a"
@@ -61,13 +63,39 @@ class FakeNowPayments:
         return payment
 
     def ipn(self, payment: dict, secret: str = IPN_SECRET) -> tuple[bytes, dict]:
-        body = json.dumps(payment).encode()
-        return body, {"x-nowpayments-sig": signature_of(payment, secret)}
+        """The IPN as NOWPayments (a JavaScript service) writes and signs it: numbers as
+        ``JSON.stringify`` writes them, the signature over the key-sorted compact form."""
+        body = js_json(payment).encode()
+        signed = js_json(payment, sort=True).encode()
+        return body, {"x-nowpayments-sig": hmac.new(secret.encode(), signed,
+                                                    hashlib.sha512).hexdigest()}  # fmt: skip
 
     def send(self, payment: dict, url: str) -> httpx.Response:
         body, headers = self.ipn(payment)
         return httpx.post(url, content=body, timeout=30,
                           headers=headers | {"Content-Type": "application/json"})  # fmt: skip
+
+
+def js_number(number: float | int) -> str:
+    """A number as JavaScript's ``JSON.stringify`` writes it: plain decimals down to
+    1e-6 (``0.00004``, where Python writes ``4e-05``), exponent form below."""
+    if isinstance(number, int) or float(number).is_integer():
+        return str(int(number))
+    if abs(number) >= 1e-6:
+        return format(Decimal(repr(number)), "f")
+    return re.sub(r"e-0*", "e-", repr(number))
+
+
+def js_json(value, *, sort: bool = False) -> str:
+    """Compact JSON as JavaScript writes it (keys sorted, nested too, when ``sort``)."""
+    if isinstance(value, dict):
+        keys = sorted(value) if sort else list(value)
+        return "{" + ",".join(f"{json.dumps(k)}:{js_json(value[k], sort=sort)}" for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(js_json(item, sort=sort) for item in value) + "]"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return js_number(value)
+    return json.dumps(value, ensure_ascii=False)
 
 
 class _Handler(BaseHTTPRequestHandler):

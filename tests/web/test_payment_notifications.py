@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client, override_settings
 
+from smmpanel.accounts.models import User
 from smmpanel.billing import payments
-from smmpanel.billing.models import DepositRequest, LedgerEntry
+from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.services import NotAllowed, confirm_deposit, request_deposit
+from smmpanel.notifications.models import Alert
 from smmpanel.policy.models import BalanceReview
 from tests.billing.payment_helpers import open_stripe_payment
 from tests.factories import make_user
@@ -136,3 +138,60 @@ def test_a_nowpayments_ipn_is_accepted_by_its_own_header(payer, nowpayments_on, 
     )  # fmt: skip
     assert response.status_code == 200
     assert balance_of(payer) == 40_000_000
+
+
+def test_a_body_with_nul_bytes_is_refused_and_kept_storable(stripe_on, gateway_client):
+    """PostgreSQL text cannot hold NUL: the kept copy of a refused body has them escaped."""
+    response = post(gateway_client, b'{"id":"evt_\x00x"}', signature="t=1,v1=00")
+    assert response.status_code == 400
+    kept = PaymentNotification.objects.get()
+    assert "\x00" not in kept.body and "\\u0000" in kept.body
+
+
+def test_a_notification_without_a_peer_address_is_kept_without_one(stripe_on, gateway_client):
+    """A unix-socket peer has no address: nothing but an address goes in the address column."""
+    response = post(gateway_client, b"{}", signature="t=1,v1=00", REMOTE_ADDR="")
+    assert response.status_code == 400
+    assert PaymentNotification.objects.get().remote_addr is None
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 5000, b'{"a":"\\ud800"}'], ids=["deeply-nested", "lone-surrogate"]
+)
+def test_garbage_to_the_crypto_endpoint_is_a_400(nowpayments_on, gateway_client, body):
+    response = gateway_client.post("/payments/notify/nowpayments/", body,
+                                   content_type="application/json",
+                                   HTTP_X_NOWPAYMENTS_SIG="0" * 128)  # fmt: skip
+    assert response.status_code == 400
+
+
+def test_a_dispute_naming_no_known_payment_alerts_staff(stripe_on, gateway_client, caplog):
+    """A dispute of a payment the panel cannot match (confirmed by hand, say) is money
+    taken back all the same: staff are alerted and the log says so at WARNING."""
+    session = stripe_on.sessions[open_stripe_payment(make_user(), "25").external_id]
+    dispute = dict(stripe_on.dispute(session["id"]), payment_intent="pi_test_unknown")
+    caplog.set_level("WARNING", logger="smmpanel.billing.payments")
+    assert (
+        post(gateway_client, stripe_on.event("charge.dispute.created", dispute)).status_code == 200
+    )
+    assert Alert.objects.filter(kind="payment_unknown").exists()
+    assert "names no known payment" in caplog.text
+
+
+def test_a_held_payment_disputed_at_the_gateway_cannot_be_credited_by_staff(
+    payer, stripe_on, gateway_client
+):
+    """The dispute of an uncredited (held) payment must not be lost: staff confirming it
+    afterwards would credit money the gateway already took back."""
+    deposit = open_stripe_payment(payer, "25")
+    stripe_on.pay(deposit.external_id)  # paid, but held (say, after it was marked expired)
+    intent = stripe_on.sessions[deposit.external_id]["payment_intent"]
+    DepositRequest.objects.filter(pk=deposit.pk).update(
+        status=DepositRequest.Status.HELD, payment_id=intent
+    )
+    dispute = stripe_on.event("charge.dispute.created", stripe_on.dispute(deposit.external_id))
+    assert post(gateway_client, dispute).status_code == 200
+    with pytest.raises(NotAllowed):
+        confirm_deposit(deposit, actor=make_user(role=User.Role.STAFF))
+    assert balance_of(payer) == 0
+    assert DepositRequest.objects.get(pk=deposit.pk).status == DepositRequest.Status.HELD

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode
@@ -31,6 +32,7 @@ from smmpanel.billing.payment_gateway import (
     PAID,
     PAYMENT,
     PENDING,
+    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -41,8 +43,11 @@ from smmpanel.billing.payment_gateway import (
 )
 from smmpanel.money import to_micros
 
+log = logging.getLogger(__name__)
+CURRENCIES = frozenset(["UAH", "USD", "EUR"])  # what LiqPay's checkout charges in
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
-# LiqPay's statuses: "sandbox" is a successful payment in test mode.
+# LiqPay's statuses: "sandbox" is a successful payment in test mode, no real money: paid
+# only under the operator's LIQPAY_SANDBOX (see ``_observation``).
 _STATES = {"success": PAID, "sandbox": PAID, "failure": FAILED, "error": FAILED,
            "reversed": FAILED}  # fmt: skip
 
@@ -76,6 +81,9 @@ class LiqPayGateway(PaymentGateway):
 
     def checkout_origins(self) -> list[str]:
         return [settings.LIQPAY_BASE]
+
+    def accepts_currency(self, code: str) -> bool:
+        return code in CURRENCIES
 
     def _keys(self) -> tuple[str, str]:
         public, private = self.secret("public_key"), self.secret("private_key")
@@ -113,6 +121,10 @@ class LiqPayGateway(PaymentGateway):
             raise BadSignature("liqpay: data is not base64 JSON") from None
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('status')}"
+        if payload.get("status") == "reversed":  # refunded after it was paid: staff's
+            return Notice(event, "callback.reversed", REFUND, external_id=seen.external_id,
+                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
+                          currency=seen.currency)  # fmt: skip
         return Notice(event, f"callback.{payload.get('status')}", PAYMENT,
                       external_id=seen.external_id, observation=seen)  # fmt: skip
 
@@ -133,13 +145,25 @@ class LiqPayGateway(PaymentGateway):
             payload = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise GatewayError(f"liqpay: status of {deposit.reference} failed") from exc
+        if response.status_code != 200 or not isinstance(payload, dict):
+            raise GatewayError(f"liqpay: status API answered {response.status_code}")
         if payload.get("status") == "error" and payload.get("err_code") == "payment_not_found":
             return Observation(PENDING, deposit.external_id)  # the customer has not paid yet
+        # An error of the call itself (wrong key, rate limit, API fault) names no payment:
+        # it says nothing about whether the customer paid. A failed payment has its id.
+        if payload.get("result") == "error" or (
+            payload.get("status") == "error" and not payload.get("payment_id")
+        ):
+            raise GatewayError(f"liqpay: status API refused the call: {payload.get('err_code')}")
         return _observation(payload)
 
 
 def _observation(payload: Mapping) -> Observation:
     state = _STATES.get(str(payload.get("status")), PENDING)
+    if payload.get("status") == "sandbox" and not settings.LIQPAY_SANDBOX:
+        log.warning("liqpay: test-mode (sandbox) payment %s credits nothing: LIQPAY_SANDBOX "
+                    "is off", payload.get("order_id"))  # fmt: skip
+        state = PENDING
     if payload.get("status") == "error" and payload.get("err_code") == "expired":
         state = EXPIRED
     currency = str(payload.get("currency") or "").upper()

@@ -30,6 +30,7 @@ from smmpanel.billing.payment_gateway import (
     PAID,
     PAYMENT,
     PENDING,
+    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -42,14 +43,55 @@ from smmpanel.money import to_micros
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 PPM = 1_000_000
+# A "finished" payment this close to the coins asked is paid in full (network rounding).
+FINISHED_TOLERANCE = 990_000
 _STATES = {"finished": PAID, "partially_paid": PAID, "failed": FAILED, "expired": EXPIRED,
            "refunded": FAILED}  # fmt: skip
 
 
-def signature_of(payload: Mapping, secret: str) -> str:
-    """NOWPayments' IPN signature of a notification's parsed JSON ``payload``."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hmac.new(secret.encode(), canonical.encode(), hashlib.sha512).hexdigest()
+class _Number(str):
+    """A JSON number exactly as the body wrote it: NOWPayments signs the text its own
+    serialiser wrote (``0.00004``), which Python's float formatting would change
+    (``4e-05``)."""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_ipn(body: bytes) -> dict:
+    """An IPN body parsed with its numbers kept as written; ``ValueError`` for anything
+    that is not a JSON object (bad UTF-8, too deeply nested, NaN…)."""
+    try:
+        payload = json.loads(body.decode("utf-8"), parse_float=_Number, parse_int=_Number,
+                             parse_constant=_refuse_constant)  # fmt: skip
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(payload, dict):
+        raise ValueError("not a JSON object")
+    return payload
+
+
+def _canonical(value) -> str:
+    if isinstance(value, dict):
+        items = (f"{_canonical(key)}:{_canonical(value[key])}" for key in sorted(value))
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def signature_of(body: bytes, secret: str) -> str:
+    """NOWPayments' IPN signature of a notification ``body``: hex HMAC-SHA512 of its JSON
+    with keys sorted (nested too), no whitespace and every number as written. Raises
+    ``ValueError`` for a body that is not a JSON object or holds a lone surrogate."""
+    try:
+        canonical = _canonical(parse_ipn(body)).encode()
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return hmac.new(secret.encode(), canonical, hashlib.sha512).hexdigest()
 
 
 class NowPaymentsGateway(PaymentGateway):
@@ -115,15 +157,18 @@ class NowPaymentsGateway(PaymentGateway):
             raise BadSignature("nowpayments: no IPN secret is set")
         given = headers.get("x-nowpayments-sig") or ""
         try:
-            payload = json.loads(body)
+            expected = signature_of(body, secret)
         except ValueError:
-            raise BadSignature("nowpayments: the body is not JSON") from None
-        if not isinstance(payload, dict) or not hmac.compare_digest(
-            given.encode(), signature_of(payload, secret).encode()
-        ):
+            raise BadSignature("nowpayments: the body is not a JSON object") from None
+        if not hmac.compare_digest(given.encode(), expected.encode()):
             raise BadSignature("nowpayments: the signature does not match")
+        payload = parse_ipn(body)
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('payment_status')}"
+        if payload.get("payment_status") == "refunded":  # returned after it was paid: staff's
+            return Notice(event, "payment.refunded", REFUND, external_id=seen.external_id,
+                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
+                          currency=seen.currency)  # fmt: skip
         return Notice(event, f"payment.{payload.get('payment_status')}", PAYMENT,
                       external_id=seen.external_id, observation=seen)  # fmt: skip
 
@@ -150,6 +195,8 @@ def _observation(payload: Mapping) -> Observation:
     share = None
     if state == PAID and asked and arrived is not None and asked > 0:
         share = int(arrived * PPM / asked)
+        if payload.get("payment_status") == "finished" and FINISHED_TOLERANCE <= share < PPM:
+            share = None  # dust short of the coins asked, which NOWPayments judged paid
     amount_minor = None
     if price is not None and currency:
         amount_minor = pricing.to_minor(to_micros(price.quantize(Decimal("0.000001"))), currency)

@@ -125,6 +125,10 @@ class PaymentGateway(ABC):
     # True when the customer types the transfer's own reference (manual transfer).
     asks_customer_reference: ClassVar[bool] = False
 
+    def accepts_currency(self, code: str) -> bool:
+        """Whether the gateway can charge in ``code`` (an upper-case ISO 4217 code)."""
+        return len(code) == 3 and code.isascii() and code.isalpha()
+
     def __init__(self, config: GatewayConfig | None = None):
         self.config = config or GatewayConfig()
 

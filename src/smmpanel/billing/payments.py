@@ -20,11 +20,13 @@ from django.utils import timezone
 from smmpanel.billing import gateways, pricing, services
 from smmpanel.billing.models import DepositRequest, PaymentNotification
 from smmpanel.billing.payment_gateway import (
+    DISPUTE,
     EXPIRED,
     FAILED,
     IGNORED,
     PAID,
     PAYMENT,
+    REFUND,
     BadSignature,
     GatewayError,
     Notice,
@@ -49,6 +51,8 @@ KEPT_BODY_CHARS = 65536
 
 # Outcomes of applying a report (also kept on each notification).
 CREDITED, HELD, DUPLICATE, STILL_PENDING = "credited", "held", "duplicate", "pending"
+# A payment the panel closed without money: a payment arriving for it is held for staff.
+CLOSED_UNPAID = [Status.EXPIRED, Status.FAILED, Status.REJECTED]
 
 
 class PaymentUnavailable(Exception):
@@ -102,10 +106,19 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
     if seen.state == PAID:
         return _paid(deposit, seen, source)
     if seen.state in (FAILED, EXPIRED):
+        recorded = (
+            DepositRequest.objects.filter(pk=deposit.pk)
+            .values_list("payment_id", flat=True)
+            .first()
+        )
+        if seen.payment_id and recorded and seen.payment_id != recorded:
+            # One attempt of several (a coin the customer abandoned for another): the
+            # payment stays open for the attempt the customer is making.
+            return STILL_PENDING
         new = Status.FAILED if seen.state == FAILED else Status.EXPIRED
         return seen.state if _move(deposit, [Status.PENDING], new) else DUPLICATE
-    if seen.payment_id:  # the gateway's payment id, to ask about it later (crypto)
-        DepositRequest.objects.filter(pk=deposit.pk, payment_id="").update(
+    if seen.payment_id:  # the latest attempt's id, to ask about it later (crypto)
+        DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
             payment_id=seen.payment_id[:255]
         )
     return STILL_PENDING
@@ -113,15 +126,20 @@ def apply_observation(deposit: DepositRequest, seen: Observation, *, source: str
 
 def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
     expected = _figure(deposit.pay_minor, deposit.pay_currency)
-    arrived = _figure(seen.amount_minor, seen.currency)
-    received = dict(received_minor=seen.amount_minor, received_currency=seen.currency[:3],
+    partial = seen.arrived_ppm is not None and seen.arrived_ppm != PPM
+    # Crypto: what actually arrived, at the invoice's rate (the price times the share).
+    arrived_minor = seen.amount_minor
+    if partial and seen.amount_minor is not None:
+        arrived_minor = seen.amount_minor * seen.arrived_ppm // PPM
+    arrived = _figure(arrived_minor, seen.currency)
+    received = dict(received_minor=arrived_minor, received_currency=seen.currency[:3],
                     payment_id=seen.payment_id[:255])  # fmt: skip
     matches = seen.amount_minor == deposit.pay_minor and seen.currency == deposit.pay_currency
     with transaction.atomic():
         if not matches:
             reason = f"paid {arrived}, expected {expected} ({source})"
             return _hold(deposit, [Status.PENDING], reason, received)
-        if seen.arrived_ppm is not None and seen.arrived_ppm != PPM:
+        if partial:
             outcome = _take_what_arrived(deposit, seen.arrived_ppm, source, received)
             if outcome is not None:
                 return outcome
@@ -129,12 +147,24 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
             services.confirm_deposit(deposit.pk, note="")
         except services.DepositAlreadyDecided:
             current = DepositRequest.objects.get(pk=deposit.pk)
-            if current.status in (Status.EXPIRED, Status.FAILED):
+            if current.status in CLOSED_UNPAID:
+                # Money arrived for a payment the panel had closed (expired, failed, or
+                # rejected by staff): staff decide, and confirming credits what arrived.
                 reason = f"paid {arrived} after it was marked {current.status} ({source})"
-                return _hold(current, [Status.EXPIRED, Status.FAILED], reason, received)
+                if partial:
+                    received |= _what_arrived(current, seen.arrived_ppm)
+                return _hold(current, CLOSED_UNPAID, reason, received)
             return DUPLICATE
         DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=None, **received)
     return CREDITED
+
+
+def _what_arrived(deposit: DepositRequest, ppm: int) -> dict:
+    """The deposit's amounts for a crypto payment of which ``ppm`` arrived: the credit at
+    the invoice's rate (down to a cent) and its bonus, the original amount kept."""
+    credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
+    return dict(requested_micros=deposit.amount_micros, amount_micros=credited,
+                bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()))  # fmt: skip
 
 
 def _take_what_arrived(
@@ -144,15 +174,13 @@ def _take_what_arrived(
     invoice's rate (down to a cent), its bonus that of the new amount, and staff are told.
     None when it is ready to be credited; an outcome when it is not pending any more or
     nothing creditable arrived (held)."""
-    credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
+    amounts = _what_arrived(deposit, ppm)
+    credited = amounts["amount_micros"]
     share = f"{ppm / 10_000:.2f} % of the invoice arrived ({source})"
     if credited <= 0:
         return _hold(deposit, [Status.PENDING], share, received)
     moved = DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
-        requested_micros=deposit.amount_micros,
-        amount_micros=credited,
-        bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()),
-        held_reason=share[:500],
+        held_reason=share[:500], **amounts
     )
     if moved != 1:
         return None  # decided meanwhile: confirming finds out which way
@@ -202,6 +230,16 @@ def receive_notification(code: str, body: bytes, headers, remote_addr: str | Non
         _keep(code, body, remote_addr, notice, None, "ignored")
         return Received(200, "ignored", notice=notice)
     deposit = find_payment(code, notice)
+    if deposit is None and notice.kind in (DISPUTE, REFUND):
+        # Money taken back for a payment the panel cannot match (confirmed by hand, for
+        # one): staff must find it, so this is an alert, not a quiet log line.
+        log.warning("payment notification %s (%s) for %s names no known payment",
+                    notice.event_id, notice.event_type, code)  # fmt: skip
+        raise_alert(f"payment-unknown:{code}:{notice.event_id}"[:120], "payment_unknown",
+                    gateway=code, event=notice.event_type,
+                    payment=notice.payment_id or notice.external_id)  # fmt: skip
+        _keep(code, body, remote_addr, notice, None, "unknown_payment")
+        return Received(gateway.unknown_payment_status, "unknown_payment", notice=notice)
     if deposit is None:
         log.info("payment notification %s (%s) for %s names no known payment",
                  notice.event_id, notice.event_type, code)  # fmt: skip
@@ -237,7 +275,8 @@ def _keep(code, body: bytes, remote_addr, notice: Notice | None, deposit, outcom
         external_id=(notice.external_id or notice.payment_id if notice else "")[:255],
         deposit=deposit,
         outcome=outcome,
-        body=body[:KEPT_BODY_CHARS].decode("utf-8", "replace"),
+        # PostgreSQL text cannot hold NUL: kept escaped, as JSON would write it.
+        body=body[:KEPT_BODY_CHARS].decode("utf-8", "replace").replace("\x00", "\\u0000"),
     )
 
 
@@ -293,19 +332,35 @@ def check_payment(deposit_id: int) -> str | None:
     check, or none once ``CHECK_AFTER`` is spent. None when another worker claimed it."""
     deposit = DepositRequest.objects.select_related("user").get(pk=deposit_id)
     now = timezone.now()
+    # Due now and unchanged since read: a check leased by another worker is not due.
     claimed = DepositRequest.objects.filter(
-        pk=deposit.pk, status=Status.PENDING, next_check_at=deposit.next_check_at
+        pk=deposit.pk,
+        status=Status.PENDING,
+        next_check_at=deposit.next_check_at,
+        next_check_at__lte=now,
     ).update(next_check_at=now + CHECK_LEASE, checks=deposit.checks + 1)
     gateway = gateways.gateway_of(deposit)
-    if claimed != 1 or gateway is None or not deposit.external_id:
+    if claimed != 1:
+        return None
+    if gateway is None or not deposit.external_id:
+        # Nothing to ask (a gateway removed from settings, a payment never opened): no
+        # more checks, rather than a lease renewed every few minutes for ever.
+        DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=None)
         return None
     outcome = STILL_PENDING
+    answered = False
     try:
         outcome = apply_observation(deposit, gateway.fetch_status(deposit), source="status check")
+        answered = True
     except GatewayError as exc:
         log.warning("status check of payment %s failed: %s", deposit.reference, exc)
     later = deposit.checks + 1
     next_at = deposit.created_at + CHECK_AFTER[later] if later < len(CHECK_AFTER) else None
+    # The last check and still not paid: an abandoned checkout. Expired, it stops
+    # counting against the customer's pending deposits; money arriving later is held.
+    abandoned = next_at is None and answered and outcome == STILL_PENDING
+    if abandoned and _move(deposit, [Status.PENDING], Status.EXPIRED, note="not paid in time"):
+        return EXPIRED
     DepositRequest.objects.filter(pk=deposit.pk, status=Status.PENDING).update(
         next_check_at=max(next_at, now) if next_at else None
     )

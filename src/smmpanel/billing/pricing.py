@@ -76,9 +76,16 @@ def bonus_for(amount_micros: int, tiers: list[tuple[int, int]]) -> int:
     return (amount_micros * best // BASIS) // CENT * CENT
 
 
+# ISO 4217 currencies whose minor unit is a thousandth (the fils, the baisa, the millime).
+THREE_DECIMAL = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
 def minor_exponent(currency: str) -> int:
-    """Decimals of ``currency``'s minor unit (2 for USD, EUR, UAH; 0 for JPY)."""
-    return 0 if currency.upper() in ZERO_DECIMAL else 2
+    """Decimals of ``currency``'s minor unit (2 for USD, EUR, UAH; 0 for JPY; 3 for KWD)."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return 0
+    return 3 if code in THREE_DECIMAL else 2
 
 
 def to_minor(micros: int, currency: str) -> int:

@@ -479,10 +479,18 @@ def confirm_deposit(
     _check_actor(current, actor)
     # A payment held for review is staff's to confirm; the gateway's own path never is.
     from_states = [DepositRequest.Status.PENDING]
+    unclaimed = {}
     if actor is not None:
         from_states.append(DepositRequest.Status.HELD)
+        # Money the gateway took back (disputed or refunded) is never credited by hand.
+        unclaimed = dict(disputed_at__isnull=True, refunded_at__isnull=True)
+        if current.disputed_at or current.refunded_at:
+            raise NotAllowed(_("This payment was disputed or refunded at the gateway; it "
+                               "cannot be credited."))  # fmt: skip
     with transaction.atomic():
-        won = DepositRequest.objects.filter(pk=current.pk, status__in=from_states).update(
+        won = DepositRequest.objects.filter(
+            pk=current.pk, status__in=from_states, **unclaimed
+        ).update(
             status=DepositRequest.Status.CONFIRMED,
             decided_at=timezone.now(),
             decided_by=actor,

@@ -19,6 +19,7 @@ import stripe
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from smmpanel.billing import pricing
 from smmpanel.billing.payment_gateway import (
     DISPUTE,
     EXPIRED,
@@ -67,6 +68,11 @@ class StripeGateway(PaymentGateway):
                 "is credited as soon as Stripe confirms the payment, usually within seconds."
             )
         )
+
+    def accepts_currency(self, code: str) -> bool:
+        # Stripe charges three-decimal currencies only in multiples of ten minor units;
+        # refused rather than risk charging a tenth of the price.
+        return super().accepts_currency(code) and code not in pricing.THREE_DECIMAL
 
     def checkout_origins(self) -> list[str]:
         return [settings.STRIPE_CHECKOUT_ORIGIN]

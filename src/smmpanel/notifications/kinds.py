@@ -132,6 +132,11 @@ ALERT_KINDS: dict[str, tuple[str, str]] = {
         _("Payment %(reference)s of %(email)s was refunded at the gateway (%(amount)s): "
           "correct the balance if the money was not spent."),
     ),
+    "payment_unknown": (
+        _("Dispute or refund of an unknown payment"),
+        _("%(gateway)s reported %(event)s for payment %(payment)s, which matches no "
+          "deposit: find the customer and correct the balance."),
+    ),
 }  # fmt: skip
 
 

@@ -86,6 +86,11 @@ class GatewaySettingsForm(forms.Form):
         code = self.cleaned_data["currency"].strip().upper()
         if code and not (len(code) == 3 and code.isascii() and code.isalpha()):
             raise forms.ValidationError(_("Enter a three-letter currency code, like UAH."))
+        if not self.gateway.accepts_currency(code or settings.CURRENCY.upper()):
+            raise forms.ValidationError(
+                _("%(gateway)s cannot charge in %(currency)s.")
+                % {"gateway": self.gateway.name, "currency": code or settings.CURRENCY.upper()}
+            )
         return "" if code == settings.CURRENCY.upper() else code
 
     def clean_rate(self) -> int | None:

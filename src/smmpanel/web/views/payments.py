@@ -43,7 +43,8 @@ def receipt(request, reference: str):
 def notification(request, code: str):
     """A gateway's notification: size-limited before the body is read, rate-limited per
     address, signature-checked; the answer tells the gateway whether to retry."""
-    address = client_ip(request) or "unknown"
+    peer = client_ip(request)  # None without a peer address (a unix socket)
+    address = peer or "unknown"
     if take(f"payment-notify:{address}", settings.PAYMENT_NOTIFICATIONS_PER_MINUTE,
             settings.PAYMENT_NOTIFICATIONS_PER_MINUTE):  # fmt: skip
         return HttpResponse("rate limited\n", status=429, content_type="text/plain")
@@ -55,7 +56,7 @@ def notification(request, code: str):
         log.warning("payment notification for %s from %s refused: body of %s bytes",
                     code, address, request.META.get("CONTENT_LENGTH"))  # fmt: skip
         return HttpResponse("body too large\n", status=413, content_type="text/plain")
-    received = payments.receive_notification(code, request.body, request.headers, address)
+    received = payments.receive_notification(code, request.body, request.headers, peer)
     if received.outcome == DISPUTE:
         chargeback_from_gateway(received.deposit, received.notice.amount_minor,
                                 received.notice.event_type)  # fmt: skip
