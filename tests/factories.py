@@ -69,7 +69,14 @@ def make_staff(role: str) -> User:
 def page_fields(slug: str) -> dict:
     """A valid staff page form's values (``content.services.save_page``)."""
     return {
-        "slug": slug, "title_en": "FAQ", "title_uk": "Питання", "description_en": "About",
-        "description_uk": "Про", "body_en": "**Yes**", "body_uk": "**Так**",
-        "published": True, "in_footer": True, "position": 1,
-    }  # fmt: skip
+        "slug": slug,
+        "title_en": "FAQ",
+        "title_uk": "Питання",
+        "description_en": "About",
+        "description_uk": "Про",
+        "body_en": "**Yes**",
+        "body_uk": "**Так**",
+        "published": True,
+        "in_footer": True,
+        "position": 1,
+    }

@@ -12,8 +12,9 @@ def _subscribe(api, key, expiry: str) -> Order:
     service = make_service(
         type="subscriptions", rate_micros=to_micros("1.00"), link_format="instagram_profile"
     )
-    answer = api(key, "add", service=service.pk, username="natgeo", min=100, max=200, posts=5,
-                 expiry=expiry)  # fmt: skip
+    answer = api(
+        key, "add", service=service.pk, username="natgeo", min=100, max=200, posts=5, expiry=expiry
+    )
     return Order.objects.get(pk=answer["order"])
 
 
@@ -40,8 +41,9 @@ def test_a_completed_subscription_and_a_plain_order_keep_their_names(api, api_cu
     _, key = api_customer
     order = _subscribe(api, key, "31/12/2099")
     complete_order(order)
-    plain = api(key, "add", service=service.pk, link="https://www.instagram.com/p/Plain1/",
-                quantity=100)  # fmt: skip
+    plain = api(
+        key, "add", service=service.pk, link="https://www.instagram.com/p/Plain1/", quantity=100
+    )
     multi = api(key, "status", orders=f"{order.pk},{plain['order']}")
     assert multi[str(order.pk)]["status"] == "Completed"
     assert multi[str(plain["order"])]["status"] == "Pending"

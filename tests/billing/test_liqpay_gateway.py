@@ -28,8 +28,9 @@ def payer(db):
 
 def open_uah_payment(user, amount="10"):
     deposit = request_deposit(user, "liqpay", amount)
-    return payments.start_payment(deposit, return_url="http://testserver/r/",
-                                  notify_url="http://testserver/n/")  # fmt: skip
+    return payments.start_payment(
+        deposit, return_url="http://testserver/r/", notify_url="http://testserver/n/"
+    )
 
 
 def deliver(body: bytes):
@@ -113,9 +114,11 @@ def test_a_status_api_error_is_not_a_failed_payment(payer, liqpay_on):
     decides nothing: the payment stays pending and its success callback still credits."""
     deposit = open_uah_payment(payer)
     liqpay_on.open_checkout(deposit.checkout_url)
-    save_gateway_settings("liqpay", {"enabled": True, "position": 3, "currency": "UAH",
-                                     "rate_micros": 41_250_000},
-                          {"public_key": PUBLIC_KEY, "private_key": "a-wrong-key"})  # fmt: skip
+    save_gateway_settings(
+        "liqpay",
+        {"enabled": True, "position": 3, "currency": "UAH", "rate_micros": 41_250_000},
+        {"public_key": PUBLIC_KEY, "private_key": "a-wrong-key"},
+    )
     DepositRequest.objects.filter(pk=deposit.pk).update(next_check_at=timezone.now())
     payments.check_due_payments()
     assert DepositRequest.objects.get(pk=deposit.pk).status == Status.PENDING

@@ -47,8 +47,10 @@ def test_the_signature_is_hmac_sha512_of_the_sorted_compact_json():
         b'{"payment_status":"finished","payment_id":5077125051,'
         b'"fee":{"depositFee":0,"currency":"btc"},"actually_paid":0.00062}'
     )
-    canonical = ('{"actually_paid":0.00062,"fee":{"currency":"btc","depositFee":0},'
-                 '"payment_id":5077125051,"payment_status":"finished"}')  # fmt: skip
+    canonical = (
+        '{"actually_paid":0.00062,"fee":{"currency":"btc","depositFee":0},'
+        '"payment_id":5077125051,"payment_status":"finished"}'
+    )
     expected = hmac.new(b"secret", canonical.encode(), hashlib.sha512).hexdigest()
     assert signature_of(body, "secret") == expected
 
@@ -88,8 +90,10 @@ def test_a_tampered_ipn_is_refused(payer, nowpayments_on):
 
 def test_an_underpaid_invoice_is_credited_by_what_arrived_and_flagged(payer, nowpayments_on):
     deposit = open_crypto_payment(payer, "40")
-    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0.5",
-                                               status="partially_paid"))  # fmt: skip
+    deliver(
+        nowpayments_on,
+        nowpayments_on.pay(deposit.external_id, share="0.5", status="partially_paid"),
+    )
     deposit.refresh_from_db()
     assert deposit.status == Status.CONFIRMED
     assert (deposit.amount_micros, deposit.requested_micros) == (to_micros("20"), to_micros("40"))
@@ -107,8 +111,10 @@ def test_an_overpaid_invoice_is_credited_by_what_arrived_and_flagged(payer, nowp
 def test_the_bonus_follows_what_arrived(payer, nowpayments_on):
     add_bonus_tier(to_micros("30"), 1000)
     deposit = open_crypto_payment(payer, "40")
-    deliver(nowpayments_on, nowpayments_on.pay(deposit.external_id, share="0.5",
-                                               status="partially_paid"))  # fmt: skip
+    deliver(
+        nowpayments_on,
+        nowpayments_on.pay(deposit.external_id, share="0.5", status="partially_paid"),
+    )
     assert not LedgerEntry.objects.filter(user=payer, kind="bonus").exists()  # 20 < 30
 
 

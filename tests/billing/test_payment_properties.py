@@ -50,8 +50,11 @@ def deliveries(url: str, bodies: list[tuple[bytes, str]]) -> list[int]:
         body, signature = bodies[i]
         with httpx.Client(timeout=THREAD_TIMEOUT) as client:
             barrier.wait(timeout=THREAD_TIMEOUT)
-            response = client.post(url, content=body, headers={
-                "Content-Type": "application/json", "Stripe-Signature": signature})  # fmt: skip
+            response = client.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+            )
             codes[i] = response.status_code
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(bodies))]
@@ -82,8 +85,11 @@ class Payments(RuleBasedStateMachine):
         self.opened += 1
         return open_stripe_payment(self.user, amount)
 
-    @rule(target=events, deposit=payments,
-          mismatch=st.sampled_from([None, None, "amount", "currency"]))  # fmt: skip
+    @rule(
+        target=events,
+        deposit=payments,
+        mismatch=st.sampled_from([None, None, "amount", "currency"]),
+    )
     def customer_pays(self, deposit, mismatch):
         session = self.fake.pay(
             deposit.external_id,
@@ -180,8 +186,11 @@ class Payments(RuleBasedStateMachine):
 
     @invariant()
     def only_exact_payments_are_credited(self):
-        credited = set(DepositRequest.objects.filter(user=self.user, status="confirmed")
-                       .values_list("pk", flat=True))  # fmt: skip
+        credited = set(
+            DepositRequest.objects.filter(user=self.user, status="confirmed").values_list(
+                "pk", flat=True
+            )
+        )
         assert credited <= self.paid_exactly
 
     def teardown(self):
@@ -189,14 +198,19 @@ class Payments(RuleBasedStateMachine):
 
 
 @pytest.mark.postgres
-def test_payments_are_credited_at_most_once_whatever_arrives(transactional_db, live_server,
-                                                            stripe_on):  # fmt: skip
+def test_payments_are_credited_at_most_once_whatever_arrives(
+    transactional_db, live_server, stripe_on
+):
     add_bonus_tier(10_000_000, 1000)  # a bonus beside some payments, its own entry
     Payments.fake = stripe_on
     Payments.url = f"{live_server.url}/payments/notify/stripe/"
     with override_settings(PAYMENT_NOTIFICATIONS_PER_MINUTE=1_000_000):
         run_state_machine_as_test(
             Payments,
-            settings=settings(max_examples=10, stateful_step_count=18, deadline=None,
-                              suppress_health_check=list(HealthCheck)),
-        )  # fmt: skip
+            settings=settings(
+                max_examples=10,
+                stateful_step_count=18,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )

@@ -206,16 +206,26 @@ def test_a_currency_mismatch_is_held_for_staff(customer, stripe_on):
 
 def test_staff_may_confirm_a_held_payment_once(customer, stripe_on):
     deposit = open_stripe_payment(customer, "25")
-    deliver(stripe_on.event("checkout.session.completed",
-                            stripe_on.pay(deposit.external_id, amount=2000)))  # fmt: skip
+    deliver(
+        stripe_on.event(
+            "checkout.session.completed", stripe_on.pay(deposit.external_id, amount=2000)
+        )
+    )
     confirm_deposit(deposit.pk, actor=make_staff("owner"), note="checked with the bank")
     assert balance_of(customer) == to_micros("25")
 
 
 def test_an_unknown_payment_is_logged_and_answered_so_stripe_stops(stripe_on, caplog, db):
-    body = stripe_on.event("checkout.session.completed",
-                           {"id": "cs_test_unknown", "status": "complete", "payment_status": "paid",
-                            "amount_total": 100, "currency": "usd"})  # fmt: skip
+    body = stripe_on.event(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_unknown",
+            "status": "complete",
+            "payment_status": "paid",
+            "amount_total": 100,
+            "currency": "usd",
+        },
+    )
     with caplog.at_level(logging.INFO):
         received = deliver(body)
     assert (received.status_code, received.outcome) == (200, "unknown_payment")

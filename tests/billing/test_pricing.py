@@ -69,8 +69,9 @@ def test_zero_decimal_currencies_have_no_minor_unit():
     assert pricing.from_minor(1525, "usd") == to_micros("15.25")
 
 
-def _quote(amount, *, fee_paid_by=pricing.FEE_CUSTOMER, tiers=(), pay_currency="USD",
-           rate_micros=None):  # fmt: skip
+def _quote(
+    amount, *, fee_paid_by=pricing.FEE_CUSTOMER, tiers=(), pay_currency="USD", rate_micros=None
+):
     return pricing.quote(
         to_micros(amount),
         percent_bp=300,

@@ -101,10 +101,19 @@ def full_shop(transactional_db):
     orders = [make_order(customer, long_service, post(n), quantity=1000 + n) for n in range(6)]
     drip = make_service(name=LONG_NAME + " (drip-feed)", dripfeed=True)
     make_order(customer, drip, post(99), quantity=100, runs=12, interval=60)
-    auto = make_service(name=LONG_NAME + " (new posts)", type="subscriptions",
-                        link_format="instagram_profile")  # fmt: skip
-    make_order(customer, auto, username="long.profile_name.2024_with_more", min="100",
-               max="200", posts="25", delay="30", expiry="31/12/2030")  # fmt: skip
+    auto = make_service(
+        name=LONG_NAME + " (new posts)", type="subscriptions", link_format="instagram_profile"
+    )
+    make_order(
+        customer,
+        auto,
+        username="long.profile_name.2024_with_more",
+        min="100",
+        max="200",
+        posts="25",
+        delay="30",
+        expiry="31/12/2030",
+    )
     follow = make_order(customer, followers, "https://www.instagram.com/long.profile_name.2024/")
     done = complete_order(orders[0], start_count=123456)
     request_refill(customer, done.pk)

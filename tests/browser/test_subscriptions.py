@@ -23,16 +23,28 @@ def test_a_subscription_ordered_over_the_api_is_followed_on_its_page(
 ):
     tr = words_in(LANGUAGES[language])
     service = make_service(
-        name="Instagram Auto Likes — new posts", type="subscriptions",
-        rate_micros=to_micros("1.00"), link_format="instagram_profile",
-    )  # fmt: skip
+        name="Instagram Auto Likes — new posts",
+        type="subscriptions",
+        rate_micros=to_micros("1.00"),
+        link_format="instagram_profile",
+    )
     customer = make_user("50")
     key = make_key(customer)
     api = f"{live_server.url}/api/v2"
-    placed = httpx.post(api, data={
-        "key": key, "action": "add", "service": service.pk, "username": "natgeo",
-        "min": 100, "max": 200, "posts": 5, "delay": 30, "expiry": "01/01/2027",
-    }).json()  # fmt: skip
+    placed = httpx.post(
+        api,
+        data={
+            "key": key,
+            "action": "add",
+            "service": service.pk,
+            "username": "natgeo",
+            "min": 100,
+            "max": 200,
+            "posts": 5,
+            "delay": 30,
+            "expiry": "01/01/2027",
+        },
+    ).json()
     order = Order.objects.get(pk=placed["order"])
 
     page = page_in(LANGUAGES[language])

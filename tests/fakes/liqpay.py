@@ -41,20 +41,39 @@ class FakeLiqPay:
         assert response.status_code == 200, response.text
         return self.orders[response.headers["X-Order-Id"]]
 
-    def pay(self, order_id: str, *, status: str = "success", amount: str | None = None,
-            currency: str | None = None) -> dict:  # fmt: skip
+    def pay(
+        self,
+        order_id: str,
+        *,
+        status: str = "success",
+        amount: str | None = None,
+        currency: str | None = None,
+    ) -> dict:
         order = self.orders[order_id]
         payment = {
-            "action": "pay", "payment_id": secrets.randbelow(10**10), "status": status,
-            "version": 3, "type": "buy", "paytype": "card",
-            "public_key": order["public_key"], "acq_id": 414963,
-            "order_id": order_id, "liqpay_order_id": "FAKE" + secrets.token_hex(6).upper(),
-            "description": order["description"], "sender_card_mask2": "424242*42",
-            "amount": float(amount or order["amount"]), "currency": currency or order["currency"],
-            "sender_commission": 0.0, "receiver_commission": 0.0, "agent_commission": 0.0,
-            "amount_debit": float(amount or order["amount"]), "currency_debit": "UAH",
-            "is_3ds": False, "create_date": 1765108800000, "end_date": 1765108810000,
-        }  # fmt: skip
+            "action": "pay",
+            "payment_id": secrets.randbelow(10**10),
+            "status": status,
+            "version": 3,
+            "type": "buy",
+            "paytype": "card",
+            "public_key": order["public_key"],
+            "acq_id": 414963,
+            "order_id": order_id,
+            "liqpay_order_id": "FAKE" + secrets.token_hex(6).upper(),
+            "description": order["description"],
+            "sender_card_mask2": "424242*42",
+            "amount": float(amount or order["amount"]),
+            "currency": currency or order["currency"],
+            "sender_commission": 0.0,
+            "receiver_commission": 0.0,
+            "agent_commission": 0.0,
+            "amount_debit": float(amount or order["amount"]),
+            "currency_debit": "UAH",
+            "is_3ds": False,
+            "create_date": 1765108800000,
+            "end_date": 1765108810000,
+        }
         self.payments[order_id] = payment
         return payment
 
@@ -90,14 +109,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(404, b"not found", "text/plain")
         params = self._signed(parse_qs(address.query))
         if params is None or params.get("public_key") != PUBLIC_KEY:
-            return self._answer(400, b'{"status":"error","err_code":"invalid_signature"}',
-                                "application/json")  # fmt: skip
+            return self._answer(
+                400, b'{"status":"error","err_code":"invalid_signature"}', "application/json"
+            )
         self.fake.orders[params["order_id"]] = params
         page = (
             f"<!doctype html><title>LiqPay</title><h1>{params['amount']} {params['currency']}</h1>"
         )
-        return self._answer(200, page.encode(), "text/html; charset=utf-8",
-                            X_Order_Id=params["order_id"])  # fmt: skip
+        return self._answer(
+            200, page.encode(), "text/html; charset=utf-8", X_Order_Id=params["order_id"]
+        )
 
     def do_POST(self):
         if self.path != "/api/request":

@@ -35,8 +35,15 @@ class FakeNowPayments:
         self.server.shutdown()
         self.server.server_close()
 
-    def pay(self, invoice_id: str, *, share: str = "1", status: str = "finished",
-            coin: str = "btc", rate: str = "0.0000155") -> dict:  # fmt: skip
+    def pay(
+        self,
+        invoice_id: str,
+        *,
+        share: str = "1",
+        status: str = "finished",
+        coin: str = "btc",
+        rate: str = "0.0000155",
+    ) -> dict:
         """The customer pays ``share`` of the coins asked (``"0.5"``: half)."""
         invoice = self.invoices[invoice_id]
         asked = round(float(invoice["price_amount"]) * float(rate), 8)
@@ -67,13 +74,15 @@ class FakeNowPayments:
         ``JSON.stringify`` writes them, the signature over the key-sorted compact form."""
         body = js_json(payment).encode()
         signed = js_json(payment, sort=True).encode()
-        return body, {"x-nowpayments-sig": hmac.new(secret.encode(), signed,
-                                                    hashlib.sha512).hexdigest()}  # fmt: skip
+        return body, {
+            "x-nowpayments-sig": hmac.new(secret.encode(), signed, hashlib.sha512).hexdigest()
+        }
 
     def send(self, payment: dict, url: str) -> httpx.Response:
         body, headers = self.ipn(payment)
-        return httpx.post(url, content=body, timeout=30,
-                          headers=headers | {"Content-Type": "application/json"})  # fmt: skip
+        return httpx.post(
+            url, content=body, timeout=30, headers=headers | {"Content-Type": "application/json"}
+        )
 
 
 def js_number(number: float | int) -> str:
@@ -114,8 +123,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         if self.headers.get("x-api-key") != API_KEY:
-            self._json(403, {"status": False, "statusCode": 403, "code": "INVALID_API_KEY",
-                             "message": "Invalid api key"})  # fmt: skip
+            self._json(
+                403,
+                {
+                    "status": False,
+                    "statusCode": 403,
+                    "code": "INVALID_API_KEY",
+                    "message": "Invalid api key",
+                },
+            )
             return False
         return True
 

@@ -88,8 +88,14 @@ class FakeStripe:
         self.sessions[session_id] = session
         return session
 
-    def pay(self, session_id: str, *, amount: int | None = None, currency: str | None = None,
-            asynchronous: bool = False) -> dict:  # fmt: skip
+    def pay(
+        self,
+        session_id: str,
+        *,
+        amount: int | None = None,
+        currency: str | None = None,
+        asynchronous: bool = False,
+    ) -> dict:
         """The customer pays: the session completes (``unpaid`` while an asynchronous
         method such as a bank debit is still on its way)."""
         session = self.sessions[session_id]
@@ -149,8 +155,10 @@ class FakeStripe:
 
     def send(self, body: bytes, signature: str | None = None) -> httpx.Response:
         """Deliver one notification to the panel, signed unless ``signature`` is given."""
-        headers = {"Content-Type": "application/json; charset=utf-8",
-                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
         headers["Stripe-Signature"] = sign(body) if signature is None else signature
         return httpx.post(self.webhook_url, content=body, headers=headers, timeout=30)
 
@@ -171,13 +179,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, status: int, message: str, code: str = "") -> None:
-        self._json(status, {"error": {"type": "invalid_request_error", "message": message,
-                                      "code": code}})  # fmt: skip
+        self._json(
+            status, {"error": {"type": "invalid_request_error", "message": message, "code": code}}
+        )
 
     def _authorized(self) -> bool:
         if self.headers.get("Authorization") != f"Bearer {SECRET_KEY}":
-            self._json(401, {"error": {"type": "invalid_request_error",
-                                       "message": "Invalid API Key provided"}})  # fmt: skip
+            self._json(
+                401,
+                {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}},
+            )
             return False
         return True
 

@@ -61,9 +61,15 @@ def subscription(db):
     user = make_user("100")
     service = make_service(type="subscriptions", link_format="instagram_profile")
     order = make_order(
-        user, service, username="natgeo", min="100", max="200", posts="5", delay="30",
+        user,
+        service,
+        username="natgeo",
+        min="100",
+        max="200",
+        posts="5",
+        delay="30",
         expiry="31/12/2030",
-    )  # fmt: skip
+    )
     return user, order
 
 

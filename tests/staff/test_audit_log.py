@@ -35,10 +35,17 @@ def _forms(office) -> dict[str, dict]:
     """What each staff page's form needs besides ``STAFF_FORM`` to be valid."""
     service = office.ids["service"][0]
     service_fields = {
-        "category": office.ids["category"][0], "name": "Audited service", "type": "default",
-        "rate": "1.50", "min_quantity": "10", "max_quantity": "1000", "refill_days": "0",
-        "link_format": "instagram_post", "active": "on", "note": WHY,
-    }  # fmt: skip
+        "category": office.ids["category"][0],
+        "name": "Audited service",
+        "type": "default",
+        "rate": "1.50",
+        "min_quantity": "10",
+        "max_quantity": "1000",
+        "refill_days": "0",
+        "link_format": "instagram_post",
+        "active": "on",
+        "note": WHY,
+    }
     return {
         "deny": {"kind": DenyEntry.Kind.KEYWORD, "value": "spam-audit"},
         "user-do": {"service": service, "amount": "1.00", "value": "10"},
@@ -61,12 +68,12 @@ def _forms(office) -> dict[str, dict]:
             "name": "Audited provider",
             "api_url": "https://8.8.8.8/api/v2",
             "api_key": "k",
-        },  # fmt: skip
+        },
         "provider-edit": {
             "name": "Audited provider",
             "api_url": "https://8.8.8.8/api/v2",
             "active": "on",
-        },  # fmt: skip
+        },
         "provider-import": {"markup_percent": "30"},
         "chargeback": {"amount": "1.00", "memo": WHY},
         "ticket": {"body": WHY},

@@ -13,8 +13,13 @@ from tests.factories import make_staff, make_user
 
 URL = "/staff/settings/payments/"
 SECRET = "sk_test_owner_pasted_this_51Habc"
-FORM = {"position": "2", "fee_percent": "2.9", "fee_fixed": "0.30", "fee_paid_by": "customer",
-        "reason": "open card payments"}  # fmt: skip
+FORM = {
+    "position": "2",
+    "fee_percent": "2.9",
+    "fee_fixed": "0.30",
+    "fee_paid_by": "customer",
+    "reason": "open card payments",
+}
 
 
 @pytest.fixture
@@ -97,8 +102,9 @@ def test_bonus_tiers_are_added_and_removed(owner_client):
 
 
 def test_a_bonus_over_100_percent_is_refused(owner_client):
-    response = owner_client.post(URL, {"from_amount": "100", "percent": "150", "reason": "typo"},
-                                 follow=True)  # fmt: skip
+    response = owner_client.post(
+        URL, {"from_amount": "100", "percent": "150", "reason": "typo"}, follow=True
+    )
     assert "A percentage is at most 100." in response.content.decode()
     assert not BonusTier.objects.exists()
 

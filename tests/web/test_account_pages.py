@@ -16,8 +16,12 @@ PASSWORD = "pw-Test-12345"
 
 
 def signup(client, **extra):
-    data = {"email": "new@example.com", "password1": "Sturdy-pass-2026",
-            "password2": "Sturdy-pass-2026", **extra}  # fmt: skip
+    data = {
+        "email": "new@example.com",
+        "password1": "Sturdy-pass-2026",
+        "password2": "Sturdy-pass-2026",
+        **extra,
+    }
     return client.post("/signup/", data)
 
 

@@ -129,13 +129,16 @@ def test_an_event_the_panel_does_not_handle_is_acknowledged(stripe_on, gateway_c
 
 def test_a_nowpayments_ipn_is_accepted_by_its_own_header(payer, nowpayments_on, gateway_client):
     deposit = request_deposit(payer, "nowpayments", "40")
-    deposit = payments.start_payment(deposit, return_url="http://testserver/r/",
-                                     notify_url="http://testserver/n/")  # fmt: skip
+    deposit = payments.start_payment(
+        deposit, return_url="http://testserver/r/", notify_url="http://testserver/n/"
+    )
     body, headers = nowpayments_on.ipn(nowpayments_on.pay(deposit.external_id))
     response = gateway_client.post(
-        "/payments/notify/nowpayments/", body, content_type="application/json",
+        "/payments/notify/nowpayments/",
+        body,
+        content_type="application/json",
         HTTP_X_NOWPAYMENTS_SIG=headers["x-nowpayments-sig"],
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert balance_of(payer) == 40_000_000
 
@@ -159,9 +162,12 @@ def test_a_notification_without_a_peer_address_is_kept_without_one(stripe_on, ga
     "body", [b"[" * 5000, b'{"a":"\\ud800"}'], ids=["deeply-nested", "lone-surrogate"]
 )
 def test_garbage_to_the_crypto_endpoint_is_a_400(nowpayments_on, gateway_client, body):
-    response = gateway_client.post("/payments/notify/nowpayments/", body,
-                                   content_type="application/json",
-                                   HTTP_X_NOWPAYMENTS_SIG="0" * 128)  # fmt: skip
+    response = gateway_client.post(
+        "/payments/notify/nowpayments/",
+        body,
+        content_type="application/json",
+        HTTP_X_NOWPAYMENTS_SIG="0" * 128,
+    )
     assert response.status_code == 400
 
 

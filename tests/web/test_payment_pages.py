@@ -17,8 +17,12 @@ def signed_in(client, customer):
 
 
 def test_add_funds_lists_each_method_with_its_limits_fee_and_the_bonus(signed_in, stripe_on):
-    terms = {"min_micros": to_micros("5"), "max_micros": to_micros("500"),
-             "fee_percent_bp": 290, "fee_fixed_micros": to_micros("0.30")}  # fmt: skip
+    terms = {
+        "min_micros": to_micros("5"),
+        "max_micros": to_micros("500"),
+        "fee_percent_bp": 290,
+        "fee_fixed_micros": to_micros("0.30"),
+    }
     save_gateway_settings("stripe", terms, {})
     add_bonus_tier(to_micros("100"), 500)
     html = signed_in.get("/funds/").content.decode()
@@ -64,8 +68,10 @@ def test_a_gateway_that_cannot_be_reached_is_said_and_nothing_is_charged(
 
 
 def test_a_manual_transfer_keeps_the_reference_the_customer_typed(signed_in, customer):
-    signed_in.post("/funds/deposit/", {"gateway": "manual", "amount": "25",
-                                       "customer_reference": "  SEPA   2024-000123 "})  # fmt: skip
+    signed_in.post(
+        "/funds/deposit/",
+        {"gateway": "manual", "amount": "25", "customer_reference": "  SEPA   2024-000123 "},
+    )
     assert DepositRequest.objects.get(user=customer).customer_reference == "SEPA 2024-000123"
 
 

@@ -32,8 +32,16 @@ def test_the_drip_feed_page_asks_visitors_to_sign_in(client, db):
 def test_the_subscriptions_page_shows_each_subscription_and_its_state(client, db):
     user = make_user("100")
     subs = make_service(type="subscriptions", link_format="instagram_profile", name="IG Auto")
-    order = make_order(user, subs, username="natgeo", min="100", max="200", posts="5",
-                       delay="30", expiry="31/12/2030")  # fmt: skip
+    order = make_order(
+        user,
+        subs,
+        username="natgeo",
+        min="100",
+        max="200",
+        posts="5",
+        delay="30",
+        expiry="31/12/2030",
+    )
     client.force_login(user)
     page = client.get("/subscriptions/").content.decode()
     row = page[page.index(f'id="subscription-{order.pk}"') :]

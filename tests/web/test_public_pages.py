@@ -54,17 +54,21 @@ def article(html: str) -> str:
 def catalog(db):
     return {
         "ig_likes": make_service(
-            name="Instagram Likes Real", start_time="0-1 hour", speed="5K/day",
+            name="Instagram Likes Real",
+            start_time="0-1 hour",
+            speed="5K/day",
             refill_days=30,
         ),
         "ig_views": make_service(name="Instagram Reel Views", refill=False, refill_days=0),
         "tt_followers": make_service(
-            name="TikTok Followers HQ", platform="TikTok", link_format="tiktok_profile",
+            name="TikTok Followers HQ",
+            platform="TikTok",
+            link_format="tiktok_profile",
             cancel=False,
         ),
         "uk_named": make_service(name="Лайки Instagram українські"),
         "hidden": make_service(name="Instagram Retired Service", active=False),
-    }  # fmt: skip
+    }
 
 
 def test_the_price_list_needs_no_login(client, catalog):
@@ -111,8 +115,9 @@ def test_the_price_list_ignores_nonsense_filters(client, catalog):
     assert "No services match these filters." in html
 
 
-def test_the_price_list_costs_a_fixed_number_of_queries(client, catalog,
-                                                        django_assert_max_num_queries):  # fmt: skip
+def test_the_price_list_costs_a_fixed_number_of_queries(
+    client, catalog, django_assert_max_num_queries
+):
     for i in range(30):
         make_service(name=f"Bulk {i}", platform=f"Platform {i % 5}")
     # Services, platforms and categories, average times, the footer's pages.

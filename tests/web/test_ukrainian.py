@@ -133,10 +133,15 @@ def test_signed_in_pages_are_ukrainian_for_a_browser_that_prefers_it(client, acc
 
 def test_a_browser_that_prefers_ukrainian_signs_up_and_stays_in_ukrainian(client, db):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = BROWSER_PREFERS_UK
-    response = client.post("/signup/", {
-        "email": "nova@example.com", "password1": "Sturdy-pass-2026",
-        "password2": "Sturdy-pass-2026", "accept_terms": "on",
-    })  # fmt: skip
+    response = client.post(
+        "/signup/",
+        {
+            "email": "nova@example.com",
+            "password1": "Sturdy-pass-2026",
+            "password2": "Sturdy-pass-2026",
+            "accept_terms": "on",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.get(email="nova@example.com").language == "uk"
     assert_ukrainian(client, "/orders/", *SIGNED_IN_PAGES["/orders/"])
@@ -245,8 +250,11 @@ def test_every_string_is_translated_and_none_is_fuzzy():
 def test_translations_keep_the_placeholders_and_are_not_english_copies():
     _fields, entries = read_po(PO_FILE)
     same_in_both = {"API", "ID", "%(a)s → %(b)s"}
-    copies = [e["msgid"] for e in entries
-              if e["msgstr"][0] == e["msgid"] and e["msgid"] not in same_in_both]  # fmt: skip
+    copies = [
+        e["msgid"]
+        for e in entries
+        if e["msgstr"][0] == e["msgid"] and e["msgid"] not in same_in_both
+    ]
     assert not copies, f"msgstr copied from English: {copies}"
     broken = []
     for e in entries:
@@ -364,40 +372,77 @@ def panel(db):
     adjust(customer, 1_000_000, memo="goodwill", created_by=owner)
     record_chargeback(customer, 500_000, memo="bank dispute", created_by=owner)
     ticket = open_ticket(customer, "refill", "Де мої лайки?", "Допоможіть", [refilled.pk])
-    return {"customer": customer, "owner": owner, "orders": orders, "ticket": ticket,
-            "service": service, "deposit": waiting}  # fmt: skip
+    return {
+        "customer": customer,
+        "owner": owner,
+        "orders": orders,
+        "ticket": ticket,
+        "service": service,
+        "deposit": waiting,
+    }
 
 
 def customer_pages(panel) -> list[str]:
     o, ticket = panel["orders"], panel["ticket"]
     return [
-        "/dashboard/", "/orders/new/", f"/orders/new/?service={panel['service'].pk}",
+        "/dashboard/",
+        "/orders/new/",
+        f"/orders/new/?service={panel['service'].pk}",
         "/orders/mass/",
-        "/orders/", "/refills/", "/funds/", "/funds/history/", "/tickets/", "/tickets/new/",
-        f"/tickets/{ticket.pk}/", "/settings/", "/api-keys/", f"/orders/{o[0].pk}/cancel/",
+        "/orders/",
+        "/refills/",
+        "/funds/",
+        "/funds/history/",
+        "/tickets/",
+        "/tickets/new/",
+        f"/tickets/{ticket.pk}/",
+        "/settings/",
+        "/api-keys/",
+        f"/orders/{o[0].pk}/cancel/",
         *[f"/orders/{order.pk}/" for order in o],
-        "/funds/quote/?gateway=manual&amount=25", "/funds/payments/",
+        "/funds/quote/?gateway=manual&amount=25",
+        "/funds/payments/",
         f"/funds/payments/{panel['deposit'].reference}/",
-    ]  # fmt: skip
+    ]
 
 
 # API v2 names on /api-docs/ (actions, fields, headers, service types) are shown as code:
 # they stay English by contract, and the check leaves code out.
-PUBLIC_PATHS = ["/services/", "/updates/", "/policy/acceptable-use/", "/api-docs/",
-                "/policy/terms/", "/login/", "/signup/", "/accounts/password/reset/"]  # fmt: skip
+PUBLIC_PATHS = [
+    "/services/",
+    "/updates/",
+    "/policy/acceptable-use/",
+    "/api-docs/",
+    "/policy/terms/",
+    "/login/",
+    "/signup/",
+    "/accounts/password/reset/",
+]
 
 
 def staff_pages(panel) -> list[str]:
     customer, ticket = panel["customer"], panel["ticket"]
     return [
-        "/staff/", "/staff/orders/", "/staff/users/", f"/staff/users/{customer.pk}/",
-        "/staff/rules/", "/staff/deny/", "/staff/audit/", "/staff/tickets/",
-        f"/staff/tickets/{ticket.pk}/", "/staff/tickets/canned/", "/staff/funds/deposits/",
-        f"/staff/funds/users/{customer.pk}/chargeback/", "/staff/catalog/services/",
-        "/staff/catalog/categories/", "/staff/providers/", "/staff/reports/",
-        "/staff/settings/payments/", "/staff/settings/payments/manual/",
+        "/staff/",
+        "/staff/orders/",
+        "/staff/users/",
+        f"/staff/users/{customer.pk}/",
+        "/staff/rules/",
+        "/staff/deny/",
+        "/staff/audit/",
+        "/staff/tickets/",
+        f"/staff/tickets/{ticket.pk}/",
+        "/staff/tickets/canned/",
+        "/staff/funds/deposits/",
+        f"/staff/funds/users/{customer.pk}/chargeback/",
+        "/staff/catalog/services/",
+        "/staff/catalog/categories/",
+        "/staff/providers/",
+        "/staff/reports/",
+        "/staff/settings/payments/",
+        "/staff/settings/payments/manual/",
         "/staff/settings/payments/stripe/",
-    ]  # fmt: skip
+    ]
 
 
 def english_left(client, paths: list[str]) -> list[str]:

@@ -48,8 +48,7 @@ CURRENCIES = frozenset(["UAH", "USD", "EUR"])  # what LiqPay's checkout charges 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # LiqPay's statuses: "sandbox" is a successful payment in test mode, no real money: paid
 # only under the operator's LIQPAY_SANDBOX (see ``_observation``).
-_STATES = {"success": PAID, "sandbox": PAID, "failure": FAILED, "error": FAILED,
-           "reversed": FAILED}  # fmt: skip
+_STATES = {"success": PAID, "sandbox": PAID, "failure": FAILED, "error": FAILED, "reversed": FAILED}
 
 
 def sign(data: str, private_key: str) -> str:
@@ -73,11 +72,13 @@ class LiqPayGateway(PaymentGateway):
 
     @property
     def instructions(self) -> str:
-        return str(_(
-            "Pay in hryvnias by a Ukrainian or foreign card, Apple Pay, Google Pay or Privat24 "
-            "on LiqPay's page. The amount in UAH, at the rate shown, is credited as soon as "
-            "LiqPay confirms the payment."
-        ))  # fmt: skip
+        return str(
+            _(
+                "Pay in hryvnias by a Ukrainian or foreign card, Apple Pay, Google Pay or Privat24 "
+                "on LiqPay's page. The amount in UAH, at the rate shown, is credited as soon as "
+                "LiqPay confirms the payment."
+            )
+        )
 
     def checkout_origins(self) -> list[str]:
         return [settings.LIQPAY_BASE]
@@ -94,20 +95,23 @@ class LiqPayGateway(PaymentGateway):
     def create_payment(self, deposit, *, return_url: str, notify_url: str) -> Checkout:
         public, private = self._keys()
         exponent = pricing.minor_exponent(deposit.pay_currency)
-        data = encode({
-            "version": 3,
-            "public_key": public,
-            "action": "pay",
-            "amount": str(Decimal(deposit.pay_minor).scaleb(-exponent)),
-            "currency": deposit.pay_currency,
-            "description": f"Balance top-up {deposit.reference}",
-            "order_id": deposit.reference,
-            "result_url": return_url,
-            "server_url": notify_url,
-        })  # fmt: skip
+        data = encode(
+            {
+                "version": 3,
+                "public_key": public,
+                "action": "pay",
+                "amount": str(Decimal(deposit.pay_minor).scaleb(-exponent)),
+                "currency": deposit.pay_currency,
+                "description": f"Balance top-up {deposit.reference}",
+                "order_id": deposit.reference,
+                "result_url": return_url,
+                "server_url": notify_url,
+            }
+        )
         query = urlencode({"data": data, "signature": sign(data, private)})
-        return Checkout(external_id=deposit.reference,
-                        url=f"{settings.LIQPAY_BASE}/api/3/checkout?{query}")  # fmt: skip
+        return Checkout(
+            external_id=deposit.reference, url=f"{settings.LIQPAY_BASE}/api/3/checkout?{query}"
+        )
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> Notice:
         _public, private = self._keys_for_checking()
@@ -122,11 +126,22 @@ class LiqPayGateway(PaymentGateway):
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('status')}"
         if payload.get("status") == "reversed":  # refunded after it was paid: staff's
-            return Notice(event, "callback.reversed", REFUND, external_id=seen.external_id,
-                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
-                          currency=seen.currency)  # fmt: skip
-        return Notice(event, f"callback.{payload.get('status')}", PAYMENT,
-                      external_id=seen.external_id, observation=seen)  # fmt: skip
+            return Notice(
+                event,
+                "callback.reversed",
+                REFUND,
+                external_id=seen.external_id,
+                payment_id=seen.payment_id,
+                amount_minor=seen.amount_minor,
+                currency=seen.currency,
+            )
+        return Notice(
+            event,
+            f"callback.{payload.get('status')}",
+            PAYMENT,
+            external_id=seen.external_id,
+            observation=seen,
+        )
 
     def _keys_for_checking(self) -> tuple[str, str]:
         try:
@@ -136,8 +151,14 @@ class LiqPayGateway(PaymentGateway):
 
     def fetch_status(self, deposit) -> Observation:
         public, private = self._keys()
-        data = encode({"action": "status", "version": 3, "public_key": public,
-                       "order_id": deposit.external_id})  # fmt: skip
+        data = encode(
+            {
+                "action": "status",
+                "version": 3,
+                "public_key": public,
+                "order_id": deposit.external_id,
+            }
+        )
         try:
             with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
                 form = {"data": data, "signature": sign(data, private)}
@@ -161,8 +182,10 @@ class LiqPayGateway(PaymentGateway):
 def _observation(payload: Mapping) -> Observation:
     state = _STATES.get(str(payload.get("status")), PENDING)
     if payload.get("status") == "sandbox" and not settings.LIQPAY_SANDBOX:
-        log.warning("liqpay: test-mode (sandbox) payment %s credits nothing: LIQPAY_SANDBOX "
-                    "is off", payload.get("order_id"))  # fmt: skip
+        log.warning(
+            "liqpay: test-mode (sandbox) payment %s credits nothing: LIQPAY_SANDBOX is off",
+            payload.get("order_id"),
+        )
         state = PENDING
     if payload.get("status") == "error" and payload.get("err_code") == "expired":
         state = EXPIRED
@@ -172,6 +195,10 @@ def _observation(payload: Mapping) -> Observation:
         minor = pricing.to_minor(to_micros(amount.quantize(Decimal("0.000001"))), currency)
     except (InvalidOperation, ValueError):
         minor = None
-    return Observation(state=state, external_id=str(payload.get("order_id") or ""),
-                       amount_minor=minor if currency else None, currency=currency,
-                       payment_id=str(payload.get("payment_id") or ""))  # fmt: skip
+    return Observation(
+        state=state,
+        external_id=str(payload.get("order_id") or ""),
+        amount_minor=minor if currency else None,
+        currency=currency,
+        payment_id=str(payload.get("payment_id") or ""),
+    )

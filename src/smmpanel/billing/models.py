@@ -297,9 +297,12 @@ class PaymentNotification(models.Model):
     event_type = models.CharField(max_length=100, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
     deposit = models.ForeignKey(
-        DepositRequest, null=True, blank=True, on_delete=models.PROTECT,
+        DepositRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="notifications",
-    )  # fmt: skip
+    )
     outcome = models.CharField(max_length=40)
     body = models.TextField(blank=True)
 

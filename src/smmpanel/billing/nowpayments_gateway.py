@@ -45,8 +45,13 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 PPM = 1_000_000
 # A "finished" payment this close to the coins asked is paid in full (network rounding).
 FINISHED_TOLERANCE = 990_000
-_STATES = {"finished": PAID, "partially_paid": PAID, "failed": FAILED, "expired": EXPIRED,
-           "refunded": FAILED}  # fmt: skip
+_STATES = {
+    "finished": PAID,
+    "partially_paid": PAID,
+    "failed": FAILED,
+    "expired": EXPIRED,
+    "refunded": FAILED,
+}
 
 
 class _Number(str):
@@ -63,8 +68,12 @@ def parse_ipn(body: bytes) -> dict:
     """An IPN body parsed with its numbers kept as written; ``ValueError`` for anything
     that is not a JSON object (bad UTF-8, too deeply nested, NaN…)."""
     try:
-        payload = json.loads(body.decode("utf-8"), parse_float=_Number, parse_int=_Number,
-                             parse_constant=_refuse_constant)  # fmt: skip
+        payload = json.loads(
+            body.decode("utf-8"),
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_refuse_constant,
+        )
     except RecursionError:
         raise ValueError("nested too deeply") from None
     if not isinstance(payload, dict):
@@ -109,11 +118,13 @@ class NowPaymentsGateway(PaymentGateway):
 
     @property
     def instructions(self) -> str:
-        return str(_(
-            "Pay in BTC, ETH, USDT or another coin on NOWPayments' page. Your balance is "
-            "credited once the network confirms the transfer; if less or more arrives than "
-            "the invoice asked, what arrived is credited and staff check the difference."
-        ))  # fmt: skip
+        return str(
+            _(
+                "Pay in BTC, ETH, USDT or another coin on NOWPayments' page. Your balance is "
+                "credited once the network confirms the transfer; if less or more arrives than "
+                "the invoice asked, what arrived is credited and staff check the difference."
+            )
+        )
 
     def checkout_origins(self) -> list[str]:
         return [settings.NOWPAYMENTS_CHECKOUT_ORIGIN]
@@ -122,8 +133,12 @@ class NowPaymentsGateway(PaymentGateway):
         key = self.secret("api_key")
         if not key:
             raise GatewayError("nowpayments: no API key is set")
-        return httpx.Client(base_url=settings.NOWPAYMENTS_API_BASE, timeout=TIMEOUT,
-                            headers={"x-api-key": key}, follow_redirects=False)  # fmt: skip
+        return httpx.Client(
+            base_url=settings.NOWPAYMENTS_API_BASE,
+            timeout=TIMEOUT,
+            headers={"x-api-key": key},
+            follow_redirects=False,
+        )
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
         try:
@@ -140,15 +155,19 @@ class NowPaymentsGateway(PaymentGateway):
 
     def create_payment(self, deposit, *, return_url: str, notify_url: str) -> Checkout:
         exponent = pricing.minor_exponent(deposit.pay_currency)
-        invoice = self._call("POST", "/v1/invoice", json={
-            "price_amount": float(Decimal(deposit.pay_minor).scaleb(-exponent)),
-            "price_currency": deposit.pay_currency.lower(),
-            "order_id": deposit.reference,
-            "order_description": f"Balance top-up {deposit.reference}",
-            "ipn_callback_url": notify_url,
-            "success_url": return_url,
-            "cancel_url": return_url,
-        })  # fmt: skip
+        invoice = self._call(
+            "POST",
+            "/v1/invoice",
+            json={
+                "price_amount": float(Decimal(deposit.pay_minor).scaleb(-exponent)),
+                "price_currency": deposit.pay_currency.lower(),
+                "order_id": deposit.reference,
+                "order_description": f"Balance top-up {deposit.reference}",
+                "ipn_callback_url": notify_url,
+                "success_url": return_url,
+                "cancel_url": return_url,
+            },
+        )
         return Checkout(external_id=str(invoice["id"]), url=invoice["invoice_url"])
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> Notice:
@@ -166,11 +185,22 @@ class NowPaymentsGateway(PaymentGateway):
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('payment_status')}"
         if payload.get("payment_status") == "refunded":  # returned after it was paid: staff's
-            return Notice(event, "payment.refunded", REFUND, external_id=seen.external_id,
-                          payment_id=seen.payment_id, amount_minor=seen.amount_minor,
-                          currency=seen.currency)  # fmt: skip
-        return Notice(event, f"payment.{payload.get('payment_status')}", PAYMENT,
-                      external_id=seen.external_id, observation=seen)  # fmt: skip
+            return Notice(
+                event,
+                "payment.refunded",
+                REFUND,
+                external_id=seen.external_id,
+                payment_id=seen.payment_id,
+                amount_minor=seen.amount_minor,
+                currency=seen.currency,
+            )
+        return Notice(
+            event,
+            f"payment.{payload.get('payment_status')}",
+            PAYMENT,
+            external_id=seen.external_id,
+            observation=seen,
+        )
 
     def fetch_status(self, deposit) -> Observation:
         if not deposit.payment_id:  # no coin chosen yet: nothing to ask about

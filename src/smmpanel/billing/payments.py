@@ -132,8 +132,11 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
     if partial and seen.amount_minor is not None:
         arrived_minor = seen.amount_minor * seen.arrived_ppm // PPM
     arrived = _figure(arrived_minor, seen.currency)
-    received = dict(received_minor=arrived_minor, received_currency=seen.currency[:3],
-                    payment_id=seen.payment_id[:255])  # fmt: skip
+    received = dict(
+        received_minor=arrived_minor,
+        received_currency=seen.currency[:3],
+        payment_id=seen.payment_id[:255],
+    )
     matches = seen.amount_minor == deposit.pay_minor and seen.currency == deposit.pay_currency
     with transaction.atomic():
         if not matches:
@@ -163,8 +166,11 @@ def _what_arrived(deposit: DepositRequest, ppm: int) -> dict:
     """The deposit's amounts for a crypto payment of which ``ppm`` arrived: the credit at
     the invoice's rate (down to a cent) and its bonus, the original amount kept."""
     credited = deposit.amount_micros * ppm // PPM // pricing.CENT * pricing.CENT
-    return dict(requested_micros=deposit.amount_micros, amount_micros=credited,
-                bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()))  # fmt: skip
+    return dict(
+        requested_micros=deposit.amount_micros,
+        amount_micros=credited,
+        bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()),
+    )
 
 
 def _take_what_arrived(
@@ -184,9 +190,15 @@ def _take_what_arrived(
     )
     if moved != 1:
         return None  # decided meanwhile: confirming finds out which way
-    raise_alert(f"payment-partial:{deposit.pk}", "payment_partial", reference=deposit.reference,
-                email=deposit.user.email, requested_micros=deposit.amount_micros,
-                credited_micros=credited, share=share)  # fmt: skip
+    raise_alert(
+        f"payment-partial:{deposit.pk}",
+        "payment_partial",
+        reference=deposit.reference,
+        email=deposit.user.email,
+        requested_micros=deposit.amount_micros,
+        credited_micros=credited,
+        share=share,
+    )
     return None
 
 
@@ -194,8 +206,13 @@ def _hold(deposit: DepositRequest, old: list[str], reason: str, received: dict) 
     if not _move(deposit, old, Status.HELD, held_reason=reason[:500], **received):
         return DUPLICATE
     log.warning("payment %s held for review: %s", deposit.reference, reason)
-    raise_alert(f"payment-held:{deposit.pk}", "payment_held", reference=deposit.reference,
-                email=deposit.user.email, reason=reason)  # fmt: skip
+    raise_alert(
+        f"payment-held:{deposit.pk}",
+        "payment_held",
+        reference=deposit.reference,
+        email=deposit.user.email,
+        reason=reason,
+    )
     return HELD
 
 
@@ -233,16 +250,28 @@ def receive_notification(code: str, body: bytes, headers, remote_addr: str | Non
     if deposit is None and notice.kind in (DISPUTE, REFUND):
         # Money taken back for a payment the panel cannot match (confirmed by hand, for
         # one): staff must find it, so this is an alert, not a quiet log line.
-        log.warning("payment notification %s (%s) for %s names no known payment",
-                    notice.event_id, notice.event_type, code)  # fmt: skip
-        raise_alert(f"payment-unknown:{code}:{notice.event_id}"[:120], "payment_unknown",
-                    gateway=code, event=notice.event_type,
-                    payment=notice.payment_id or notice.external_id)  # fmt: skip
+        log.warning(
+            "payment notification %s (%s) for %s names no known payment",
+            notice.event_id,
+            notice.event_type,
+            code,
+        )
+        raise_alert(
+            f"payment-unknown:{code}:{notice.event_id}"[:120],
+            "payment_unknown",
+            gateway=code,
+            event=notice.event_type,
+            payment=notice.payment_id or notice.external_id,
+        )
         _keep(code, body, remote_addr, notice, None, "unknown_payment")
         return Received(gateway.unknown_payment_status, "unknown_payment", notice=notice)
     if deposit is None:
-        log.info("payment notification %s (%s) for %s names no known payment",
-                 notice.event_id, notice.event_type, code)  # fmt: skip
+        log.info(
+            "payment notification %s (%s) for %s names no known payment",
+            notice.event_id,
+            notice.event_type,
+            code,
+        )
         _keep(code, body, remote_addr, notice, None, "unknown_payment")
         return Received(gateway.unknown_payment_status, "unknown_payment", notice=notice)
     if notice.kind == PAYMENT:
@@ -309,9 +338,13 @@ def refer_refund(deposit: DepositRequest, notice: Notice) -> bool:
             == 1
         )
         if first:
-            raise_alert(f"payment-refunded:{deposit.pk}", "payment_refunded",
-                        reference=deposit.reference, email=deposit.user.email,
-                        amount=_figure(notice.amount_minor, notice.currency))  # fmt: skip
+            raise_alert(
+                f"payment-refunded:{deposit.pk}",
+                "payment_refunded",
+                reference=deposit.reference,
+                email=deposit.user.email,
+                amount=_figure(notice.amount_minor, notice.currency),
+            )
     return first
 
 

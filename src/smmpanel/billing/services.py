@@ -270,8 +270,9 @@ def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -
             memo=memo,
             created_by=created_by,
         )
-        raise_alert(f"chargeback:{entry.pk}", "chargeback", email=user.email,
-                    amount_micros=amount_micros)  # fmt: skip
+        raise_alert(
+            f"chargeback:{entry.pk}", "chargeback", email=user.email, amount_micros=amount_micros
+        )
     return entry
 
 
@@ -418,9 +419,12 @@ def request_deposit(
         )
     reference = " ".join(str(customer_reference or "").split())[:100]
     return open_deposit_request(
-        user, gateway.code, micros, quote=quote_deposit(gateway, micros),
+        user,
+        gateway.code,
+        micros,
+        quote=quote_deposit(gateway, micros),
         customer_reference=reference,
-    )  # fmt: skip
+    )
 
 
 def open_deposit_request(
@@ -485,8 +489,9 @@ def confirm_deposit(
         # Money the gateway took back (disputed or refunded) is never credited by hand.
         unclaimed = dict(disputed_at__isnull=True, refunded_at__isnull=True)
         if current.disputed_at or current.refunded_at:
-            raise NotAllowed(_("This payment was disputed or refunded at the gateway; it "
-                               "cannot be credited."))  # fmt: skip
+            raise NotAllowed(
+                _("This payment was disputed or refunded at the gateway; it cannot be credited.")
+            )
     with transaction.atomic():
         won = DepositRequest.objects.filter(
             pk=current.pk, status__in=from_states, **unclaimed
@@ -508,8 +513,12 @@ def confirm_deposit(
         if current.bonus_micros > 0:
             _credit_bonus(current, actor)
         held = isinstance(credit, HeldCredit)
-        notify(current.user, "deposit_held" if held else "deposit_credited",
-               reference=current.reference, amount_micros=current.amount_micros)  # fmt: skip
+        notify(
+            current.user,
+            "deposit_held" if held else "deposit_credited",
+            reference=current.reference,
+            amount_micros=current.amount_micros,
+        )
         if actor is not None:  # a gateway's own confirmation is the system's, not staff's
             _audit_deposit("deposit.confirm", current, actor, note, "confirmed")
     current.refresh_from_db()

@@ -187,8 +187,9 @@ def _notice(event) -> Notice:
     kind, obj = event["type"], event["data"]["object"]
     if kind in _SESSION_EVENTS:
         state = _SESSION_EVENTS[kind] or _session_state(obj)
-        return Notice(event["id"], kind, PAYMENT, external_id=obj["id"],
-                      observation=_observation(obj, state))  # fmt: skip
+        return Notice(
+            event["id"], kind, PAYMENT, external_id=obj["id"], observation=_observation(obj, state)
+        )
     if kind in ("charge.dispute.created", "charge.refunded"):
         return Notice(
             event["id"],

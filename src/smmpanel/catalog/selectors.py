@@ -54,12 +54,27 @@ def price_list(
     (Ukrainian) is matched with ``casefold()`` over the already filtered rows.
     """
     rows = active_services().only(
-        "id", "name", "type", "rate_micros", "min_quantity", "max_quantity", "refill",
-        "refill_days", "cancel", "dripfeed", "start_time", "speed", "link_format",
-        "category__id", "category__name", "category__position",
-        "category__platform__id", "category__platform__name", "category__platform__slug",
+        "id",
+        "name",
+        "type",
+        "rate_micros",
+        "min_quantity",
+        "max_quantity",
+        "refill",
+        "refill_days",
+        "cancel",
+        "dripfeed",
+        "start_time",
+        "speed",
+        "link_format",
+        "category__id",
+        "category__name",
+        "category__position",
+        "category__platform__id",
+        "category__platform__name",
+        "category__platform__slug",
         "category__platform__position",
-    )  # fmt: skip
+    )
     if platform:
         rows = rows.filter(category__platform__slug=platform)
     category_id = _positive_int(category)
@@ -275,9 +290,15 @@ def service_picker(
     services = list(
         Service.objects.filter(active=True)
         .select_related("category__platform")
-        .order_by("category__platform__position", "category__platform__name",
-                  "category__position", "category__name", "position", "id")
-    )  # fmt: skip
+        .order_by(
+            "category__platform__position",
+            "category__platform__name",
+            "category__position",
+            "category__name",
+            "position",
+            "id",
+        )
+    )
     if only_ids is not None:
         services = [s for s in services if s.pk in only_ids]
     platforms = list({s.category.platform_id: s.category.platform for s in services}.values())

@@ -40,8 +40,12 @@ def publish_announcement(text: AnnouncementText, *, actor) -> Announcement:
     fields = _clean(text)
     with transaction.atomic():
         item = Announcement.objects.create(**fields, created_by=actor, published_at=timezone.now())
-        audit("announcement.publish", actor=actor, announcement=item.pk,
-              reason=f"announcement {item.title_en!r} published")  # fmt: skip
+        audit(
+            "announcement.publish",
+            actor=actor,
+            announcement=item.pk,
+            reason=f"announcement {item.title_en!r} published",
+        )
     return item
 
 
@@ -50,8 +54,12 @@ def edit_announcement(item: Announcement, text: AnnouncementText, *, actor) -> A
     fields = _clean(text)
     with transaction.atomic():
         Announcement.objects.filter(pk=item.pk).update(**fields, updated_at=timezone.now())
-        audit("announcement.edit", actor=actor, announcement=item.pk,
-              reason=f"announcement {fields['title_en']!r} edited")  # fmt: skip
+        audit(
+            "announcement.edit",
+            actor=actor,
+            announcement=item.pk,
+            reason=f"announcement {fields['title_en']!r} edited",
+        )
     item.refresh_from_db()
     return item
 

@@ -43,8 +43,13 @@ def set_display_rate(code: str, rate_text: str, *, actor, panel_currency: str) -
             defaults={"per_unit_scaled": scaled, "set_at": timezone.now(), "set_by": actor},
         )
         shown = str((Decimal(scaled) / RATE_SCALE).normalize())
-        audit("display_rate.set", actor=actor, currency=code, rate=shown,
-              reason=f"display rate {code} set to {shown} per {panel_currency}")  # fmt: skip
+        audit(
+            "display_rate.set",
+            actor=actor,
+            currency=code,
+            rate=shown,
+            reason=f"display rate {code} set to {shown} per {panel_currency}",
+        )
     return rate
 
 

@@ -24,12 +24,15 @@ def chargeback_from_gateway(deposit: DepositRequest, amount_minor: int | None, e
             return False
         current = DepositRequest.objects.select_related("user").get(pk=deposit.pk)
         if current.status != DepositRequest.Status.CONFIRMED:
-            raise_alert(f"payment-disputed:{current.pk}", "payment_held",
-                        reference=current.reference, email=current.user.email,
-                        reason=f"disputed ({event}) while {current.status}")  # fmt: skip
+            raise_alert(
+                f"payment-disputed:{current.pk}",
+                "payment_held",
+                reference=current.reference,
+                email=current.user.email,
+                reason=f"disputed ({event}) while {current.status}",
+            )
             return True
         memo = f"dispute of deposit {current.reference} ({current.gateway})"
         billing.reverse_bonus(current, memo=f"bonus reversed: {memo}")
-        record_chargeback(current.user, payments.disputed_micros(current, amount_minor),
-                          memo=memo)  # fmt: skip
+        record_chargeback(current.user, payments.disputed_micros(current, amount_minor), memo=memo)
     return True

@@ -28,9 +28,17 @@ class PageForm(forms.ModelForm):
     class Meta:
         model = Page
         fields = [
-            "slug", "title_en", "title_uk", "description_en", "description_uk", "body_en",
-            "body_uk", "published", "in_footer", "position",
-        ]  # fmt: skip
+            "slug",
+            "title_en",
+            "title_uk",
+            "description_en",
+            "description_uk",
+            "body_en",
+            "body_uk",
+            "published",
+            "in_footer",
+            "position",
+        ]
         labels = {
             "slug": _("Address (/pages/…/)"),
             "title_en": _("Title (English)"),

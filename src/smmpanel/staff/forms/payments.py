@@ -36,10 +36,18 @@ def _percent_bp(text: str) -> int:
 class GatewaySettingsForm(forms.Form):
     enabled = forms.BooleanField(label=_("Offered to customers"), required=False)
     position = forms.IntegerField(label=_("Display order"), min_value=0, max_value=999)
-    min_amount = forms.CharField(label=_("Minimum deposit"), required=False, max_length=20,
-                                 help_text=_("Empty: the panel's minimum."))  # fmt: skip
-    max_amount = forms.CharField(label=_("Maximum deposit"), required=False, max_length=20,
-                                 help_text=_("Empty: the panel's maximum."))  # fmt: skip
+    min_amount = forms.CharField(
+        label=_("Minimum deposit"),
+        required=False,
+        max_length=20,
+        help_text=_("Empty: the panel's minimum."),
+    )
+    max_amount = forms.CharField(
+        label=_("Maximum deposit"),
+        required=False,
+        max_length=20,
+        help_text=_("Empty: the panel's maximum."),
+    )
     fee_percent = forms.CharField(label=_("Fee, %"), max_length=10, initial="0")
     fee_fixed = forms.CharField(label=_("Fee, fixed part"), max_length=20, initial="0")
     fee_paid_by = forms.ChoiceField(
@@ -47,13 +55,17 @@ class GatewaySettingsForm(forms.Form):
         choices=[(FEE_CUSTOMER, _("the customer, on top")), (FEE_OPERATOR, _("the operator"))],
     )
     currency = forms.CharField(
-        label=_("Currency charged"), required=False, max_length=3,
+        label=_("Currency charged"),
+        required=False,
+        max_length=3,
         help_text=_("ISO code; empty: the panel's currency."),
-    )  # fmt: skip
+    )
     rate = forms.CharField(
-        label=_("Exchange rate"), required=False, max_length=20,
+        label=_("Exchange rate"),
+        required=False,
+        max_length=20,
         help_text=_("How much of the charged currency one unit of the panel's currency buys."),
-    )  # fmt: skip
+    )
     reason = forms.CharField(label=REASON_LABEL, max_length=500)
 
     def __init__(self, *args, gateway: PaymentGateway, **kwargs):
@@ -61,9 +73,11 @@ class GatewaySettingsForm(forms.Form):
         self.gateway = gateway
         for secret in gateway.secret_fields:
             self.fields[f"secret_{secret.name}"] = forms.CharField(
-                label=secret.label, required=False, help_text=secret.help_text,
+                label=secret.label,
+                required=False,
+                help_text=secret.help_text,
                 widget=forms.PasswordInput(render_value=False),
-            )  # fmt: skip
+            )
         if gateway.staff_confirms:  # a transfer: nothing to collect, no keys, no rate
             for name in ("currency", "rate"):
                 del self.fields[name]
@@ -122,8 +136,10 @@ class GatewaySettingsForm(forms.Form):
         return values
 
     def new_secrets(self) -> dict[str, str]:
-        return {s.name: self.cleaned_data.get(f"secret_{s.name}", "").strip()
-                for s in self.gateway.secret_fields}  # fmt: skip
+        return {
+            s.name: self.cleaned_data.get(f"secret_{s.name}", "").strip()
+            for s in self.gateway.secret_fields
+        }
 
 
 class BonusTierForm(forms.Form):

@@ -15,8 +15,9 @@ from smmpanel.staff.permissions import PRICES, staff_required
 
 class DisplayRateForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Currency code"), max_length=3)
-    rate = forms.CharField(label=gettext_lazy("Units per one unit of the panel's currency"),
-                           max_length=20)  # fmt: skip
+    rate = forms.CharField(
+        label=gettext_lazy("Units per one unit of the panel's currency"), max_length=20
+    )
 
 
 @staff_required(PRICES)
@@ -25,9 +26,11 @@ def currencies(request):
     if request.method == "POST" and form.is_valid():
         try:
             rate = set_display_rate(
-                form.cleaned_data["code"], form.cleaned_data["rate"], actor=request.user,
+                form.cleaned_data["code"],
+                form.cleaned_data["rate"],
+                actor=request.user,
                 panel_currency=settings.CURRENCY,
-            )  # fmt: skip
+            )
         except BadRate:
             form.add_error(
                 None, _("Give a three-letter code other than the panel's and a positive rate.")

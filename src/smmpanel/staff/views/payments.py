@@ -30,17 +30,25 @@ def payment_settings(request):
     if request.method == "POST" and removing.is_valid():
         with transaction.atomic():
             if gateway_settings.remove_bonus_tier(removing.cleaned_data["remove"]):
-                audit("payments.bonus_tier.remove", actor=request.user,
-                      reason=removing.cleaned_data["reason"],
-                      tier=str(removing.cleaned_data["remove"]))  # fmt: skip
+                audit(
+                    "payments.bonus_tier.remove",
+                    actor=request.user,
+                    reason=removing.cleaned_data["reason"],
+                    tier=str(removing.cleaned_data["remove"]),
+                )
         messages.success(request, _("Bonus tier removed."))
         return redirect("staff:payment-settings")
     rows = []
     for gateway in gateways.all_gateways():
         low, high = services.deposit_limits(gateway)
-        rows.append({"gateway": gateway, "min": low, "max": high,
-                     "secrets": [(s.label, bool(gateway.secret(s.name)))
-                                 for s in gateway.secret_fields]})  # fmt: skip
+        rows.append(
+            {
+                "gateway": gateway,
+                "min": low,
+                "max": high,
+                "secrets": [(s.label, bool(gateway.secret(s.name))) for s in gateway.secret_fields],
+            }
+        )
     return render(
         request,
         "staff/payment_settings.html",
@@ -72,8 +80,13 @@ def payment_gateway(request, gateway: str):
                 found.code, form.values(), form.new_secrets()
             )
             if changed:
-                audit("payments.gateway", actor=request.user, reason=form.cleaned_data["reason"],
-                      gateway=found.code, fields=", ".join(changed))  # fmt: skip
+                audit(
+                    "payments.gateway",
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    gateway=found.code,
+                    fields=", ".join(changed),
+                )
         if changed:
             messages.success(
                 request, _("Settings saved: %(fields)s.") % {"fields": ", ".join(changed)}
@@ -86,6 +99,10 @@ def payment_gateway(request, gateway: str):
     return render(
         request,
         "staff/payment_gateway.html",
-        {"gateway": found, "form": form, "secrets": secrets,
-         "notify_url": notify_url if not found.staff_confirms else ""},
-    )  # fmt: skip
+        {
+            "gateway": found,
+            "form": form,
+            "secrets": secrets,
+            "notify_url": notify_url if not found.staff_confirms else "",
+        },
+    )

@@ -46,8 +46,9 @@ def preferences(request):
         with translation.override(form.cleaned_data["language"]):
             messages.success(request, _("Settings saved."))
         response = redirect("web:settings")
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"],
-                            samesite="Lax")  # fmt: skip
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"], samesite="Lax"
+        )
         return response
     return render(request, "web/settings.html", {"form": form, "display_rates": display_rates()})
 
@@ -58,8 +59,9 @@ def display_currency(request):
     """Choose the currency amounts are also shown in (or none)."""
     chosen = choose_display_currency(request.user, request.POST.get("code", ""))
     if chosen is None:
-        messages.success(request, _("Amounts are shown in %(currency)s only.")
-                         % {"currency": settings.CURRENCY})  # fmt: skip
+        messages.success(
+            request, _("Amounts are shown in %(currency)s only.") % {"currency": settings.CURRENCY}
+        )
     else:
         messages.success(request, _("Amounts are also shown in %(code)s.") % {"code": chosen.code})
     return redirect("web:settings")

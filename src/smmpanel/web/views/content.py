@@ -19,9 +19,12 @@ def news(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/news/list.html",
-        {"items": items, "unread_news": sum(item.unread for item in items),
-         "newest": items[0].pk if items else 0},
-    )  # fmt: skip
+        {
+            "items": items,
+            "unread_news": sum(item.unread for item in items),
+            "newest": items[0].pk if items else 0,
+        },
+    )
 
 
 @login_required

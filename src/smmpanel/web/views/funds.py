@@ -74,8 +74,9 @@ def quote(request):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     if priced is None:
         return funds_page(request, form)
-    response = render(request, "web/funds/quote.html",
-                      {"form": form, "quote": priced, "gateway": gateway})  # fmt: skip
+    response = render(
+        request, "web/funds/quote.html", {"form": form, "quote": priced, "gateway": gateway}
+    )
     if gateway.checkout_origins():
         # The Pay button's form is answered by a redirect to the gateway's checkout page.
         response._csp_update = {"form-action": gateway.checkout_origins()}
@@ -104,9 +105,11 @@ def deposit(request):
         except payments.PaymentUnavailable:
             form.add_error(
                 "gateway",
-                _("This payment method cannot be reached right now. Nothing was charged; "
-                  "please try again in a few minutes or choose another method."),
-            )  # fmt: skip
+                _(
+                    "This payment method cannot be reached right now. Nothing was charged; "
+                    "please try again in a few minutes or choose another method."
+                ),
+            )
         else:
             if made.checkout_url:
                 return redirect(made.checkout_url)

@@ -45,25 +45,34 @@ def notification(request, code: str):
     address, signature-checked; the answer tells the gateway whether to retry."""
     peer = client_ip(request)  # None without a peer address (a unix socket)
     address = peer or "unknown"
-    if take(f"payment-notify:{address}", settings.PAYMENT_NOTIFICATIONS_PER_MINUTE,
-            settings.PAYMENT_NOTIFICATIONS_PER_MINUTE):  # fmt: skip
+    if take(
+        f"payment-notify:{address}",
+        settings.PAYMENT_NOTIFICATIONS_PER_MINUTE,
+        settings.PAYMENT_NOTIFICATIONS_PER_MINUTE,
+    ):
         return HttpResponse("rate limited\n", status=429, content_type="text/plain")
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = -1
     if not 0 <= length <= settings.PAYMENT_NOTIFICATION_MAX_BYTES:
-        log.warning("payment notification for %s from %s refused: body of %s bytes",
-                    code, address, request.META.get("CONTENT_LENGTH"))  # fmt: skip
+        log.warning(
+            "payment notification for %s from %s refused: body of %s bytes",
+            code,
+            address,
+            request.META.get("CONTENT_LENGTH"),
+        )
         return HttpResponse("body too large\n", status=413, content_type="text/plain")
     received = payments.receive_notification(code, request.body, request.headers, peer)
     if received.outcome == DISPUTE:
-        chargeback_from_gateway(received.deposit, received.notice.amount_minor,
-                                received.notice.event_type)  # fmt: skip
+        chargeback_from_gateway(
+            received.deposit, received.notice.amount_minor, received.notice.event_type
+        )
     elif received.outcome == REFUND:
         payments.refer_refund(received.deposit, received.notice)
-    return HttpResponse(f"{received.outcome}\n", status=received.status_code,
-                        content_type="text/plain")  # fmt: skip
+    return HttpResponse(
+        f"{received.outcome}\n", status=received.status_code, content_type="text/plain"
+    )
 
 
 def return_url(request, deposit) -> str:
