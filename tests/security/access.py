@@ -140,17 +140,33 @@ STAFF_PK_KINDS = {
 # page acts on (each page is tried with all of them), a report, a rule.
 STAFF_WORDS = {
     "verb": [
-        "approve", "reject", "cancel", "partial", "resend", "completed", "rejected",
-        "restrict", "review", "limit-api", "adjust", "rate", "confirm",
-        "refresh-balance", "sync-services", "accept", "start-count", "complete",
-        "cancel-upstream", "refill-upstream",
+        "approve",
+        "reject",
+        "cancel",
+        "partial",
+        "resend",
+        "completed",
+        "rejected",
+        "restrict",
+        "review",
+        "limit-api",
+        "adjust",
+        "rate",
+        "confirm",
+        "refresh-balance",
+        "sync-services",
+        "accept",
+        "start-count",
+        "complete",
+        "cancel-upstream",
+        "refill-upstream",
     ],
     "kind": ["restriction", "review", "api-limit", "api-key", "rate"],
     "direction": ["up", "down"],
     "slug": sorted(REPORTS),
     "code": [rulebook.RULES[0].code],
     "gateway": ["manual", "stripe"],
-}  # fmt: skip
+}
 # What the staff forms ask for besides ``HOSTILE_FORM``'s fields, each with a valid value.
 STAFF_FORM = HOSTILE_FORM | {
     "level": "login",

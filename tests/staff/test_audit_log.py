@@ -97,24 +97,54 @@ def _forms(office) -> dict[str, dict]:
 
 NEWS_FORM = {"title_en": "Audited", "title_uk": "Перевірено", "body_en": WHY, "body_uk": WHY}
 PAGE_FORM = {
-    "title_en": "Audited", "title_uk": "Перевірено", "body_en": WHY, "body_uk": WHY,
-    "published": "on", "in_footer": "on", "position": "1",
-}  # fmt: skip
+    "title_en": "Audited",
+    "title_uk": "Перевірено",
+    "body_en": WHY,
+    "body_uk": WHY,
+    "published": "on",
+    "in_footer": "on",
+    "position": "1",
+}
 
 
 # Staff pages that only show things: every other staff page takes a POST that writes,
 # and must be proven to (a new page is one until it is listed here).
 READ_ONLY = {
-    "moderation", "rules", "audit", "tickets", "deposits", "users", "user", "view-as",
-    "orders", "services", "providers", "reports", "report", "order", "orders-export",
-}  # fmt: skip
+    "moderation",
+    "rules",
+    "audit",
+    "tickets",
+    "deposits",
+    "users",
+    "user",
+    "view-as",
+    "orders",
+    "services",
+    "providers",
+    "reports",
+    "report",
+    "order",
+    "orders-export",
+}
 # Pages whose form asks staff for the reason (or note, memo): the record keeps their words.
 # The others' records say what was done, worded by the panel.
 ASK_WHY = {
-    "order-action", "user-action", "lift", "refill-action", "rule-edit", "deny",
-    "deny-remove", "deposit-action", "chargeback", "user-do", "user-lift", "orders-bulk",
-    "settings", "payment-settings", "payment-gateway",
-}  # fmt: skip
+    "order-action",
+    "user-action",
+    "lift",
+    "refill-action",
+    "rule-edit",
+    "deny",
+    "deny-remove",
+    "deposit-action",
+    "chargeback",
+    "user-do",
+    "user-lift",
+    "orders-bulk",
+    "settings",
+    "payment-settings",
+    "payment-gateway",
+}
 
 
 @contextmanager

@@ -33,9 +33,19 @@ BROWSER_PREFERS_UK = "uk-UA,uk;q=0.9,en-US;q=0.6,en;q=0.5"
 
 # English labels of the header; none may be left in a Ukrainian page's header.
 HEADER_ENGLISH = [
-    "New order", "Mass order", "Orders", "Refills", "Add funds", "Tickets", "Services",
-    "Updates", "Log in", "Log out", "Sign up", "Skip to content",
-]  # fmt: skip
+    "New order",
+    "Mass order",
+    "Orders",
+    "Refills",
+    "Add funds",
+    "Tickets",
+    "Services",
+    "Updates",
+    "Log in",
+    "Log out",
+    "Sign up",
+    "Skip to content",
+]
 FOOTER_ENGLISH = ["Acceptable Use Policy", "Terms", "Delivery is done by upstream providers"]
 
 # path -> (Ukrainian that must appear, English that must not)

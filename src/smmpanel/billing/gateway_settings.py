@@ -8,9 +8,16 @@ from smmpanel.billing.models import BonusTier, GatewaySettings
 
 # The settings an owner edits, besides the secrets.
 FIELDS = (
-    "enabled", "position", "min_micros", "max_micros", "fee_percent_bp", "fee_fixed_micros",
-    "fee_paid_by", "currency", "rate_micros",
-)  # fmt: skip
+    "enabled",
+    "position",
+    "min_micros",
+    "max_micros",
+    "fee_percent_bp",
+    "fee_fixed_micros",
+    "fee_paid_by",
+    "currency",
+    "rate_micros",
+)
 
 
 def save_gateway_settings(code: str, values: dict, new_secrets: dict[str, str]) -> list[str]:

@@ -77,9 +77,17 @@ def mark_news_read(user, up_to_id: int) -> None:
 
 
 PAGE_FIELDS = (
-    "slug", "title_en", "title_uk", "description_en", "description_uk", "body_en",
-    "body_uk", "published", "in_footer", "position",
-)  # fmt: skip
+    "slug",
+    "title_en",
+    "title_uk",
+    "description_en",
+    "description_uk",
+    "body_en",
+    "body_uk",
+    "published",
+    "in_footer",
+    "position",
+)
 
 
 def save_page(page: Page | None, values: dict, *, actor) -> Page:

@@ -40,9 +40,15 @@ def _as_pk(text: str) -> int | None:
 
 # ``params`` and ``cancel_requested_at`` tell a subscription's state (``subscriptions``).
 STATUS_FIELDS = (
-    "id", "charge_micros", "start_count", "status", "remains", "currency", "params",
+    "id",
+    "charge_micros",
+    "start_count",
+    "status",
+    "remains",
+    "currency",
+    "params",
     "cancel_requested_at",
-)  # fmt: skip
+)
 StatusRow = namedtuple("StatusRow", STATUS_FIELDS)
 
 # API ``status`` reads up to 100 orders per call: one statement for any number of ids,
