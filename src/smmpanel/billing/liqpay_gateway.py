@@ -30,9 +30,7 @@ from smmpanel.billing.payment_gateway import (
     EXPIRED,
     FAILED,
     PAID,
-    PAYMENT,
     PENDING,
-    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -40,6 +38,7 @@ from smmpanel.billing.payment_gateway import (
     Observation,
     PaymentGateway,
     SecretField,
+    observed_notice,
 )
 from smmpanel.money import to_micros
 
@@ -125,23 +124,9 @@ class LiqPayGateway(PaymentGateway):
             raise BadSignature("liqpay: data is not base64 JSON") from None
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('status')}"
-        if payload.get("status") == "reversed":  # refunded after it was paid: staff's
-            return Notice(
-                event,
-                "callback.reversed",
-                REFUND,
-                external_id=seen.external_id,
-                payment_id=seen.payment_id,
-                amount_minor=seen.amount_minor,
-                currency=seen.currency,
-            )
-        return Notice(
-            event,
-            f"callback.{payload.get('status')}",
-            PAYMENT,
-            external_id=seen.external_id,
-            observation=seen,
-        )
+        status = payload.get("status")
+        # "reversed": returned after it was paid, which is staff's to handle.
+        return observed_notice(event, f"callback.{status}", seen, refund=status == "reversed")
 
     def _keys_for_checking(self) -> tuple[str, str]:
         try:

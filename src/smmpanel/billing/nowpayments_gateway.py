@@ -28,9 +28,7 @@ from smmpanel.billing.payment_gateway import (
     EXPIRED,
     FAILED,
     PAID,
-    PAYMENT,
     PENDING,
-    REFUND,
     BadSignature,
     Checkout,
     GatewayError,
@@ -38,6 +36,7 @@ from smmpanel.billing.payment_gateway import (
     Observation,
     PaymentGateway,
     SecretField,
+    observed_notice,
 )
 from smmpanel.money import to_micros
 
@@ -184,23 +183,9 @@ class NowPaymentsGateway(PaymentGateway):
         payload = parse_ipn(body)
         seen = _observation(payload)
         event = f"{payload.get('payment_id')}:{payload.get('payment_status')}"
-        if payload.get("payment_status") == "refunded":  # returned after it was paid: staff's
-            return Notice(
-                event,
-                "payment.refunded",
-                REFUND,
-                external_id=seen.external_id,
-                payment_id=seen.payment_id,
-                amount_minor=seen.amount_minor,
-                currency=seen.currency,
-            )
-        return Notice(
-            event,
-            f"payment.{payload.get('payment_status')}",
-            PAYMENT,
-            external_id=seen.external_id,
-            observation=seen,
-        )
+        status = payload.get("payment_status")
+        # "refunded": returned after it was paid, which is staff's to handle.
+        return observed_notice(event, f"payment.{status}", seen, refund=status == "refunded")
 
     def fetch_status(self, deposit) -> Observation:
         if not deposit.payment_id:  # no coin chosen yet: nothing to ask about

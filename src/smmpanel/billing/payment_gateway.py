@@ -88,6 +88,23 @@ class Notice:
     currency: str = ""
 
 
+def observed_notice(event_id: str, event_type: str, seen: Observation, *, refund: bool) -> Notice:
+    """The notice a gateway's callback about one payment makes: a refund (after the
+    payment was credited) goes to staff with its amount; anything else reports the
+    payment's state."""
+    if refund:
+        return Notice(
+            event_id,
+            event_type,
+            REFUND,
+            external_id=seen.external_id,
+            payment_id=seen.payment_id,
+            amount_minor=seen.amount_minor,
+            currency=seen.currency,
+        )
+    return Notice(event_id, event_type, PAYMENT, external_id=seen.external_id, observation=seen)
+
+
 @dataclass
 class GatewayConfig:
     """The owner's settings of one gateway (defaults when none are stored)."""
