@@ -12,10 +12,11 @@ from smmpanel.billing import payments
 from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of
 from smmpanel.billing.services import NotAllowed, confirm_deposit, request_deposit
+from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
-from smmpanel.policy.models import BalanceReview
+from smmpanel.policy.models import BalanceReview, Restriction
 from tests.billing.payment_helpers import open_stripe_payment
-from tests.factories import make_user
+from tests.factories import make_order, make_service, make_user
 from tests.fakes.stripe import sign
 
 URL = "/payments/notify/stripe/"
@@ -108,6 +109,31 @@ def test_a_dispute_notification_enters_the_chargeback_flow(payer, stripe_on, gat
     assert balance_of(payer) == 0
     assert BalanceReview.objects.filter(user=payer, closed_at__isnull=True).exists()
     assert DepositRequest.objects.get(pk=deposit.pk).disputed_at is not None
+
+
+def test_a_dispute_after_the_money_was_spent_restricts_the_account_in_plain_sight(
+    payer, stripe_on, gateway_client
+):
+    """The customer paid 25, spent 9 on an order, then disputed the card payment: the
+    chargeback takes the whole 25 back, so the balance goes to -9, written in the
+    ledger, with the account restricted and its balance under review, never silently."""
+    deposit = open_stripe_payment(payer, "25")
+    post(
+        gateway_client,
+        stripe_on.event("checkout.session.completed", stripe_on.pay(deposit.external_id)),
+    )
+    make_order(payer, make_service(rate_micros=to_micros("90")), quantity=100)  # 9.00
+    assert balance_of(payer) == to_micros("16")
+
+    dispute = stripe_on.event("charge.dispute.created", stripe_on.dispute(deposit.external_id))
+    assert post(gateway_client, dispute).status_code == 200
+
+    assert balance_of(payer) == -to_micros("9")
+    entries = LedgerEntry.objects.filter(user=payer)
+    assert sum(e.amount_micros for e in entries) == balance_of(payer)
+    assert entries.get(kind="chargeback").amount_micros == -to_micros("25")
+    assert Restriction.objects.filter(user=payer, lifted_at__isnull=True).exists()
+    assert BalanceReview.objects.filter(user=payer, closed_at__isnull=True).exists()
 
 
 def test_a_refund_notification_alerts_staff(payer, stripe_on, gateway_client):

@@ -9,8 +9,20 @@ from django.db import transaction
 from smmpanel.billing import payments
 from smmpanel.billing import services as billing
 from smmpanel.billing.models import DepositRequest
+from smmpanel.billing.payment_gateway import DISPUTE, REFUND
 from smmpanel.notifications.services import raise_alert
 from smmpanel.policy.services import record_chargeback
+
+
+def follow_up(received: payments.Received) -> None:
+    """What a verified notification asks beyond the payment's own state: a dispute
+    enters the chargeback flow, a refund at the gateway goes to staff."""
+    if received.outcome == DISPUTE:
+        chargeback_from_gateway(
+            received.deposit, received.notice.amount_minor, received.notice.event_type
+        )
+    elif received.outcome == REFUND:
+        payments.refer_refund(received.deposit, received.notice)
 
 
 def chargeback_from_gateway(deposit: DepositRequest, amount_minor: int | None, event: str) -> bool:

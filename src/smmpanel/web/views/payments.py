@@ -12,9 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from smmpanel.billing import payments, selectors
-from smmpanel.billing.payment_gateway import DISPUTE, REFUND
 from smmpanel.client_ip import client_ip
-from smmpanel.policy.payment_disputes import chargeback_from_gateway
+from smmpanel.policy import payment_disputes
 from smmpanel.policy.rate_limit import take
 
 log = logging.getLogger(__name__)
@@ -64,12 +63,7 @@ def notification(request, code: str):
         )
         return HttpResponse("body too large\n", status=413, content_type="text/plain")
     received = payments.receive_notification(code, request.body, request.headers, peer)
-    if received.outcome == DISPUTE:
-        chargeback_from_gateway(
-            received.deposit, received.notice.amount_minor, received.notice.event_type
-        )
-    elif received.outcome == REFUND:
-        payments.refer_refund(received.deposit, received.notice)
+    payment_disputes.follow_up(received)
     return HttpResponse(
         f"{received.outcome}\n", status=received.status_code, content_type="text/plain"
     )
