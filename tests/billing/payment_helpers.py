@@ -2,7 +2,7 @@
 notifications delivered to the panel's service as the endpoint would."""
 
 from smmpanel.billing import payments
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.deposits import request_deposit
 from tests.fakes.stripe import sign
 
 

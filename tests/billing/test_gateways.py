@@ -10,9 +10,7 @@ from django.test import override_settings
 
 from smmpanel.accounts.models import User
 from smmpanel.billing import gateways
-from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry
-from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import (
+from smmpanel.billing.deposits import (
     MAX_PENDING_DEPOSITS,
     DepositAlreadyDecided,
     DepositRefused,
@@ -20,8 +18,10 @@ from smmpanel.billing.services import (
     confirm_deposit,
     reject_deposit,
     request_deposit,
-    set_frozen,
 )
+from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry
+from smmpanel.billing.selectors import balance_of
+from smmpanel.billing.services import set_frozen
 from smmpanel.money import to_micros
 from smmpanel.policy.services import close_balance_review, open_balance_review
 from tests.factories import make_user

@@ -9,11 +9,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from smmpanel.billing import payments
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.billing.gateway_settings import save_gateway_settings
 from smmpanel.billing.liqpay_gateway import encode, sign
 from smmpanel.billing.models import DepositRequest
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import request_deposit
 from smmpanel.money import to_micros
 from tests.factories import make_user
 from tests.fakes.liqpay import PUBLIC_KEY

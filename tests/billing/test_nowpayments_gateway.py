@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from smmpanel.accounts.models import User
 from smmpanel.billing import gateways, payments
+from smmpanel.billing.deposits import confirm_deposit, reject_deposit, request_deposit
 from smmpanel.billing.gateway_settings import add_bonus_tier
 from smmpanel.billing.models import DepositRequest, LedgerEntry
 from smmpanel.billing.nowpayments_gateway import signature_of
 from smmpanel.billing.payment_gateway import BadSignature
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import confirm_deposit, reject_deposit, request_deposit
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
 from tests.factories import make_user

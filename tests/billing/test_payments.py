@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from smmpanel.billing import payments
+from smmpanel.billing.deposits import confirm_deposit, request_deposit
 from smmpanel.billing.gateway_settings import add_bonus_tier, save_gateway_settings
 from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of, ledger_mismatches
-from smmpanel.billing.services import adjust, confirm_deposit, request_deposit, set_frozen
+from smmpanel.billing.services import adjust, set_frozen
 from smmpanel.billing.stripe_gateway import StripeGateway
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.catalog.services import update_service
 from smmpanel.content.services import save_page
 from smmpanel.orders.services import complete_order, request_refill

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from smmpanel.accounts.models import User
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.content.models import Announcement
 from smmpanel.content.services import AnnouncementText, publish_announcement, save_page
 from smmpanel.orders.models import Order

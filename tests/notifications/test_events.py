@@ -6,7 +6,7 @@ from django.utils import translation
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key, revoke_api_key
-from smmpanel.billing.services import confirm_deposit, open_deposit_request
+from smmpanel.billing.deposits import confirm_deposit, open_deposit_request
 from smmpanel.notifications.kinds import render
 from smmpanel.notifications.models import Alert, Delivery, Notification
 from smmpanel.notifications.services import set_preferences

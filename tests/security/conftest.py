@@ -6,7 +6,7 @@ from django.utils.timezone import now
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key
-from smmpanel.billing.services import request_deposit
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.content.services import AnnouncementText, publish_announcement, save_page
 from smmpanel.money import to_micros
 from smmpanel.orders.models import Refill

@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from smmpanel.accounts.models import User
 from smmpanel.accounts.services import issue_api_key
-from smmpanel.billing.services import deposit, request_deposit
+from smmpanel.billing.deposits import request_deposit
+from smmpanel.billing.services import deposit
 from smmpanel.money import to_micros
 from smmpanel.orders.models import OrderStatus
 from smmpanel.orders.services import complete_order, request_refill

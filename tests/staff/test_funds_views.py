@@ -3,9 +3,9 @@
 import pytest
 
 from smmpanel.accounts.models import User
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.billing.models import DepositRequest, LedgerEntry
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import request_deposit
 from smmpanel.money import to_micros
 from smmpanel.policy.models import BalanceReview, Restriction
 from tests.factories import make_user

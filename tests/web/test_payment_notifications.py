@@ -9,9 +9,9 @@ from django.test import Client, override_settings
 
 from smmpanel.accounts.models import User
 from smmpanel.billing import payments
+from smmpanel.billing.deposits import NotAllowed, confirm_deposit, request_deposit
 from smmpanel.billing.models import DepositRequest, LedgerEntry, PaymentNotification
 from smmpanel.billing.selectors import balance_of
-from smmpanel.billing.services import NotAllowed, confirm_deposit, request_deposit
 from smmpanel.money import to_micros
 from smmpanel.notifications.models import Alert
 from smmpanel.policy.models import BalanceReview, Restriction

@@ -3,9 +3,9 @@ paying, a card payment goes to the gateway's checkout, history and receipts."""
 
 import pytest
 
+from smmpanel.billing.deposits import request_deposit
 from smmpanel.billing.gateway_settings import add_bonus_tier, save_gateway_settings
 from smmpanel.billing.models import DepositRequest
-from smmpanel.billing.services import request_deposit
 from smmpanel.money import to_micros
 from tests.factories import make_user
 

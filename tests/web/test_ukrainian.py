@@ -350,13 +350,9 @@ def panel(db):
     """Customer and staff data of every kind, named in Ukrainian as an operator would:
     orders pending, in progress, completed, partial and canceled, a refill, a ticket,
     and ledger entries of each kind (deposit, charge, refund, adjustment, chargeback)."""
+    from smmpanel.billing.deposits import confirm_deposit, request_deposit
     from smmpanel.billing.gateway_settings import add_bonus_tier
-    from smmpanel.billing.services import (
-        adjust,
-        confirm_deposit,
-        record_chargeback,
-        request_deposit,
-    )
+    from smmpanel.billing.services import adjust, record_chargeback
     from smmpanel.orders.services import (
         cancel_and_refund,
         complete_order,

@@ -2,7 +2,7 @@
 applying what the gateway reports, by a signed notification or by the worker asking.
 
 Whatever arrives, and however often, a payment is credited at most once: crediting is
-``services.confirm_deposit``, a conditional UPDATE from ``pending`` with its ledger
+``deposits.confirm_deposit``, a conditional UPDATE from ``pending`` with its ledger
 entries in one transaction. A paid report whose amount or currency does not match the
 payment, or that comes after the payment was marked expired or failed, is held for
 staff with both figures and credits nothing. No transaction is held open across a call
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from smmpanel.billing import gateways, pricing, services
+from smmpanel.billing import deposits, gateways, pricing
 from smmpanel.billing.models import DepositRequest, PaymentNotification
 from smmpanel.billing.payment_gateway import (
     DISPUTE,
@@ -147,8 +147,8 @@ def _paid(deposit: DepositRequest, seen: Observation, source: str) -> str:
             if outcome is not None:
                 return outcome
         try:
-            services.confirm_deposit(deposit.pk, note="")
-        except services.DepositAlreadyDecided:
+            deposits.confirm_deposit(deposit.pk, note="")
+        except deposits.DepositAlreadyDecided:
             current = DepositRequest.objects.get(pk=deposit.pk)
             if current.status in CLOSED_UNPAID:
                 # Money arrived for a payment the panel had closed (expired, failed, or
@@ -169,7 +169,7 @@ def _what_arrived(deposit: DepositRequest, ppm: int) -> dict:
     return dict(
         requested_micros=deposit.amount_micros,
         amount_micros=credited,
-        bonus_micros=pricing.bonus_for(credited, services.bonus_tiers()),
+        bonus_micros=pricing.bonus_for(credited, deposits.bonus_tiers()),
     )
 
 

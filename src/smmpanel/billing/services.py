@@ -1,22 +1,13 @@
 """Writes for money. Every movement is one ledger entry plus one conditional UPDATE
 of the wallet, in the caller's transaction (or a new one)."""
 
-import re
-import secrets
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from smmpanel.accounts.staff_rank import ensure_may_act_on
-from smmpanel.audit.services import audit
-from smmpanel.billing import gateways, pricing
-from smmpanel.billing.models import BonusTier, DepositRequest, HeldCredit, LedgerEntry, Wallet
+from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry, Wallet
 from smmpanel.billing.selectors import WalletState, wallet_state
-from smmpanel.money import InvalidAmount, format_amount, to_micros
-from smmpanel.notifications.services import notify, raise_alert
+from smmpanel.notifications.services import raise_alert
 
 
 class InsufficientFunds(Exception):
@@ -176,11 +167,11 @@ def release_held_credits(user) -> list[LedgerEntry]:
             entries.append(entry)
             HeldCredit.objects.filter(pk=credit.pk).update(released_at=timezone.now())
             if deposit_request is not None:
-                _link_credit(deposit_request, entry)
+                link_credit(deposit_request, entry)
     return entries
 
 
-def _link_credit(deposit_request: DepositRequest, credit: LedgerEntry | HeldCredit) -> None:
+def link_credit(deposit_request: DepositRequest, credit: LedgerEntry | HeldCredit) -> None:
     """Point the deposit at what it credited: the ledger entry, or (under balance review)
     the held credit that becomes one when the review ends."""
     link = "ledger_entry" if isinstance(credit, LedgerEntry) else "held_credit"
@@ -200,7 +191,7 @@ def deposit(
     user, amount_micros: int, *, memo: str = "", created_by=None
 ) -> LedgerEntry | HeldCredit:
     """Credit a confirmed payment (held while the balance is under review)."""
-    _positive(amount_micros)
+    require_positive(amount_micros)
     return _move(
         user,
         LedgerEntry.Kind.DEPOSIT,
@@ -259,7 +250,7 @@ def adjust(user, amount_micros: int, *, memo: str, created_by) -> LedgerEntry:
 
 def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -> LedgerEntry:
     """A payment taken back by the payer's bank; may leave the balance negative."""
-    _positive(amount_micros)
+    require_positive(amount_micros)
     with transaction.atomic():
         entry = _move(
             user,
@@ -276,256 +267,12 @@ def record_chargeback(user, amount_micros: int, *, memo: str, created_by=None) -
     return entry
 
 
-def _positive(amount_micros: int) -> None:
+def require_positive(amount_micros: int) -> None:
     if amount_micros <= 0:
         raise ValueError("amount must be positive")
 
 
-# --- deposits through payment gateways ---------------------------------------------------
-
-MAX_PENDING_DEPOSITS = 5
-_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,20})?")
-_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
-
-
-class DepositRefused(Exception):
-    """A deposit request that cannot be accepted; nothing was written.
-
-    ``field`` names the input at fault (``amount`` or ``gateway``) so a form can show
-    the message beside it.
-    """
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class DepositAlreadyDecided(Exception):
-    """The deposit was confirmed or rejected before (perhaps a moment ago by someone else)."""
-
-
-class NotAllowed(Exception):
-    """Only staff may confirm or reject a deposit of this gateway."""
-
-
-def deposit_limits(gateway: gateways.PaymentGateway | None = None) -> tuple[int, int]:
-    """The smallest and largest single deposit, in micros: the gateway's own when the
-    owner set them, else settings MIN/MAX_DEPOSIT."""
-    low = to_micros(settings.MIN_DEPOSIT)
-    high = to_micros(getattr(settings, "MAX_DEPOSIT", "10000"))
-    if gateway is not None:
-        low = gateway.config.min_micros or low
-        high = gateway.config.max_micros or high
-    return low, high
-
-
-def bonus_tiers() -> list[tuple[int, int]]:
-    """The owner's deposit bonus tiers as ``(from_micros, percent_bp)``, lowest first."""
-    return list(BonusTier.objects.order_by("from_micros").values_list("from_micros", "percent_bp"))
-
-
-def quote_deposit(gateway: gateways.PaymentGateway, amount_micros: int) -> pricing.Quote:
-    """What a deposit of ``amount_micros`` through ``gateway`` costs and brings."""
-    config = gateway.config
-    return pricing.quote(
-        amount_micros,
-        percent_bp=config.fee_percent_bp,
-        fixed_micros=config.fee_fixed_micros,
-        fee_paid_by=config.fee_paid_by,
-        tiers=bonus_tiers(),
-        panel_currency=settings.CURRENCY,
-        pay_currency=config.pay_currency,
-        rate_micros=config.rate_micros,
-    )
-
-
-def parse_deposit_amount(
-    value: str | Decimal | int | None, gateway: gateways.PaymentGateway | None = None
-) -> int:
-    """A deposit amount typed by a person, as micros; raises ``DepositRefused`` with a
-    message that says what to type instead.
-
-    Accepts ``25``, ``25.5``, ``25.50`` and a decimal comma (``25,50``); refuses more than
-    two decimals, zero, negative amounts and amounts outside the deposit limits.
-    """
-    text = str(value if value is not None else "").strip().replace(" ", "")
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")
-    if not text:
-        raise DepositRefused(_("Enter the amount to deposit."), field="amount")
-    if not _AMOUNT.fullmatch(text):
-        raise DepositRefused(
-            _("Enter the amount as a number, for example 25 or 25.50."), field="amount"
-        )
-    try:
-        micros = to_micros(text)
-    except InvalidAmount:  # more than six decimals
-        micros = 1
-    if micros % 10_000:
-        raise DepositRefused(_("Use at most two decimals, for example 25.50."), field="amount")
-    if micros <= 0:
-        raise DepositRefused(_("The amount must be greater than zero."), field="amount")
-    low, high = deposit_limits(gateway)
-    currency = settings.CURRENCY
-    if micros < low:
-        raise DepositRefused(
-            _("The minimum deposit is %(amount)s %(currency)s.")
-            % {"amount": format_amount(low), "currency": currency},
-            field="amount",
-        )
-    if micros > high:
-        raise DepositRefused(
-            _("The maximum single deposit is %(amount)s %(currency)s.")
-            % {"amount": format_amount(high), "currency": currency},
-            field="amount",
-        )
-    return micros
-
-
-def chosen_gateway(gateway_code: str | None) -> gateways.PaymentGateway:
-    """The enabled gateway a customer chose; ``DepositRefused`` for any other."""
-    gateway = gateways.enabled_gateway(str(gateway_code or "").strip())
-    if gateway is None:
-        raise DepositRefused(_("Choose one of the payment methods offered."), field="gateway")
-    return gateway
-
-
-def request_deposit(
-    user,
-    gateway_code: str,
-    amount: str | Decimal | int | None,
-    *,
-    customer_reference: str = "",
-) -> DepositRequest:
-    """Validate a customer's deposit request and record it, priced by the chosen gateway
-    (fee, bonus, the amount the gateway collects); ``billing.payments.start_payment``
-    then opens it at the gateway.
-
-    Raises ``DepositRefused`` (and writes nothing) for an unknown or disabled gateway, a
-    bad amount, or too many requests still waiting for staff.
-    """
-    gateway = chosen_gateway(gateway_code)
-    micros = parse_deposit_amount(amount, gateway)
-    waiting = DepositRequest.objects.filter(user=user, status=DepositRequest.Status.PENDING)
-    if waiting.count() >= MAX_PENDING_DEPOSITS:
-        raise DepositRefused(
-            _(
-                "You already have %(n)d deposit requests waiting to be checked. Please wait "
-                "for them, or open a support ticket about a payment you made."
-            )
-            % {"n": MAX_PENDING_DEPOSITS},
-            field="amount",
-        )
-    reference = " ".join(str(customer_reference or "").split())[:100]
-    return open_deposit_request(
-        user,
-        gateway.code,
-        micros,
-        quote=quote_deposit(gateway, micros),
-        customer_reference=reference,
-    )
-
-
-def open_deposit_request(
-    user,
-    gateway_code: str,
-    amount_micros: int,
-    *,
-    quote: pricing.Quote | None = None,
-    customer_reference: str = "",
-) -> DepositRequest:
-    """Record a pending deposit with a fresh reference code and its price."""
-    _positive(amount_micros)
-    priced = {}
-    if quote is not None:
-        priced = dict(
-            fee_micros=quote.fee_micros,
-            fee_paid_by=quote.fee_paid_by,
-            bonus_micros=quote.bonus_micros,
-            pay_currency=quote.pay_currency,
-            pay_minor=quote.pay_minor,
-            rate_micros=quote.rate_micros,
-        )
-    currency = (
-        Wallet.objects.filter(user=user).values_list("currency", flat=True).first()
-        or settings.CURRENCY
-    )
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return DepositRequest.objects.create(
-                    user=user,
-                    gateway=gateway_code,
-                    amount_micros=amount_micros,
-                    currency=currency,
-                    reference=_new_reference(),
-                    customer_reference=customer_reference,
-                    **priced,
-                )
-        except IntegrityError:  # a reference collision: vanishingly rare, try another
-            continue
-    raise RuntimeError("could not allocate a unique deposit reference")
-
-
-def confirm_deposit(
-    deposit_request: DepositRequest | int, *, actor=None, note: str = ""
-) -> DepositRequest:
-    """Mark a pending deposit confirmed and credit it: exactly one ledger deposit entry.
-
-    The status moves by a conditional UPDATE from ``pending`` in the same transaction as
-    the credit, so a second confirmation (a double click, two staff members, a repeated
-    webhook) raises ``DepositAlreadyDecided`` and credits nothing. Deposits of a gateway
-    checked by people (bank transfer) need a staff ``actor``. Under balance review the
-    credit is held (``HeldCredit``) and written when the review ends.
-    """
-    current = _deposit(deposit_request)
-    _check_actor(current, actor)
-    # A payment held for review is staff's to confirm; the gateway's own path never is.
-    from_states = [DepositRequest.Status.PENDING]
-    unclaimed = {}
-    if actor is not None:
-        from_states.append(DepositRequest.Status.HELD)
-        # Money the gateway took back (disputed or refunded) is never credited by hand.
-        unclaimed = dict(disputed_at__isnull=True, refunded_at__isnull=True)
-        if current.disputed_at or current.refunded_at:
-            raise NotAllowed(
-                _("This payment was disputed or refunded at the gateway; it cannot be credited.")
-            )
-    with transaction.atomic():
-        won = DepositRequest.objects.filter(
-            pk=current.pk, status__in=from_states, **unclaimed
-        ).update(
-            status=DepositRequest.Status.CONFIRMED,
-            decided_at=timezone.now(),
-            decided_by=actor,
-            note=(note or "").strip()[:1000],
-        )
-        if won != 1:
-            raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
-        credit = deposit(
-            current.user,
-            current.amount_micros,
-            memo=f"deposit {current.reference} ({current.gateway})",
-            created_by=actor,
-        )
-        _link_credit(current, credit)
-        if current.bonus_micros > 0:
-            _credit_bonus(current, actor)
-        held = isinstance(credit, HeldCredit)
-        notify(
-            current.user,
-            "deposit_held" if held else "deposit_credited",
-            reference=current.reference,
-            amount_micros=current.amount_micros,
-        )
-        if actor is not None:  # a gateway's own confirmation is the system's, not staff's
-            _audit_deposit("deposit.confirm", current, actor, note, "confirmed")
-    current.refresh_from_db()
-    return current
-
-
-def _credit_bonus(current: DepositRequest, actor) -> None:
+def credit_bonus(current: DepositRequest, actor) -> None:
     """The deposit's bonus as its own ledger entry (``bonus``), never paid money; held
     with the deposit under balance review."""
     bonus = _move(
@@ -554,56 +301,3 @@ def reverse_bonus(current: DepositRequest, *, memo: str) -> LedgerEntry | None:
         by_staff=True,
         memo=memo[:255],
     )
-
-
-def reject_deposit(deposit_request: DepositRequest | int, *, actor, reason: str) -> DepositRequest:
-    """Refuse a pending deposit (money never arrived, wrong amount…); moves no money.
-
-    The reason is required and shown to the customer. Raises ``DepositAlreadyDecided``
-    for a deposit that is no longer pending.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValueError(_("A reason is required."))
-    current = _deposit(deposit_request)
-    _check_actor(current, actor)
-    with transaction.atomic():
-        won = DepositRequest.objects.filter(
-            pk=current.pk,
-            status__in=[DepositRequest.Status.PENDING, DepositRequest.Status.HELD],
-        ).update(
-            status=DepositRequest.Status.REJECTED,
-            decided_at=timezone.now(),
-            decided_by=actor,
-            note=reason[:1000],
-        )
-        if won != 1:
-            raise DepositAlreadyDecided(f"deposit {current.reference} was already decided")
-        _audit_deposit("deposit.reject", current, actor, reason, "rejected")
-    current.refresh_from_db()
-    return current
-
-
-def _audit_deposit(action: str, deposit: DepositRequest, actor, why: str, done: str) -> None:
-    """The audit record of a staff decision on a deposit: the note or reason given, or
-    else what was done."""
-    amount = f"{format_amount(deposit.amount_micros)} {deposit.currency}"
-    reason = (why or "").strip() or f"deposit {deposit.reference} of {amount} {done}"
-    audit(action, actor=actor, user=deposit.user, reason=reason, deposit=deposit.pk, amount=amount)
-
-
-def _deposit(given: DepositRequest | int) -> DepositRequest:
-    pk = given.pk if isinstance(given, DepositRequest) else int(given)
-    return DepositRequest.objects.select_related("user").get(pk=pk)
-
-
-def _check_actor(deposit: DepositRequest, actor) -> None:
-    gateway = gateways.gateway_of(deposit)
-    needs_staff = gateway is None or gateway.staff_confirms
-    if needs_staff and not (actor is not None and actor.is_active and actor.is_staff):
-        raise NotAllowed(_("Only staff may confirm or reject this deposit."))
-    ensure_may_act_on(actor, deposit.user)  # nobody confirms their own deposit
-
-
-def _new_reference() -> str:
-    return "D" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _i in range(9))

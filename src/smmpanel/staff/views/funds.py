@@ -1,5 +1,5 @@
 """Staff funds pages: the manual deposits queue (confirm or reject with a note) and
-chargebacks. Thin views over ``billing.services`` and ``policy.services``."""
+chargebacks. Thin views over ``billing.deposits`` and ``policy.services``."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smmpanel.accounts.models import User
-from smmpanel.billing import selectors, services
+from smmpanel.billing import deposits as deposit_requests
+from smmpanel.billing import selectors
 from smmpanel.billing.forms import ChargebackForm, DepositNoteForm, DepositRejectForm
 from smmpanel.billing.models import DepositRequest
 from smmpanel.money import format_amount
@@ -49,19 +50,23 @@ def deposit_action(request, pk: int, verb: str):
         return _back(request)
     try:
         if verb == "confirm":
-            services.confirm_deposit(deposit, actor=request.user, note=form.cleaned_data["note"])
+            deposit_requests.confirm_deposit(
+                deposit, actor=request.user, note=form.cleaned_data["note"]
+            )
             done = _("Deposit %(ref)s confirmed: %(amount)s %(currency)s credited to %(email)s.")
         else:
-            services.reject_deposit(deposit, actor=request.user, reason=form.cleaned_data["reason"])
+            deposit_requests.reject_deposit(
+                deposit, actor=request.user, reason=form.cleaned_data["reason"]
+            )
             done = _("Deposit %(ref)s rejected.")
-    except services.DepositAlreadyDecided:
+    except deposit_requests.DepositAlreadyDecided:
         deposit.refresh_from_db()
         messages.error(
             request,
             _("Deposit %(ref)s was already %(status)s; nothing was changed.")
             % {"ref": deposit.reference, "status": deposit.get_status_display().lower()},
         )
-    except (services.NotAllowed, ValueError) as exc:
+    except (deposit_requests.NotAllowed, ValueError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from smmpanel.audit.services import audit
-from smmpanel.billing import gateway_settings, gateways, services
+from smmpanel.billing import deposits, gateway_settings, gateways
 from smmpanel.billing.models import BonusTier
 from smmpanel.money import format_amount
 from smmpanel.staff.forms.payments import BonusTierForm, BonusTierRemoveForm, GatewaySettingsForm
@@ -40,7 +40,7 @@ def payment_settings(request):
         return redirect("staff:payment-settings")
     rows = []
     for gateway in gateways.all_gateways():
-        low, high = services.deposit_limits(gateway)
+        low, high = deposits.deposit_limits(gateway)
         rows.append(
             {
                 "gateway": gateway,

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smmpanel.billing import gateways, payments, selectors, services
+from smmpanel.billing import deposits, gateways, payments, selectors
 from smmpanel.billing.forms import DepositForm
 from smmpanel.web.templatetags.money import money
 from smmpanel.web.views.payments import notify_url, return_url
@@ -21,7 +21,7 @@ def _methods(enabled: list[gateways.PaymentGateway]) -> list[dict]:
     """Each enabled method with its limits and fee, as the Add funds page lists them."""
     methods = []
     for gateway in enabled:
-        low, high = services.deposit_limits(gateway)
+        low, high = deposits.deposit_limits(gateway)
         config = gateway.config
         methods.append(
             {
@@ -45,12 +45,12 @@ def funds_page(request, form: DepositForm):
         {
             "gateways": enabled,
             "methods": _methods(enabled),
-            "bonus_tiers": services.bonus_tiers(),
+            "bonus_tiers": deposits.bonus_tiers(),
             "form": form,
             "balance": selectors.balance_of(request.user),
             "deposits": selectors.deposits_of(request.user),
             "history": selectors.ledger_page(request.user, size=HISTORY_ON_FUNDS_PAGE),
-            "min_deposit": money(services.deposit_limits()[0]),
+            "min_deposit": money(deposits.deposit_limits()[0]),
         },
     )
 
@@ -67,10 +67,10 @@ def quote(request):
     priced = gateway = None
     if form.is_valid():
         try:
-            gateway = services.chosen_gateway(form.cleaned_data["gateway"])
-            amount = services.parse_deposit_amount(form.cleaned_data["amount"], gateway)
-            priced = services.quote_deposit(gateway, amount)
-        except services.DepositRefused as exc:
+            gateway = deposits.chosen_gateway(form.cleaned_data["gateway"])
+            amount = deposits.parse_deposit_amount(form.cleaned_data["amount"], gateway)
+            priced = deposits.quote_deposit(gateway, amount)
+        except deposits.DepositRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     if priced is None:
         return funds_page(request, form)
@@ -89,7 +89,7 @@ def deposit(request):
     form = DepositForm(request.POST, gateways=gateways.enabled_gateways())
     if form.is_valid():
         try:
-            made = services.request_deposit(
+            made = deposits.request_deposit(
                 request.user,
                 form.cleaned_data["gateway"],
                 form.cleaned_data["amount"],
@@ -100,7 +100,7 @@ def deposit(request):
                 return_url=return_url(request, made),
                 notify_url=notify_url(request, made.gateway),
             )
-        except services.DepositRefused as exc:
+        except deposits.DepositRefused as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except payments.PaymentUnavailable:
             form.add_error(
