@@ -6,34 +6,23 @@ LiqPay's scheme (``base64(sha1(private_key + data + private_key))``) as a form P
 import base64
 import json
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from smmpanel.billing.liqpay_gateway import encode, sign
+from tests.fakes.loopback import LoopbackFake
 
 PUBLIC_KEY = "sandbox_i00000000001"
 PRIVATE_KEY = "sandbox_fakeprivatekey0123456789abcdef"
 
 
-class FakeLiqPay:
+class FakeLiqPay(LoopbackFake):
     def __init__(self):
         self.orders: dict[str, dict] = {}  # order_id → the checkout's parameters
         self.payments: dict[str, dict] = {}  # order_id → the payment's status answer
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler)
 
     def open_checkout(self, url: str) -> dict:
         """What the customer's browser does: open the checkout URL; the order it shows."""

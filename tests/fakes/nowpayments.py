@@ -8,32 +8,22 @@ import hmac
 import json
 import re
 import secrets
-import threading
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.fakes.loopback import LoopbackFake
 
 API_KEY = "NP-FAKE-7QK2M9P-1X4B8CD-Q2W3E4R-T5Y6U7I"
 IPN_SECRET = "fake-ipn-secret-4b1d0c9e8f7a"
 
 
-class FakeNowPayments:
+class FakeNowPayments(LoopbackFake):
     def __init__(self):
         self.invoices: dict[str, dict] = {}
         self.payments: dict[str, dict] = {}
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler)
 
     def pay(
         self,

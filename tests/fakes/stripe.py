@@ -13,10 +13,12 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
 
 import httpx
+
+from tests.fakes.loopback import LoopbackFake
 
 SECRET_KEY = "sk_test_fake_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_fake_1b2c3d4e5f60718293a4b5c6d7e8f901"
@@ -41,25 +43,14 @@ def _nested(pairs: list[tuple[str, str]]) -> dict:
     return root
 
 
-class FakeStripe:
+class FakeStripe(LoopbackFake):
     def __init__(self):
         self.sessions: dict[str, dict] = {}
         self.by_idempotency: dict[str, str] = {}
         self.requests: list[tuple[str, str]] = []
         self.webhook_url = ""
         self.lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler)
 
     # --- what a test does --------------------------------------------------------------
 
