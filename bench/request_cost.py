@@ -92,7 +92,11 @@ def measure(requests: int) -> dict[str, dict[str, float]]:
     from smmpanel.accounts.services import create_user, issue_api_key
     from smmpanel.billing.services import deposit
     from smmpanel.catalog.models import Service
-    from smmpanel.money import to_micros
+
+    try:
+        from smmpanel.money import to_micros
+    except ImportError:  # a checkout from before money became a shared module
+        from smmpanel.billing.money import to_micros
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("seed_demo", stdout=io.StringIO())
