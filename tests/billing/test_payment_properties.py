@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from smmpanel.billing import payments, services
+from smmpanel.billing import deposits, payments
 from smmpanel.billing.gateway_settings import add_bonus_tier
 from smmpanel.billing.models import DepositRequest, HeldCredit, LedgerEntry
 from smmpanel.billing.selectors import ledger_mismatches
@@ -79,7 +79,7 @@ class Payments(RuleBasedStateMachine):
         self.paid_exactly: set[int] = set()  # payments whose exact amount was paid
         self.opened = 0
 
-    @precondition(lambda self: self.opened < services.MAX_PENDING_DEPOSITS)
+    @precondition(lambda self: self.opened < deposits.MAX_PENDING_DEPOSITS)
     @rule(target=payments, amount=st.sampled_from(["5", "12.50", "25", "99.99"]))
     def open_payment(self, amount):
         self.opened += 1
