@@ -2,15 +2,14 @@
 tiers. Every save is audited with what changed, never a key's value."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from smmpanel.audit.services import audit
-from smmpanel.billing import deposits, gateway_settings, gateways
+from smmpanel.billing import deposits, gateways
 from smmpanel.billing.models import BonusTier
 from smmpanel.money import format_amount
+from smmpanel.staff.actions import payments as payment_actions
 from smmpanel.staff.forms.payments import BonusTierForm, BonusTierRemoveForm, GatewaySettingsForm
 from smmpanel.staff.permissions import SETTINGS, staff_required
 
@@ -21,21 +20,15 @@ def payment_settings(request):
     removing = BonusTierRemoveForm(request.POST if "remove" in request.POST else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            gateway_settings.add_bonus_tier(data["from_amount"], data["percent"])
-            tier = f"from {format_amount(data['from_amount'])}: +{data['percent'] / 100}%"
-            audit("payments.bonus_tier.add", actor=request.user, reason=data["reason"], tier=tier)
+        payment_actions.add_bonus_tier(
+            request.user, data["from_amount"], data["percent"], reason=data["reason"]
+        )
         messages.success(request, _("Bonus tier saved."))
         return redirect("staff:payment-settings")
     if request.method == "POST" and removing.is_valid():
-        with transaction.atomic():
-            if gateway_settings.remove_bonus_tier(removing.cleaned_data["remove"]):
-                audit(
-                    "payments.bonus_tier.remove",
-                    actor=request.user,
-                    reason=removing.cleaned_data["reason"],
-                    tier=str(removing.cleaned_data["remove"]),
-                )
+        payment_actions.remove_bonus_tier(
+            request.user, removing.cleaned_data["remove"], reason=removing.cleaned_data["reason"]
+        )
         messages.success(request, _("Bonus tier removed."))
         return redirect("staff:payment-settings")
     rows = []
@@ -75,18 +68,13 @@ def payment_gateway(request, gateway: str):
     }
     form = GatewaySettingsForm(request.POST or None, initial=initial, gateway=found)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            changed = gateway_settings.save_gateway_settings(
-                found.code, form.values(), form.new_secrets()
-            )
-            if changed:
-                audit(
-                    "payments.gateway",
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    gateway=found.code,
-                    fields=", ".join(changed),
-                )
+        changed = payment_actions.configure_gateway(
+            request.user,
+            found.code,
+            form.values(),
+            form.new_secrets(),
+            reason=form.cleaned_data["reason"],
+        )
         if changed:
             messages.success(
                 request, _("Settings saved: %(fields)s.") % {"fields": ", ".join(changed)}
